@@ -1,0 +1,1 @@
+"""A faithful local emulator of the Jira Cloud and Data Center REST APIs."""

@@ -1,0 +1,1 @@
+"""ServiceNow connector: Table API keyset pulls, deletions, indicator write-back."""

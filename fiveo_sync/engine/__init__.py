@@ -1,0 +1,1 @@
+"""The pure mapping engine: canonical records and specs in, indicator results out."""

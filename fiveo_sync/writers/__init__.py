@@ -1,0 +1,1 @@
+"""Writers: indicator results turned into plans of write operations."""
