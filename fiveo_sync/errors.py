@@ -70,7 +70,8 @@ class Location:
     path: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.col}"
+        # Environment variables and whole files have no line: name them alone.
+        where = f"{self.file}:{self.line}:{self.col}" if self.line else self.file
         return f"{where}: {self.path}" if self.path else where
 
 

@@ -50,10 +50,15 @@ def redact_text(text: str) -> str:
     pattern = _secret_pattern
     if pattern is not None:
         text = pattern.sub(MASK, text)
+    text = _SECRET_PARAM_IN_TEXT.sub(lambda m: f"{m.group(1)}{MASK}", text)
     return _AUTH_IN_TEXT.sub(lambda m: f"{m.group(1)}{MASK}", text)
 
 
 _AUTH_IN_TEXT = re.compile(r"((?:Basic|Bearer)\s+)[A-Za-z0-9._~+/=-]{6,}")
+# Secret query parameters inside free text (stdlib HTTP debug lines, error messages).
+_SECRET_PARAM_IN_TEXT = re.compile(
+    r"\b((?:password|passwd|api_token|access_token|refresh_token|client_secret|apikey|"
+    r"api_key|token)=)[^&\s\"']+", re.IGNORECASE)
 
 
 def redact_url(url: str) -> str:

@@ -1,0 +1,84 @@
+"""The ``fiveo-sync`` command line: parse, configure logging, dispatch, map errors to exits.
+
+Each command lives in ``fiveo_sync/commands/<name>.py`` with ``configure(parser)`` and
+``execute(args, ctx) -> int``. This module holds no business logic; it is the only place
+that turns errors into exit codes (sysexits, see :mod:`fiveo_sync.errors`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+from fiveo_sync import __version__, logs
+from fiveo_sync.commands import COMMANDS, Context
+from fiveo_sync.errors import EXIT_SOFTWARE, FiveoSyncError, MappingError, NotAvailableYetError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that names the problem and exits 2 on usage errors (its default)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command tree of design.md "Command line"."""
+    parser = _Parser(
+        prog="fiveo-sync",
+        description="Pull ServiceNow and Jira, compute 5 O indicators, write them back.",
+    )
+    parser.add_argument("--version", action="version", version=f"fiveo-sync {__version__}")
+    parser.add_argument("--config", metavar="PATH",
+                        help="YAML settings file (default: $FIVEO_CONFIG)")
+    parser.add_argument("--log-format", choices=("auto", "json", "console"), default="auto",
+                        help="log rendering on stderr (auto: console on a terminal, else JSON)")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="more log detail (-vv adds HTTP library logs)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, summary in COMMANDS.items():
+        sub = commands.add_parser(name, help=summary, description=summary)
+        module = _command_module(name)
+        if module is not None:
+            module.configure(sub)
+    return parser
+
+
+def _command_module(name: str):  # noqa: ANN202 - a module object
+    """The module implementing ``name``, or None while its issue has not landed."""
+    module_name = f"fiveo_sync.commands.{name}"
+    if importlib.util.find_spec(module_name) is None:
+        return None
+    return importlib.import_module(module_name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    fmt = logs.configure(args.log_format, args.verbose)
+    log = logs.get_logger("fiveo_sync.cli")
+    ctx = Context(config_path=args.config, log_format=fmt, verbosity=args.verbose, log=log)
+    try:
+        module = _command_module(args.command)
+        if module is None:
+            raise NotAvailableYetError(
+                f"'{args.command}' is not available yet in this version of fiveo-sync")
+        return int(module.execute(args, ctx))
+    except MappingError as exc:
+        for location, message in exc.problems:
+            print(f"{location}: {message}", file=sys.stderr)
+        log.error("command_failed", command=args.command, error="invalid settings or mapping",
+                  problems=len(exc.problems), exit_code=exc.exit_code)
+        return exc.exit_code
+    except FiveoSyncError as exc:
+        print(f"fiveo-sync {args.command}: {exc}", file=sys.stderr)
+        log.error("command_failed", command=args.command, error=str(exc),
+                  exit_code=exc.exit_code)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        log.warning("command_interrupted", command=args.command, exit_code=130)
+        return 130
+    except Exception:
+        log.exception("internal_error", command=args.command, exit_code=EXIT_SOFTWARE)
+        return EXIT_SOFTWARE

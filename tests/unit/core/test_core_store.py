@@ -1,0 +1,107 @@
+import json
+import sqlite3
+
+import pytest
+
+from connectors.base import Page, RawRecord
+from fiveo_sync.errors import StateError
+from fiveo_sync.state.schema import MIGRATIONS, SCHEMA_VERSION
+from fiveo_sync.state.store import StateStore
+
+
+def _page(keys, bookmark, **kw):
+    records = [RawRecord(key=k, updated="2025-03-01T00:00:00Z", payload={"n": k}) for k in keys]
+    return Page(source="servicenow", stream="incident", records=records, bookmark=bookmark, **kw)
+
+
+def test_page_and_bookmark_commit_together(tmp_path):
+    with StateStore(tmp_path / "s.sqlite") as store:
+        store.save_page(_page(["a", "b"], {"after": "b"}))
+        assert store.count_records("servicenow", "incident") == 2
+        assert store.get_bookmark("servicenow", "incident") == {"after": "b"}
+
+
+def test_failure_between_records_and_bookmark_leaves_neither(tmp_path):
+    with StateStore(tmp_path / "s.sqlite") as store:
+        store.save_page(_page(["a"], {"after": "a"}))
+        # The bookmark cannot be serialised: the error comes after the records were written
+        # inside the transaction, so the whole page must roll back.
+        with pytest.raises(TypeError):
+            store.save_page(_page(["b", "c"], {"after": object()}))
+        assert store.record_versions("servicenow", "incident") == {"a": "2025-03-01T00:00:00Z"}
+        assert store.get_bookmark("servicenow", "incident") == {"after": "a"}
+
+
+def test_deletions_apply_with_the_page(tmp_path):
+    with StateStore(tmp_path / "s.sqlite") as store:
+        store.save_page(_page(["a", "b"], {"v": 1}))
+        store.save_page(Page(source="servicenow", stream="incident", deleted_keys=["a"],
+                             bookmark={"v": 2}))
+        assert store.record_versions("servicenow", "incident").keys() == {"b"}
+
+
+def test_insert_only_keeps_the_first_snapshot(tmp_path):
+    with StateStore(tmp_path / "s.sqlite") as store:
+        first = RawRecord(key="42:start", updated="t1", payload={"items": [1]})
+        later = RawRecord(key="42:start", updated="t2", payload={"items": [1, 2]})
+        for record in (first, later):
+            store.save_page(Page(source="jira", stream="sprint_scope", records=[record],
+                                 insert_only=True))
+        [kept] = list(store.iter_records("jira", "sprint_scope"))
+        assert kept.payload == {"items": [1]}
+
+
+def test_reopening_keeps_data_and_schema(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with StateStore(path) as store:
+        store.save_page(_page(["a"], {"after": "a"}))
+        store.start_run("r1", "2025-03-01T00:00:00Z")
+        store.finish_run("r1", "2025-03-01T00:01:00Z", "ok", {"pulled": 1}, 0)
+    with StateStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert [r.key for r in store.iter_records("servicenow", "incident")] == ["a"]
+        assert store.runs()[0]["counts"] == {"pulled": 1}
+        assert store.runs()[0]["exit_code"] == 0
+
+
+def test_migration_from_previous_schema_version(tmp_path):
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    for statement in MIGRATIONS[SCHEMA_VERSION - 1]:
+        conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    conn.execute("INSERT INTO records VALUES ('jira', 'issue', '1', 't', ?)",
+                 (json.dumps({"k": 1}),))
+    conn.execute("INSERT INTO runs (id, started_at, status) VALUES ('old', 't', 'ok')")
+    conn.commit()
+    conn.close()
+    with StateStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert [r.payload for r in store.iter_records("jira", "issue")] == [{"k": 1}]
+        assert store.runs()[0]["command"] == "run"
+        store.save_results("r2", "t", [{"indicator": "operate.mttr", "scope_type": "service",
+                                        "scope": "payments", "period": "2025-03"}])
+        assert len(list(store.iter_results())) == 1
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "new.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StateError, match="newer"):
+        StateStore(path)
+
+
+def test_unwritable_store_is_a_state_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StateError):
+        StateStore(blocker / "s.sqlite")
+
+
+def test_corrupt_file_is_a_state_error(tmp_path):
+    path = tmp_path / "bad.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StateError):
+        StateStore(path)
