@@ -47,3 +47,35 @@ def build_connectors(settings: Settings, *, clock: Callable[[], datetime],
             from connectors.jira import build_connector
         built[source] = build_connector(settings, clock=clock, **options.get(source, {}))
     return built
+
+
+def connector_options(mappings: Any) -> dict[str, dict[str, Any]]:
+    """What the mapping files tell each connector: fields to ask for, projects to read.
+
+    ServiceNow gets, per stream, the source fields the field maps use (plus the jira-key
+    text fields and lookup targets), so ``sysparm_fields`` stays minimal; Jira gets the
+    portfolio's project keys.
+    """
+    sources = mappings.sources
+    fields: dict[str, set[str]] = {}
+    key_fields = set(sources.jira_keys.fields)
+    for kind in type(sources.records).model_fields:
+        record_map = sources.record_map(kind)
+        if record_map is None:
+            continue
+        wanted = fields.setdefault(record_map.stream, set())
+        for field_map in record_map.fields.values():
+            wanted.add(field_map.source.split(".", 1)[0])
+            if field_map.lookup is not None:
+                fields.setdefault(field_map.lookup.stream, set()).add(field_map.lookup.field)
+        if kind in ("incident", "change", "problem"):
+            wanted.update(key_fields)
+        if kind == "incident":
+            wanted.add(sources.parameters.major_rule.source)
+    servicenow_fields = {stream: sorted(names) for stream, names in fields.items()
+                         if stream not in ("issue", "board", "sprint", "sprint_scope",
+                                           "field", "status")}
+    return {
+        "servicenow": {"fields": servicenow_fields},
+        "jira": {"projects": sorted(mappings.portfolio.jira_projects)},
+    }
