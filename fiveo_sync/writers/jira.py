@@ -1,0 +1,258 @@
+"""Indicator results as one Jira scorecard issue per product, diffed into a write plan.
+
+design.md "Write-back" and jira-api.md §6: each product (a Jira project in the portfolio)
+gets one issue, summary ``5 O scorecard — <product>``, carrying the scorecard label. It is
+found again by label and the ``fiveo.scorecard`` entity property (never by summary, which
+people edit), so it is never duplicated. The description is a table per O (ADF on Cloud,
+wiki markup on Data Center); the property holds the results as JSON (≤ 32 768 characters:
+history is trimmed to the latest period per series first). A comment lists indicators whose
+status changed since the property was written. A digest of everything written sits in the
+property, so an unchanged scorecard costs no write at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fiveo_sync.engine.result import IndicatorResult
+from fiveo_sync.writers import jira_markup
+from fiveo_sync.writers.plan import Plan, WriteOp
+from fiveo_sync.writers.servicenow import format_number
+
+TARGET = "jira"
+PROPERTY_KEY = "fiveo.scorecard"
+MAX_PROPERTY_CHARS = 32_768
+O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
+HEADER = ("Indicator", "Scope", "Period", "Value", "Target", "Status", "Trend", "Source")
+
+
+@dataclass(frozen=True)
+class ScorecardTarget:
+    """A product that gets a scorecard issue.
+
+    Attributes:
+        product: the product's portfolio id (the ``scope`` of its results).
+        name: the product's display name (used in the summary).
+        project_key: the Jira project the scorecard issue lives in.
+        services: linked services whose combined results join the scorecard.
+    """
+
+    product: str
+    name: str
+    project_key: str
+    services: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CurrentScorecard:
+    """A scorecard issue as Jira holds it now.
+
+    Attributes:
+        issue_key: e.g. ``PAY-101``.
+        summary: the summary as it is now (people may have edited it).
+        labels: the issue's labels.
+        scorecard: the ``fiveo.scorecard`` property value, or None when absent.
+    """
+
+    issue_key: str
+    summary: str = ""
+    labels: tuple[str, ...] = ()
+    scorecard: Mapping[str, Any] | None = None
+
+
+def build_summary(target: ScorecardTarget) -> str:
+    """``5 O scorecard — <product name>`` (single line)."""
+    return f"5 O scorecard — {jira_markup.clean_text(target.name or target.product)}"
+
+
+def select_results(target: ScorecardTarget,
+                   results: Iterable[IndicatorResult]) -> list[IndicatorResult]:
+    """The product's own results plus the combined results of its linked services."""
+    services = set(target.services)
+    chosen = [r for r in results
+              if (r.scope_type == "product" and r.scope == target.product)
+              or (r.view == "combined" and r.scope_type == "service" and r.scope in services)]
+    return sorted(chosen, key=lambda r: (r.key, r.period_start))
+
+
+def latest_per_series(results: Iterable[IndicatorResult]) -> list[IndicatorResult]:
+    """The result of the latest period of each series (indicator, scope, breakdown)."""
+    latest: dict[str, IndicatorResult] = {}
+    for result in results:
+        held = latest.get(result.series_key)
+        if held is None or result.period_start > held.period_start:
+            latest[result.series_key] = result
+    return [latest[k] for k in sorted(latest)]
+
+
+def _value_text(result: IndicatorResult) -> str:
+    if result.value is None:
+        return "no data"
+    number = format_number(result.value)
+    return f"{number}%" if result.unit == "%" else f"{number} {result.unit}".strip()
+
+
+def _row(result: IndicatorResult) -> tuple[str, ...]:
+    scope = f"{result.scope_type} {result.scope}"
+    if result.view == "combined":
+        scope += " (combined)"
+    if result.breakdown and result.breakdown != "all":
+        scope += f" [{result.breakdown}]"
+    return (result.name or result.indicator, scope, result.period, _value_text(result),
+            result.target or "-", result.status.replace("_", " "), result.trend,
+            ", ".join(result.sources))
+
+
+def build_description(target: ScorecardTarget, latest: Sequence[IndicatorResult],
+                      flavour: str) -> Any:
+    """The description: a table per O of the latest results (ADF dict or wiki string)."""
+    sections = []
+    for o in O_ORDER + tuple(sorted({r.o for r in latest} - set(O_ORDER))):
+        rows = [_row(r) for r in latest if r.o == o]
+        if rows:
+            sections.append((o.capitalize(), rows))
+    intro = (f"5 O indicators for {target.name or target.product}, written by fiveo-sync. "
+             "Edits to this description are overwritten by the next run.")
+    if not sections:
+        intro += " No results yet."
+    if flavour == "adf":
+        return jira_markup.build_adf_document(intro, sections, HEADER)
+    return jira_markup.build_wiki_document(intro, sections, HEADER)
+
+
+def property_json(value: Mapping[str, Any]) -> str:
+    """The property value exactly as it is sent (compact JSON, ASCII)."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def build_property(target: ScorecardTarget, chosen: Sequence[IndicatorResult],
+                   digest: str) -> dict[str, Any]:
+    """The ``fiveo.scorecard`` value: every result, trimmed to fit 32 768 characters.
+
+    Trimming keeps the latest period per series first, then drops the ``flags`` and
+    ``name`` of each result, then drops results from the end (``truncated`` counts them).
+    """
+    value: dict[str, Any] = {"version": 1, "product": target.product,
+                             "project": target.project_key, "digest": digest,
+                             "trimmed": False, "truncated": 0,
+                             "results": [r.to_dict() for r in chosen]}
+    if len(property_json(value)) <= MAX_PROPERTY_CHARS:
+        return value
+    value["trimmed"] = True
+    value["results"] = [r.to_dict() for r in latest_per_series(chosen)]
+    if len(property_json(value)) <= MAX_PROPERTY_CHARS:
+        return value
+    for item in value["results"]:
+        item.pop("flags", None)
+        item.pop("name", None)
+    while value["results"] and len(property_json(value)) > MAX_PROPERTY_CHARS:
+        value["results"].pop()
+        value["truncated"] += 1
+    return value
+
+
+def _statuses(scorecard: Mapping[str, Any] | None) -> dict[str, tuple[str, str]]:
+    """Series key → (period, status) of the latest period in a stored property."""
+    out: dict[str, tuple[str, str, str]] = {}
+    for item in (scorecard or {}).get("results") or []:
+        try:
+            series = (f"fiveo:{item['indicator']}:{item['scope_type']}:{item['scope']}:"
+                      f"{item.get('breakdown') or 'all'}")
+            start, period, status = item["period_start"], item["period"], item["status"]
+        except (KeyError, TypeError):
+            continue  # a property edited by hand: ignore what cannot be read
+        if series not in out or start > out[series][0]:
+            out[series] = (start, period, status)
+    return {k: (v[1], v[2]) for k, v in out.items()}
+
+
+def status_changes(before: Mapping[str, Any] | None,
+                   latest: Sequence[IndicatorResult]) -> list[str]:
+    """Human lines for each series whose latest status differs from the stored one."""
+    old = _statuses(before)
+    lines = []
+    for result in latest:
+        held = old.get(result.series_key)
+        if held is None or held[1] == result.status:
+            continue
+        scope = _row(result)[1]
+        lines.append(f"{result.name or result.indicator} ({scope}): "
+                     f"{held[1].replace('_', ' ')} → {result.status.replace('_', ' ')} "
+                     f"({result.period})")
+    return lines
+
+
+def build_digest(summary: str, flavour: str, label: str,
+                 chosen: Sequence[IndicatorResult]) -> str:
+    """A short hash of everything the scorecard shows; equal digests mean nothing to write."""
+    payload = json.dumps({"summary": summary, "flavour": flavour, "label": label,
+                          "results": [r.to_dict() for r in chosen]},
+                         sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def build_comment(changes: Sequence[str], digest: str, flavour: str) -> Any:
+    """The status-change comment; it names the digest so a rerun does not post it twice."""
+    intro = f"5 O status changes (fiveo:{digest}):"
+    if flavour == "adf":
+        return jira_markup.build_adf_list(intro, changes)
+    return jira_markup.build_wiki_list(intro, changes)
+
+
+def build_jira_plan(targets: Iterable[ScorecardTarget], results: Iterable[IndicatorResult],
+                    current: Mapping[str, CurrentScorecard], *, flavour: str, label: str,
+                    issue_type: str = "Task") -> Plan:
+    """Diff each product's scorecard against the issue Jira holds into a plan.
+
+    Args:
+        targets: the products that get a scorecard.
+        results: all results (each target picks its own).
+        current: the scorecard issues found, by product id.
+        flavour: ``adf`` (Cloud, REST v3) or ``wiki`` (Data Center, REST v2).
+        label: the scorecard label (settings ``jira.scorecard.label``).
+        issue_type: the issue type to create scorecards with.
+
+    Returns:
+        One ``create``, ``update`` or ``skip_unchanged`` operation per product.
+    """
+    if flavour not in ("adf", "wiki"):
+        raise ValueError(f"unknown Jira rich-text flavour {flavour!r}")
+    all_results = list(results)
+    ops = []
+    for target in targets:
+        chosen = select_results(target, all_results)
+        latest = latest_per_series(chosen)
+        summary = build_summary(target)
+        digest = build_digest(summary, flavour, label, chosen)
+        fields = {"project": target.project_key, "issue_type": issue_type,
+                  "summary": summary, "labels": [label],
+                  "description": build_description(target, latest, flavour),
+                  "property": build_property(target, chosen, digest), "comment": None}
+        held = current.get(target.product)
+        if held is None:
+            ops.append(WriteOp("create", TARGET, target.product, fields,
+                               reason=f"no scorecard in {target.project_key}"))
+            continue
+        changed = []
+        if summary != held.summary:
+            changed.append("summary")
+        if label not in held.labels:
+            changed.append("labels")
+        if (held.scorecard or {}).get("digest") != digest:
+            changed += ["description", "property"]
+        if not changed:
+            ops.append(WriteOp("skip_unchanged", TARGET, target.product, {},
+                               reason="unchanged", ref=held.issue_key))
+            continue
+        changes = status_changes(held.scorecard, latest)
+        if changes:
+            fields["comment"] = build_comment(changes, digest, flavour)
+            changed.append("comment")
+        ops.append(WriteOp("update", TARGET, target.product, fields, ref=held.issue_key,
+                           reason=f"{len(changes)} status change(s)" if changes
+                           else "scorecard changed", changed=tuple(changed)))
+    return Plan(tuple(ops))

@@ -1,0 +1,112 @@
+"""Rich text for the Jira scorecard: ADF (Cloud, REST v3) or wiki markup (Data Center, v2).
+
+jira-api.md §6: REST v3 takes Atlassian Document Format, REST v2 a wiki-markup string. Text
+taken from results and the portfolio (names, scopes, targets) is escaped so that names like
+``<script>`` or ``|*_{`` appear as text: in wiki markup every formatting character is
+backslash-escaped, a backslash itself becomes an entity (two backslashes would be a line break), and
+line breaks are folded (a newline ends a table row); in ADF text nodes carry text literally,
+so only control characters are removed and empty text becomes an empty paragraph (empty
+``text`` nodes are rejected).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+# Characters that start wiki-markup effects: bold, italic, tables, macros, links, lists...
+_WIKI_SPECIAL = frozenset("*_?-+^~|{}[]!#")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+Rows = Sequence[Sequence[str]]
+
+
+def escape_wiki(text: str) -> str:
+    """Text safe to place anywhere in Jira wiki markup, including a table cell."""
+    flat = " ".join(_CONTROL.sub(" ", str(text)).split())
+    out = []
+    for char in flat:
+        if char == "\\":
+            out.append("&#92;")
+        elif char in _WIKI_SPECIAL:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def clean_text(text: str) -> str:
+    """Text safe for an ADF text node: control characters folded to single spaces."""
+    return " ".join(_CONTROL.sub(" ", str(text)).split())
+
+
+# -- ADF ---------------------------------------------------------------------------------
+
+def _adf_paragraph(text: str) -> dict[str, Any]:
+    cleaned = clean_text(text)
+    if not cleaned:
+        return {"type": "paragraph", "content": []}
+    return {"type": "paragraph", "content": [{"type": "text", "text": cleaned}]}
+
+
+def _adf_row(cells: Sequence[str], cell_type: str) -> dict[str, Any]:
+    return {"type": "tableRow",
+            "content": [{"type": cell_type, "content": [_adf_paragraph(c)]} for c in cells]}
+
+
+def build_adf_document(intro: str, sections: Sequence[tuple[str, Rows]],
+                       header: Sequence[str]) -> dict[str, Any]:
+    """An ADF document: an intro paragraph, then a heading and a table per section.
+
+    Args:
+        intro: the opening sentence.
+        sections: ``(heading, rows)`` pairs; each row has one string per header column.
+        header: the table's column titles.
+
+    Returns:
+        The ADF ``doc`` node.
+    """
+    content: list[dict[str, Any]] = [_adf_paragraph(intro)]
+    for heading, rows in sections:
+        content.append({"type": "heading", "attrs": {"level": 3},
+                        "content": [{"type": "text", "text": clean_text(heading) or "-"}]})
+        content.append({
+            "type": "table", "attrs": {"isNumberColumnEnabled": False, "layout": "default"},
+            "content": [_adf_row(header, "tableHeader")]
+            + [_adf_row(row, "tableCell") for row in rows]})
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def build_adf_list(intro: str, items: Sequence[str]) -> dict[str, Any]:
+    """An ADF document with a paragraph and a bullet list (used for comments)."""
+    bullets = [{"type": "listItem", "content": [_adf_paragraph(item)]} for item in items]
+    content: list[dict[str, Any]] = [_adf_paragraph(intro)]
+    if bullets:
+        content.append({"type": "bulletList", "content": bullets})
+    return {"type": "doc", "version": 1, "content": content}
+
+
+# -- wiki markup -------------------------------------------------------------------------
+
+def _wiki_cell(text: str) -> str:
+    # An empty cell collapses the table row; a non-breaking space keeps it.
+    return escape_wiki(text) or "\u00a0"
+
+
+def build_wiki_document(intro: str, sections: Sequence[tuple[str, Rows]],
+                        header: Sequence[str]) -> str:
+    """The same document as :func:`build_adf_document`, as a wiki-markup string."""
+    lines = [escape_wiki(intro)]
+    for heading, rows in sections:
+        lines.append("")
+        lines.append(f"h3. {escape_wiki(heading)}")
+        lines.append("||" + "||".join(_wiki_cell(h) for h in header) + "||")
+        lines.extend("|" + "|".join(_wiki_cell(c) for c in row) + "|" for row in rows)
+    return "\n".join(lines) + "\n"
+
+
+def build_wiki_list(intro: str, items: Sequence[str]) -> str:
+    """A paragraph and a bullet list as wiki markup (used for comments)."""
+    lines = [escape_wiki(intro)] + [f"* {escape_wiki(item)}" for item in items]
+    return "\n".join(lines) + "\n"
