@@ -1,0 +1,173 @@
+"""``fiveo-sync demo``: a newcomer's first minute, with no configuration and no network.
+
+Both sandboxes start on loopback from the same seed (one organisation), a full run and an
+incremental run go against them exactly as the scheduled job would, and the owner views,
+the dashboard and where the written-back records can be seen are printed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from connectors.jira.settings import JiraSettings
+from connectors.servicenow.settings import ServiceNowSettings
+from fiveo_sync.paths import shipped_dir
+from fiveo_sync.progress import Progress
+from fiveo_sync.report_model import RunReport
+from fiveo_sync.runner import Runner, RunOptions
+from fiveo_sync.settings import (
+    HttpSettings,
+    MappingsSettings,
+    ReportSettings,
+    Settings,
+    StateSettings,
+    SyncSettings,
+)
+from fiveo_sync.yamlfile import load_yaml
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What the demo runs with (all have defaults: the demo needs no configuration)."""
+
+    out_dir: Path = Path("fiveo-demo")
+    seed: int = 7
+    scale: str = "small"
+    deployment: str = "cloud"
+    write_mode: str = "table"
+    keep_running: bool = False
+
+
+def build_demo_settings(sn: Any, jira: Any, options: DemoOptions) -> Settings:
+    """Settings pointing at the two running sandboxes, state and report under ``out_dir``."""
+    base = load_yaml(shipped_dir("config") / "demo.yaml").data or {}
+    user, password = sn.credentials["integration"]
+    if options.deployment == "cloud":
+        jira_auth = {"email": jira.credentials["email"],
+                     "api_token": jira.credentials["api_token"]}
+    else:
+        jira_auth = {"pat": jira.credentials["pat"]}
+    return Settings(
+        servicenow=ServiceNowSettings(instance_url=sn.url, auth="basic", username=user,
+                                      password=password,
+                                      write={"mode": options.write_mode}),
+        jira=JiraSettings(url=jira.url, deployment=options.deployment, **jira_auth),
+        http=HttpSettings(**base.get("http", {})),
+        sync=SyncSettings(**base.get("sync", {})),
+        state=StateSettings(path=options.out_dir / "state.sqlite"),
+        mappings=MappingsSettings(dir=shipped_dir("mappings")),
+        report=ReportSettings(dir=options.out_dir),
+    )
+
+
+def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
+             out: TextIO, err: TextIO) -> int:
+    """Start the sandboxes, run twice, show the views; return the exit code."""
+    from connectors.jira.sandbox import JiraSandbox
+    from connectors.servicenow.sandbox import ServiceNowSandbox
+
+    _fresh_output_dir(options.out_dir)
+    now = clock()
+    say = _Printer(out)
+    say.line(f"fiveo-sync demo: one organisation (seed {options.seed}, scale {options.scale}) "
+             "in a ServiceNow and a Jira sandbox on 127.0.0.1")
+    with ServiceNowSandbox(seed=options.seed, scale=options.scale, now=now) as sn, \
+            JiraSandbox(seed=options.seed, scale=options.scale, now=now,
+                        deployment=options.deployment) as jira:
+        settings = build_demo_settings(sn, jira, options)
+        runner = Runner(settings, clock=clock, log=log)
+        say.line(f"  ServiceNow sandbox: {sn.url}")
+        say.line(f"  Jira sandbox ({options.deployment}): {jira.url}")
+
+        say.heading("1. Full run: pull everything, compute, write back")
+        first = runner.run(RunOptions(progress=Progress(err)))
+        say.run_summary(first)
+
+        changed = _change_something(sn, jira)
+        say.heading(f"2. Incremental run after {changed}")
+        second = runner.run(RunOptions(progress=Progress(err)))
+        say.run_summary(second)
+
+        say.heading("3. What the owners see")
+        _print_views(settings, out)
+
+        say.heading("4. Where to look")
+        say.line(f"  Dashboard:   {(options.out_dir / 'index.html').resolve()}")
+        say.line(f"  JSON:        {(options.out_dir / 'results.json').resolve()}")
+        say.line(f"  ServiceNow:  {sn.url}/api/now/table/u_fiveo_indicator"
+                 "?sysparm_query=u_status!%3Dretired&sysparm_limit=20")
+        say.line(f"  Jira:        {jira.url}/rest/api/2/search/jql?jql=labels%3Dfiveo-scorecard"
+                 "&fields=summary,labels" if options.deployment == "cloud" else
+                 f"  Jira:        {jira.url}/rest/api/2/search?jql=labels%3Dfiveo-scorecard")
+        say.line(f"  Log in as {settings.servicenow.username} / "
+                 f"{sn.credentials['integration'][1]} (ServiceNow) and with "
+                 f"{_jira_login(jira, options)} (Jira): throwaway sandbox accounts.")
+        exit_code = max(first.exit_code, second.exit_code)
+        if options.keep_running:
+            say.line("\nSandboxes keep running (--keep-running); press Ctrl-C to stop.")
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                say.line("stopped")
+    return exit_code
+
+
+def _change_something(sn: Any, jira: Any) -> str:
+    """Let time pass in the sandboxes: a few records change, as they would overnight."""
+    sn_changed = sn.simulate_activity(5)
+    jira_changed = jira.simulate_activity(5)
+    return f"{sn_changed} ServiceNow and {jira_changed} Jira records changed"
+
+
+def _print_views(settings: Settings, out: TextIO) -> None:
+    from fiveo_sync.commands.report import render_views
+
+    render_views(settings, out, view_kinds=("service", "product"), limit=1)
+
+
+def _jira_login(jira: Any, options: DemoOptions) -> str:
+    if options.deployment == "cloud":
+        return f"{jira.credentials['email']} / {jira.credentials['api_token']}"
+    return f"the token {jira.credentials['pat']}"
+
+
+def _fresh_output_dir(out_dir: Path) -> None:
+    """Start from an empty state so the first run is a real full run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("state.sqlite", "state.sqlite-wal", "state.sqlite-shm"):
+        (out_dir / name).unlink(missing_ok=True)
+    for child in out_dir.glob("*.html"):
+        child.unlink()
+    shutil.rmtree(out_dir / "views", ignore_errors=True)
+
+
+class _Printer:
+    """The demo's stdout narration."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def line(self, text: str = "") -> None:
+        print(text, file=self._out, flush=True)
+
+    def heading(self, text: str) -> None:
+        self.line()
+        self.line(text)
+
+    def run_summary(self, report: RunReport) -> None:
+        summary = report.summary()
+        pulled = sum(summary["pulled"].values())
+        writes = summary["writes"]
+        self.line(f"  pulled {pulled:,} records from {len(summary['pulled'])} streams, "
+                  f"computed {summary['indicators']:,} indicator results, writes: "
+                  f"{writes['created']} created, {writes['updated']} updated, "
+                  f"{writes['unchanged']} unchanged, {writes['failed']} failed "
+                  f"({summary['duration_s']:.1f} s, exit {summary['exit_code']})")
+        for name, error in {**report.failed_sources, **report.failed_targets}.items():
+            self.line(f"  ! {name}: {error}")
