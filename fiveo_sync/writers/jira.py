@@ -256,3 +256,23 @@ def build_jira_plan(targets: Iterable[ScorecardTarget], results: Iterable[Indica
                            reason=f"{len(changes)} status change(s)" if changes
                            else "scorecard changed", changed=tuple(changed)))
     return Plan(tuple(ops))
+
+
+def build_scorecard_targets(portfolio: Any) -> list[ScorecardTarget]:
+    """One target per portfolio product with a Jira project (its first project gets it).
+
+    Args:
+        portfolio: the portfolio spec (``products`` and ``services_of_product``).
+
+    Returns:
+        The targets, in portfolio order.
+    """
+    targets = []
+    for product in portfolio.products:
+        if not product.jira_projects:
+            continue
+        services = tuple(s.id for s in portfolio.services_of_product(product.id))
+        targets.append(ScorecardTarget(product=product.id, name=product.name or product.id,
+                                       project_key=product.jira_projects[0],
+                                       services=services))
+    return targets

@@ -1,0 +1,199 @@
+"""``fiveo-sync push``: write the stored results to ServiceNow and Jira (or print the plan).
+
+For each configured target: read what the platform holds (``fetch_current``), let the
+writer diff the results against it into a plan, then print the plan (``--dry-run``) or have
+the connector's executor carry it out. A failing target is recorded and the next target
+still runs; :func:`push_all` returns a :class:`PushReport` the runner reuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from connectors.base import WriteOutcome, WriteReport
+from fiveo_sync.engine.result import IndicatorResult
+from fiveo_sync.errors import EXIT_OK, EXIT_PARTIAL, ConfigError, FiveoSyncError
+from fiveo_sync.writers.plan import Plan, render_table
+
+TARGETS = ("servicenow", "jira")
+_DRY_RUN_OUTCOME = {"create": "created", "update": "updated", "skip_unchanged": "unchanged",
+                    "mark": "marked"}
+
+
+@dataclass
+class PushReport:
+    """What one push did.
+
+    Attributes:
+        reports: one write report per target that got as far as a plan.
+        failed_targets: target → error text, for targets that failed in whole or in part.
+        plan: every target's plan (what was, or in a dry run would be, written).
+    """
+
+    reports: list[WriteReport] = field(default_factory=list)
+    failed_targets: dict[str, str] = field(default_factory=dict)
+    plan: Plan = field(default_factory=Plan)
+
+
+def _endpoint(connector: Any, source: str) -> tuple[Any, str]:
+    """The connector's HTTP client and base URL (executors share its session and retries)."""
+    for holder in (connector, getattr(connector, "client", None)):
+        http = getattr(holder, "http", None)
+        base_url = getattr(holder, "base_url", None)
+        if http is not None and base_url:
+            return http, str(base_url)
+    raise ConfigError(f"the {source} connector exposes no HTTP client for write-back")
+
+
+def _merged_results(store: Any, results: Iterable[Any] | None) -> list[IndicatorResult]:
+    """The stored history with this run's results on top, one per key."""
+    merged: dict[str, IndicatorResult] = {}
+    for item in store.iter_results() if store is not None else ():
+        result = IndicatorResult.from_dict(item)
+        merged[result.key] = result
+    for item in results or ():
+        result = item if isinstance(item, IndicatorResult) else IndicatorResult.from_dict(item)
+        merged[result.key] = result
+    return [merged[k] for k in sorted(merged)]
+
+
+def _plan_servicenow(settings: Any, connector: Any, results: list[IndicatorResult], *,
+                     run_id: str, computed_at: datetime) -> tuple[Plan, Callable[[], WriteReport]]:
+    from connectors.servicenow.executor import execute_plan, fetch_current
+    from fiveo_sync.writers.servicenow import build_servicenow_plan
+
+    http, base_url = _endpoint(connector, "servicenow")
+    current = fetch_current(http, base_url, settings.servicenow)
+    plan = build_servicenow_plan(results, current, run_id=run_id, computed_at=computed_at)
+    return plan, lambda: execute_plan(http, base_url, plan, settings.servicenow)
+
+
+def _plan_jira(settings: Any, connector: Any, results: list[IndicatorResult],
+               portfolio: Any) -> tuple[Plan, Callable[[], WriteReport]]:
+    from connectors.jira.executor import detect_flavour, execute_plan, fetch_current
+    from fiveo_sync.writers.jira import build_jira_plan, build_scorecard_targets
+
+    http, base_url = _endpoint(connector, "jira")
+    jira = settings.jira
+    deployment = getattr(connector, "deployment", None) or jira.deployment
+    flavour = detect_flavour(http, base_url, deployment)
+    targets = build_scorecard_targets(portfolio)
+    current = fetch_current(http, base_url, flavour=flavour, label=jira.scorecard.label,
+                            projects={t.project_key: t.product for t in targets})
+    plan = build_jira_plan(targets, results, current, flavour=flavour,
+                           label=jira.scorecard.label, issue_type=jira.scorecard.issue_type)
+    return plan, lambda: execute_plan(http, base_url, plan, flavour=flavour)
+
+
+def _dry_run_report(target: str, plan: Plan) -> WriteReport:
+    return WriteReport(target=target, outcomes=[
+        WriteOutcome(op.key, _DRY_RUN_OUTCOME[op.action], "dry run") for op in plan])
+
+
+def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_run: bool,
+             clock: Callable[[], datetime], connectors: Mapping[str, Any] | None = None,
+             mappings: Any = None, log: Any = None, run_id: str | None = None) -> PushReport:
+    """Plan and (unless ``dry_run``) execute the writes of every configured target.
+
+    Args:
+        settings: loaded settings (``servicenow`` / ``jira`` sections may be None).
+        store: the state store; its results are the history the writers publish.
+        results: this run's results (IndicatorResult or ``to_dict()`` dicts), overriding
+            stored ones with the same key; None to push what the store holds.
+        dry_run: plan only; nothing is written (current records are still read).
+        clock: aware-UTC now, stamped into ``u_computed_at``.
+        connectors: connectors by source (tests inject them); built from settings if None.
+        mappings: loaded mappings (for the portfolio); loaded from settings if None.
+        log: a structlog logger.
+        run_id: stamped into ``u_run_id``; derived from the clock when None.
+
+    Returns:
+        The per-target reports, failed targets and the combined plan.
+    """
+    log = log or structlog.get_logger(__name__)
+    now = clock()
+    run_id = run_id or now.strftime("push-%Y%m%dT%H%M%SZ")
+    all_results = _merged_results(store, results)
+    wanted = [t for t in TARGETS if getattr(settings, t, None) is not None]
+    owned = connectors is None
+    if connectors is None:
+        from fiveo_sync.platforms import build_connectors
+
+        connectors = build_connectors(settings, clock=clock, only=wanted or None)
+    try:
+        return _push_targets(settings, connectors, wanted, all_results, mappings,
+                             dry_run=dry_run, run_id=run_id, now=now, log=log)
+    finally:
+        if owned:
+            for connector in connectors.values():
+                connector.close()
+
+
+def _push_targets(settings: Any, connectors: Mapping[str, Any], wanted: list[str],
+                  all_results: list[IndicatorResult], mappings: Any, *, dry_run: bool,
+                  run_id: str, now: datetime, log: Any) -> PushReport:
+    report = PushReport()
+    plans: list[Plan] = []
+    for target in wanted:
+        connector = connectors.get(target)
+        if connector is None:
+            continue
+        try:
+            if target == "servicenow":
+                plan, execute = _plan_servicenow(settings, connector, all_results,
+                                                 run_id=run_id, computed_at=now)
+            else:
+                if mappings is None:
+                    from fiveo_sync.engine.loader import load_mappings
+
+                    mappings = load_mappings(settings.mappings.dir)
+                plan, execute = _plan_jira(settings, connector, all_results,
+                                           mappings.portfolio)
+            plans.append(plan)
+            log.info("plan_built", target=target, **plan.counts())
+            written = _dry_run_report(target, plan) if dry_run else execute()
+        except FiveoSyncError as exc:
+            report.failed_targets[target] = str(exc)
+            log.error("push_target_failed", target=target, error=str(exc))
+            continue
+        report.reports.append(written)
+        if written.failed:
+            failed = written.count("failed")
+            report.failed_targets[target] = written.error or f"{failed} write(s) failed"
+    report.plan = Plan.merge(plans)
+    return report
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``push``."""
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the write plan (JSON with --log-format json) and write "
+                             "nothing")
+
+
+def execute(args: argparse.Namespace, ctx: Any) -> int:
+    """Push the stored results; exit 0, or 3 when a target failed."""
+    from fiveo_sync.state import RunLock, StateStore
+
+    settings = ctx.settings
+    with RunLock(settings.state.path), StateStore(settings.state.path) as store:
+        pushed = push_all(settings, store, None, dry_run=args.dry_run, clock=ctx.clock,
+                          log=ctx.log)
+    if args.dry_run:
+        json_out = getattr(ctx, "log_format", "") == "json"
+        sys.stdout.write(pushed.plan.to_json() if json_out else render_table(pushed.plan))
+    else:
+        for written in pushed.reports:
+            counts = ", ".join(f"{written.count(a)} {a}" for a in
+                               ("created", "updated", "unchanged", "marked", "failed"))
+            print(f"{written.target}: {counts}")
+    for target, error in pushed.failed_targets.items():
+        print(f"fiveo-sync push: {target} failed: {error}", file=sys.stderr)
+    return EXIT_PARTIAL if pushed.failed_targets else EXIT_OK
