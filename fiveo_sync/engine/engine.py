@@ -1,0 +1,237 @@
+"""The indicator engine: canonical records + specs + ``now`` → indicator results.
+
+Pure: no I/O and no clock reads (``now`` is an argument). For each indicator and each scope
+of its view it places records in periods once (linear in records), evaluates the measure per
+period and breakdown, and adds status (§2.7) and trend (§2.8) against the history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from fiveo_sync.engine.derived import compute_derived
+from fiveo_sync.engine.evaluate import (
+    EvalContext,
+    Outcome,
+    evaluate_goal_share,
+    evaluate_records,
+    evaluate_sprint,
+)
+from fiveo_sync.engine.filters import matches_all
+from fiveo_sync.engine.index import DataIndex
+from fiveo_sync.engine.periods import Period, period_of
+from fiveo_sync.engine.placement import (
+    PeriodCache,
+    choose,
+    group_by_sprint,
+    place_units,
+    sprint_periods,
+    window_periods,
+)
+from fiveo_sync.engine.result import IndicatorResult
+from fiveo_sync.engine.scope import Scope, build_scopes
+from fiveo_sync.engine.series import SeriesBook
+from fiveo_sync.engine.spec import BoundIndicator, IndicatorFileSpec, IndicatorSpec, bind_indicators
+from fiveo_sync.engine.sprints import completed_sprints_by_key, sprint_sets
+from fiveo_sync.engine.status import status_of, trend_of
+
+_SERVICENOW_KINDS = frozenset({"incident", "change", "problem", "sla"})
+
+
+def _bind(indicators: Iterable[Any]) -> list[BoundIndicator]:
+    bound: list[BoundIndicator] = []
+    for item in indicators:
+        if isinstance(item, BoundIndicator):
+            bound.append(item)
+        elif isinstance(item, IndicatorFileSpec):
+            bound.extend(bind_indicators([item]))
+        elif isinstance(item, IndicatorSpec):
+            bound.extend(bind_indicators([IndicatorFileSpec(
+                version=1, kind="indicators", o=item.o, indicators=[item])]))
+        else:
+            raise TypeError(f"not an indicator spec: {type(item).__name__}")
+    return bound
+
+
+def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
+            history: Iterable[IndicatorResult | dict[str, Any]] = ()) -> list[IndicatorResult]:
+    """Compute every indicator for every scope of its view and every due period.
+
+    Args:
+        indicators: ``IndicatorFileSpec``s, ``IndicatorSpec``s or ``BoundIndicator``s.
+        data: the ``CanonicalData``.
+        portfolio: the portfolio (services, products and their links).
+        now: the run's clock, aware UTC.
+        history: earlier results (objects or ``to_dict()`` payloads) for trends and for
+            deciding which final periods still need a first computation.
+
+    Returns:
+        The results, ordered by indicator, scope, breakdown and period.
+    """
+    bound = _bind(indicators)
+    index = DataIndex(data, now)
+    scopes = build_scopes(portfolio)
+    book = SeriesBook(history)
+    results: list[IndicatorResult] = []
+    for item in bound:
+        if item.spec.is_derived:
+            continue
+        for scope in scopes[item.spec.view]:
+            results.extend(_compute_one(item, scope, index, book, now))
+    derived = [item for item in bound if item.spec.is_derived]
+    results.extend(compute_derived(derived, results, scopes, book, now))
+    results.sort(key=lambda r: (r.indicator, r.scope_type, r.scope, r.breakdown,
+                                r.period_start))
+    return results
+
+
+def _sources(spec: IndicatorSpec) -> tuple[str, ...]:
+    kinds = {spec.source}
+    related = getattr(spec.measure, "related", None)
+    for rel in related if isinstance(related, list) else [related] if related else []:
+        kinds.add(rel.source)
+    if spec.period.placement == "completed_sprints":
+        kinds.update({"work_item", "sprint"})
+    systems = {"servicenow" if k in _SERVICENOW_KINDS else "jira" for k in kinds}
+    if spec.view == "combined":
+        systems = {"servicenow", "jira"}
+    return tuple(sorted(systems))
+
+
+def _scoped(item: BoundIndicator, scope: Scope, index: DataIndex) -> list[Any]:
+    spec = item.spec
+    records = index.records(spec.source, scope, spec.scope_by == "support_groups")
+
+    def param(name: str) -> Any:
+        return item.params.get(name)
+
+    return [r for r in records if matches_all(spec.filters, r, index.get, param)]
+
+
+def _compute_one(item: BoundIndicator, scope: Scope, index: DataIndex, book: SeriesBook,
+                 now: datetime) -> list[IndicatorResult]:
+    spec, params = item.spec, item.params
+    ctx = EvalContext(index, params)
+    tz = params["reporting_timezone"]
+    kind = spec.measure.kind
+    if spec.period.kind == "sprint":
+        return _compute_sprints(item, scope, index, book, now, ctx)
+    records = [] if kind == "sprint_goal_share" else _scoped(item, scope, index)
+    cache = PeriodCache(spec.period.kind, tz)
+    if spec.snapshot:
+        current = period_of(spec.period.kind, now, tz)
+        slots = {current.id: (current, records)}
+        periods = [current]
+    else:
+        if kind == "sprint_goal_share":
+            sprints = index.closed_sprints(scope.boards)
+            units = [(s, s.complete) for s in sprints]
+        elif kind == "linked_duration":
+            related = index.related_map(spec.measure.related, params)
+            units = [((r, x), index.get(x, spec.period.timestamp))
+                     for r in records for x in related.get(index.get(r, spec.measure.related.key),
+                                                           ())]
+        else:
+            units = [(r, index.get(r, spec.period.timestamp)) for r in records]
+        slots = place_units(units, cache, now)
+        window = window_periods(spec.period.kind, now, tz, params["restatement_days"])
+        for period in window:
+            slots.setdefault(period.id, (period, []))
+        final = {pid for pid in slots if book.has(spec.id, scope, "all", pid)}
+        periods = choose([p for p, _ in slots.values()], {p.id for p in window}, final)
+        if kind == "sprint_goal_share":
+            goal_sprints = sprints
+    out: list[IndicatorResult] = []
+    for period in periods:
+        units = slots[period.id][1]
+        if kind == "sprint_goal_share":
+            outcomes = {"all": (evaluate_goal_share(goal_sprints, spec.measure.last, period),
+                                None)}
+        else:
+            outcomes = _breakdowns(item, units, ctx, period, index)
+        for label, (outcome, value) in outcomes.items():
+            out.append(_result(item, scope, period, label, value, outcome, book))
+    return out
+
+
+def _breakdowns(item: BoundIndicator, units: list[Any], ctx: EvalContext, period: Period,
+                index: DataIndex) -> dict[str, tuple[Outcome, Any]]:
+    spec = item.spec
+    out = {"all": (evaluate_records(spec.measure, units, ctx, period), None)}
+    if spec.breakdown is None:
+        return out
+    field = spec.breakdown.field
+    groups: dict[str, list[Any]] = {}
+    originals: dict[str, Any] = {}
+    for unit in units:
+        record = unit[0] if isinstance(unit, tuple) else unit
+        value = index.get(record, field)
+        if value is None:
+            continue
+        groups.setdefault(str(value), []).append(unit)
+        originals[str(value)] = value
+    wanted = [str(v) for v in spec.breakdown.values] if spec.breakdown.values is not None \
+        else sorted(groups, key=lambda v: (len(v), v))
+    label = field.rsplit(".", 1)[-1]
+    for value in wanted:
+        outcome = evaluate_records(spec.measure, groups.get(value, []), ctx, period)
+        out[f"{label}={value}"] = (outcome, value)
+    return out
+
+
+def _compute_sprints(item: BoundIndicator, scope: Scope, index: DataIndex, book: SeriesBook,
+                     now: datetime, ctx: EvalContext) -> list[IndicatorResult]:
+    spec, params = item.spec, item.params
+    sprints = sprint_periods(index.closed_sprints(scope.boards))
+    horizon_days = params["restatement_days"]
+    window = {p.id for p, _ in sprints if (now - p.end).total_seconds() < horizon_days * 86400}
+    final = {p.id for p, _ in sprints if book.has(spec.id, scope, "all", p.id)}
+    chosen = {p.id for p in choose([p for p, _ in sprints], window, final)}
+    book.register_sprints(spec.id, scope, [p for p, _ in sprints])
+    by_sprint: dict[int, list[Any]] = {}
+    if spec.period.placement == "completed_sprints":
+        done_in = completed_sprints_by_key(index, params)
+        units = []
+        for record in _scoped(item, scope, index):
+            ids = set()
+            for key in getattr(record, "jira_keys", ()) or ():
+                ids |= done_in.get(key, set())
+            units.append((record, ids))
+        by_sprint = group_by_sprint(units)
+    out: list[IndicatorResult] = []
+    for period, sprint in sprints:
+        if period.id not in chosen:
+            continue
+        if spec.period.placement == "completed_sprints":
+            outcome = evaluate_records(spec.measure, by_sprint.get(sprint.id, []), ctx, period)
+        else:
+            outcome = evaluate_sprint(spec.measure, sprint_sets(sprint, index, params))
+        out.append(_result(item, scope, period, "all", None, outcome, book))
+    return out
+
+
+def _result(item: BoundIndicator, scope: Scope, period: Period, breakdown: str,
+            breakdown_value: Any, outcome: Outcome, book: SeriesBook) -> IndicatorResult:
+    spec = item.spec
+    target = spec.target
+    if breakdown_value is not None and spec.breakdown is not None:
+        target = spec.breakdown.targets.get(str(breakdown_value), target)
+    baseline = book.baseline(spec.id, scope, breakdown, period)
+    bounds = target.bounds(baseline)
+    status = status_of(outcome.value, outcome.n, spec.direction, bounds, outcome.min_sample)
+    low = bounds.low if bounds else None
+    high = bounds.high if bounds else None
+    trend, delta = trend_of(outcome.value, status, baseline, spec.direction, low, high)
+    flags = dict(outcome.flags)
+    result = IndicatorResult(
+        indicator=spec.id, name=spec.name, o=spec.o, view=spec.view,
+        scope_type=scope.scope_type, scope=scope.id, breakdown=breakdown, period=period.id,
+        period_kind=period.kind, period_start=period.start, period_end=period.end,
+        value=outcome.value, unit=spec.unit, n=outcome.n, excluded=outcome.excluded,
+        target=target.text(), target_low=low, target_high=high, direction=spec.direction,
+        status=status, baseline=baseline, trend=trend, delta=delta, sources=_sources(spec),
+        flags=flags, snapshot=spec.snapshot)
+    book.record(result)
+    return result
