@@ -1,0 +1,175 @@
+"""The self-contained HTML dashboard: one page per owner view, plus an index.
+
+Each page works offline: CSS is inlined, sparklines are inline SVG, there are no scripts,
+and a Content-Security-Policy forbids loading anything else. Every piece of text that comes
+from data (service and product names, owners, indicator names, targets) goes through
+:func:`html.escape`, so a service named ``<script>alert(1)</script>`` shows as text.
+
+Views come from ``fiveo_sync.views.build_views`` (``kind``, ``id``, ``name``, ``owner``,
+``results``, ``history``, ``linked``); any object with those attributes works.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from html import escape
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fiveo_sync.report.sparkline import build_sparkline
+from fiveo_sync.writers.servicenow import format_number
+
+O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
+TREND_MARKS = {"improving": "▲ improving", "worsening": "▼ worsening", "stable": "► stable",
+               "none": "–"}
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _css() -> str:
+    return resources.files("fiveo_sync.report").joinpath("dashboard.css").read_text("utf-8")
+
+
+def _text(value: Any) -> str:
+    return escape("" if value is None else str(value), quote=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "view"
+
+
+def value_text(result: Any) -> str:
+    """A result's value with its unit, or ``no data``."""
+    if result.value is None:
+        return "no data"
+    number = format_number(result.value)
+    return f"{number}%" if result.unit == "%" else f"{number} {result.unit}".strip()
+
+
+def _scope_text(result: Any) -> str:
+    scope = f"{result.scope_type} {result.scope}"
+    if result.view == "combined":
+        scope += " (combined)"
+    if result.breakdown and result.breakdown != "all":
+        scope += f" · {result.breakdown}"
+    return scope
+
+
+def _row(result: Any, history: dict[str, Any]) -> str:
+    status = _slug(result.status).replace("-", "_")
+    trend = result.trend if result.trend in TREND_MARKS else "none"
+    series = history.get(getattr(result, "series_key", ""), ())
+    spark = build_sparkline(series, label=result.name or result.indicator)
+    return (f'<tr class="status-{status}" data-indicator="{_text(result.indicator)}">'
+            f"<td>{_text(result.name or result.indicator)}"
+            f"<small>{_text(result.indicator)}</small></td>"
+            f"<td>{_text(_scope_text(result))}</td><td>{_text(result.period)}</td>"
+            f'<td class="value">{_text(value_text(result))}</td>'
+            f"<td>{_text(result.target or '–')}</td>"
+            f'<td><span class="badge status-{status}">'
+            f"{_text(result.status.replace('_', ' '))}</span></td>"
+            f'<td class="trend-{trend}">{_text(TREND_MARKS[trend])}</td>'
+            f"<td>{spark}</td><td>{_text(', '.join(result.sources))}</td></tr>")
+
+
+def _section(o: str, results: Sequence[Any], history: dict[str, Any]) -> str:
+    tally = Counter(r.status for r in results)
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(tally.items()))
+    head = (f'<section class="o" id="o-{o}"><h2>{_text(o.capitalize())}'
+            f'<span class="tally">{_text(counts)}</span></h2>')
+    if not results:
+        return head + '<p class="empty">No indicators in this view.</p></section>'
+    header = "".join(f"<th>{h}</th>" for h in ("Indicator", "Scope", "Period", "Value",
+                                                "Target", "Status", "Trend", "History",
+                                                "Source"))
+    rows = "".join(_row(r, history) for r in results)
+    return f"{head}<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table></section>"
+
+
+def _page(title: str, heading: str, lines: Iterable[str], body: str, stamp: str) -> str:
+    meta = "".join(f"<p>{line}</p>" for line in lines)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_text(title)}</title><style>{_css()}</style></head><body>"
+            f"<header><h1>{heading}</h1>{meta}</header><main>{body}</main>"
+            f"<footer>{_text(stamp)}</footer></body></html>\n")
+
+
+def build_view_page(view: Any, *, title: str, stamp: str) -> str:
+    """The HTML of one owner view: the five O's as sections of indicator rows."""
+    history = dict(getattr(view, "history", None) or {})
+    results = list(view.results)
+    kind = str(view.kind).capitalize()
+    lines = [f"Owner: {_text(view.owner or 'not set')}"]
+    linked = list(getattr(view, "linked", None) or ())
+    if linked:
+        other = "Products" if view.kind == "service" else "Services"
+        lines.append(f"{other} linked: {_text(', '.join(map(str, linked)))}")
+    lines.append('<nav><a href="index.html">← all views</a></nav>')
+    extra = sorted({r.o for r in results} - set(O_ORDER))
+    sections = "".join(_section(o, [r for r in results if r.o == o], history)
+                       for o in (*O_ORDER, *extra))
+    heading = f"{_text(kind)}: {_text(view.name or view.id)}"
+    return _page(f"{view.name or view.id} — {title}", heading, lines, sections, stamp)
+
+
+def build_index_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: str) -> str:
+    """The index: every view with a link and its status tally."""
+    rows = []
+    for view, filename in entries:
+        tally = Counter(r.status for r in view.results)
+        cells = "".join(f'<td><span class="badge status-{s}">{tally.get(s, 0)}</span></td>'
+                        for s in ("met", "at_risk", "missed", "no_data"))
+        rows.append(f"<tr><td>{_text(view.kind)}</td>"
+                    f'<td><a href="{_text(filename)}">{_text(view.name or view.id)}</a></td>'
+                    f"<td>{_text(view.owner or '')}</td>{cells}</tr>")
+    header = "".join(f"<th>{h}</th>" for h in ("View", "Name", "Owner", "Met", "At risk",
+                                                "Missed", "No data"))
+    body = (f'<section class="o" id="views"><h2>Owner views</h2><table><thead><tr>{header}'
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
+    if not rows:
+        body = '<section class="o"><p class="empty">No views yet: run a sync.</p></section>'
+    return _page(title, _text(title), [f"{len(rows)} views"], body, stamp)
+
+
+def write_dashboard(views: Iterable[Any], out_dir: str | Path, *,
+                    title: str = "5 O dashboard",
+                    generated_at: datetime | None = None) -> list[Path]:
+    """Write one HTML file per view and ``index.html`` into ``out_dir``.
+
+    Args:
+        views: owner views (service and product), results latest-first per series.
+        out_dir: the directory (created if missing).
+        title: the dashboard title.
+        generated_at: the moment shown in each footer (aware; now when None).
+
+    Returns:
+        The paths written, index last.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    moment = (generated_at or datetime.now(UTC)).astimezone(UTC)
+    stamp = f"Generated by fiveo-sync at {moment:%Y-%m-%d %H:%M} UTC"
+    written: list[Path] = []
+    entries: list[tuple[Any, str]] = []
+    used: set[str] = set()
+    ordered = sorted(views, key=lambda v: (v.kind != "service", str(v.name or v.id).lower()))
+    for view in ordered:
+        base = f"{_slug(view.kind)}-{_slug(view.id)}"
+        filename, n = f"{base}.html", 1
+        while filename in used or filename == "index.html":
+            n += 1
+            filename = f"{base}-{n}.html"
+        used.add(filename)
+        path = out / filename
+        path.write_text(build_view_page(view, title=title, stamp=stamp), encoding="utf-8")
+        written.append(path)
+        entries.append((view, filename))
+    index = out / "index.html"
+    index.write_text(build_index_page(entries, title=title, stamp=stamp), encoding="utf-8")
+    written.append(index)
+    return written
