@@ -118,12 +118,32 @@ class StatusChange:
 
 
 @dataclass(frozen=True, slots=True)
+class SprintChange:
+    """One ``Sprint`` item of a Jira changelog: the sprint ids before and after."""
+
+    at: datetime
+    from_sprints: tuple[int, ...]
+    to_sprints: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PointsChange:
+    """One change of the story points field (``None`` = unestimated)."""
+
+    at: datetime
+    from_points: float | None
+    to_points: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class WorkItem:
     """A Jira issue with the derived fields of §2.1.
 
     ``status_history`` is sorted by (history ``created``, history ``id``). ``done_at``,
     ``started_at`` and ``epic_key`` are computed by the normaliser; ``status`` is the
-    current status name (needed with ``wait_statuses``).
+    current status name (needed with ``wait_statuses``); ``sprint_history`` and
+    ``points_history`` (sorted like ``status_history``) serve the changelog
+    reconstruction of sprint commitment (§4, source 3).
     """
 
     key: str
@@ -141,6 +161,8 @@ class WorkItem:
     done_at: datetime | None
     started_at: datetime | None
     status: str | None = None
+    sprint_history: tuple[SprintChange, ...] = ()
+    points_history: tuple[PointsChange, ...] = ()
 
     def status_category_at(self, when: datetime) -> str:
         """The status category at ``when`` (§2.1).

@@ -61,7 +61,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "problem": ("id", "state"),
     "sla": ("id", "stage"),
     "service": ("id", "name"),
-    "work_item": ("key", "project", "status_category"),
+    "work_item": ("key", "status_category"),  # project defaults to the key's prefix
     "sprint": ("id", "state"),
 }
 RECORD_SOURCES: dict[str, SourceName] = {

@@ -1,0 +1,72 @@
+"""Raw platform payloads → :class:`fiveo_sync.records.CanonicalData` (pure).
+
+``normalise(sources, portfolio, raw)`` takes the payloads exactly as the platforms return
+them, keyed by ``(source, stream)`` — ``("servicenow", "incident")``,
+``("jira", "issue")``… — and applies ``mappings/sources.yaml``. Records missing a required
+field or holding an unreadable value are skipped and counted per kind and reason in
+``CanonicalData.skipped``; nothing here raises for bad data, reads a clock or does I/O.
+
+Streams read: servicenow ``incident``, ``change_request``, ``problem``, ``task_sla``,
+``contract_sla``, ``cmdb_ci_service``, ``sys_user_group``, ``sys_user``; jira ``issue``,
+``board``, ``sprint``, ``sprint_scope``, ``field``, ``status`` (the streams actually used
+are those named in the source maps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fiveo_sync.engine.normalise_fields import LookupIndex, SkipCounter
+from fiveo_sync.engine.normalise_jira import JiraNormaliser, StoryPointsFields, status_categories
+from fiveo_sync.engine.normalise_servicenow import ServiceNowNormaliser, build_services
+from fiveo_sync.engine.portfolio_spec import PortfolioSpec
+from fiveo_sync.engine.sources_spec import SourcesSpec
+from fiveo_sync.records import CanonicalData
+
+RawStreams = Mapping[tuple[str, str], Iterable[Mapping[str, Any]]]
+_LOOKUP_STREAMS = {"servicenow": ("sys_user_group", "sys_user", "contract_sla",
+                                  "cmdb_ci_service")}
+
+
+def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams) -> CanonicalData:
+    """Build the canonical records of ``indicators.md`` §2.1 from raw payloads.
+
+    Args:
+        sources: the source maps (``mappings/sources.yaml``).
+        portfolio: the services and products (``mappings/portfolio.yaml``).
+        raw: payload iterables per ``(source, stream)``; missing streams are empty.
+
+    Returns:
+        The canonical records and the skipped counts per kind and reason.
+    """
+    streams = {key: [p for p in payloads if isinstance(p, Mapping)]
+               for key, payloads in raw.items()}
+
+    def stream(kind: str, source: str, default: str) -> list[Mapping[str, Any]]:
+        record_map = sources.record_map(kind)
+        name = record_map.stream if record_map else default
+        return streams.get((source, name), [])
+
+    skipped = SkipCounter()
+    lookups = LookupIndex.build({name: streams.get(("servicenow", name), [])
+                                 for name in _LOOKUP_STREAMS["servicenow"]})
+    services = build_services(sources, portfolio,
+                              stream("service", "servicenow", "cmdb_ci_service"),
+                              lookups, skipped)
+    servicenow = ServiceNowNormaliser(sources, portfolio, lookups, services, skipped)
+    points = StoryPointsFields(sources, streams.get(("jira", "board"), []),
+                               streams.get(("jira", "field"), []))
+    jira = JiraNormaliser(sources, LookupIndex(), points,
+                          status_categories(streams.get(("jira", "status"), [])), skipped)
+    return CanonicalData(
+        incidents=tuple(servicenow.incidents(stream("incident", "servicenow", "incident"))),
+        changes=tuple(servicenow.changes(stream("change", "servicenow", "change_request"))),
+        problems=tuple(servicenow.problems(stream("problem", "servicenow", "problem"))),
+        slas=tuple(servicenow.slas(stream("sla", "servicenow", "task_sla"))),
+        work_items=tuple(jira.work_items(stream("work_item", "jira", "issue"))),
+        sprints=tuple(jira.sprints(stream("sprint", "jira", "sprint"))),
+        sprint_scopes=tuple(jira.sprint_scopes(streams.get(("jira", "sprint_scope"), []))),
+        services=tuple(services),
+        skipped=skipped.counts,
+    )

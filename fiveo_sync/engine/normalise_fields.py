@@ -1,0 +1,114 @@
+"""Applying one record map of ``sources.yaml`` to one raw payload.
+
+:func:`map_fields` reads every mapped field with its type's reader, translates codes
+through value maps and resolves references to names; a record that cannot be read raises
+:class:`SkipRecord` with a short, countable reason (``"missing number"``,
+``"unparsable opened_at"``, ``"unknown state"``). One bad record never stops a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fiveo_sync.engine.normalise_values import (
+    READERS,
+    UnreadableValue,
+    lookup_path,
+    read_text,
+    reference_display,
+)
+from fiveo_sync.engine.sources_spec import REQUIRED_FIELDS, RecordMapSpec, SourcesSpec
+
+Payload = Mapping[str, Any]
+
+
+class SkipRecord(Exception):
+    """A raw record that cannot become a canonical record; ``reason`` is counted."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class SkipCounter:
+    """Skipped records per canonical kind and reason."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, kind: str, reason: str) -> None:
+        """Count one skipped record of ``kind`` for ``reason``."""
+        per_kind = self.counts.setdefault(kind, {})
+        per_kind[reason] = per_kind.get(reason, 0) + 1
+
+
+@dataclass
+class LookupIndex:
+    """Raw records of lookup streams by id (``sys_id`` or Jira ``id``), per stream."""
+
+    by_stream: dict[str, dict[str, Payload]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, streams: Mapping[str, Iterable[Payload]]) -> LookupIndex:
+        """Index each stream's records by ``sys_id`` (ServiceNow) or ``id`` (Jira)."""
+        index = cls()
+        for stream, payloads in streams.items():
+            table: dict[str, Payload] = {}
+            for payload in payloads:
+                if not isinstance(payload, Mapping):
+                    continue
+                key = read_text(payload.get("sys_id", payload.get("id")))
+                if key is not None:
+                    table[key] = payload
+            index.by_stream[stream] = table
+        return index
+
+    def field_of(self, stream: str, key: str, name: str) -> str | None:
+        """Field ``name`` of record ``key`` in ``stream``, if present."""
+        record = self.by_stream.get(stream, {}).get(key)
+        if record is None:
+            return None
+        try:
+            return read_text(lookup_path(record, name))
+        except UnreadableValue:
+            return None
+
+
+def map_fields(kind: str, record_map: RecordMapSpec, payload: Payload, spec: SourcesSpec,
+               lookups: LookupIndex) -> dict[str, Any]:
+    """Canonical field values of one raw record.
+
+    Raises:
+        SkipRecord: a required field is empty, a value is unreadable or a code unknown.
+    """
+    if not isinstance(payload, Mapping) or not payload:
+        raise SkipRecord("empty record")
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, field_map in record_map.fields.items():
+        raw = lookup_path(payload, field_map.source)
+        try:
+            value = READERS[field_map.type](raw)
+        except UnreadableValue:
+            problems.append(f"unparsable {name}")
+            continue
+        if field_map.type == "code" and value is not None and field_map.values:
+            mapped = spec.value_maps.get(field_map.values, {}).get(value)
+            if mapped is None:
+                problems.append(f"unknown {name}")
+                continue
+            value = mapped
+        if field_map.type == "servicenow_reference_name" and value is not None:
+            named = (lookups.field_of(field_map.lookup.stream, value, field_map.lookup.field)
+                     if field_map.lookup else None)
+            value = named or reference_display(raw) or value
+        values[name] = value
+    for name in REQUIRED_FIELDS.get(kind, ()):
+        if values.get(name) is None and f"unparsable {name}" not in problems \
+                and f"unknown {name}" not in problems:
+            raise SkipRecord(f"missing {name}")
+    if problems:
+        raise SkipRecord(problems[0])
+    return values
