@@ -1,0 +1,6 @@
+"""Golden tests import their small loader module from this folder."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
