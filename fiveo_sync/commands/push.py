@@ -44,9 +44,10 @@ class PushReport:
 
 def _endpoint(connector: Any, source: str) -> tuple[Any, str]:
     """The connector's HTTP client and base URL (executors share its session and retries)."""
-    for holder in (connector, getattr(connector, "client", None)):
+    holders = (connector, getattr(connector, "client", None), getattr(connector, "api", None))
+    for holder in holders:
         http = getattr(holder, "http", None)
-        base_url = getattr(holder, "base_url", None)
+        base_url = getattr(holder, "base_url", None) or getattr(holder, "base", None)
         if http is not None and base_url:
             return http, str(base_url)
     raise ConfigError(f"the {source} connector exposes no HTTP client for write-back")
