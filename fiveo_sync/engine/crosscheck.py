@@ -139,7 +139,7 @@ def _check_field_map(document: YamlDocument, spec: SourcesSpec, kind: str, name:
             for code, value in value_map.items():
                 if vocabulary and value not in vocabulary:
                     problems.append((document.locate(("value_maps", field_map.values, code)),
-                                     f"'{value}' is not a {kind} {name}"
+                                     f"'{value}' is not a valid {kind} {name}"
                                      + suggest(value, vocabulary)))
     elif field_map.values is not None:
         problems.append((document.locate((*where, "values")),
@@ -156,15 +156,19 @@ def _check_field_map(document: YamlDocument, spec: SourcesSpec, kind: str, name:
 def check_indicators(files: list[tuple[YamlDocument, IndicatorFileSpec]]) -> list[Problem]:
     """Duplicate ids across files, unknown canonical fields, unknown indicator references."""
     problems: list[Problem] = []
-    first: dict[str, str] = {}
+    places: dict[str, list[tuple[YamlDocument, int]]] = {}
     for document, spec in files:
         for i, indicator in enumerate(spec.indicators):
-            if indicator.id in first and first[indicator.id] != document.file:
-                problems.append((document.locate(("indicators", i, "id")),
-                                 f"duplicate indicator id '{indicator.id}' (also in "
-                                 f"{first[indicator.id]})"))
-            first.setdefault(indicator.id, document.file)
-    known = set(first)
+            places.setdefault(indicator.id, []).append((document, i))
+    for indicator_id, found in places.items():
+        owners = {document.file for document, _i in found}
+        if len(owners) < 2:
+            continue  # within one file, the file model reports it
+        for document, i in found:
+            others = ", ".join(sorted(owners - {document.file}))
+            problems.append((document.locate(("indicators", i, "id")),
+                             f"duplicate indicator id '{indicator_id}' (also in {others})"))
+    known = set(places)
     for document, spec in files:
         for i, indicator in enumerate(spec.indicators):
             for kind, name in sorted(indicator.field_refs()):

@@ -79,10 +79,11 @@ def _message(error: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...]
     if kind == "literal_error":
         return f"unknown {given!r} (expected {ctx.get('expected', '')})"
     if kind == "union_tag_invalid":
-        return (f"unknown {ctx.get('discriminator', 'kind')} {ctx.get('tag')!r} "
+        return (f"unknown {str(ctx.get('discriminator', 'kind')).strip(chr(39))} "
+                f"{ctx.get('tag')!r} "
                 f"(expected {ctx.get('expected_tags')})")
     if kind == "union_tag_not_found":
-        return f"missing required key {ctx.get('discriminator', '')}"
+        return f"missing required key {ctx.get('discriminator', '')}".replace("'", "")
     text = str(error["msg"]).removeprefix("Value error, ")
     if isinstance(given, str | int | float | bool) and kind != "value_error":
         return f"{text[:1].lower()}{text[1:]}, got {_short(given)}"
