@@ -196,7 +196,12 @@ class JiraNormaliser:
         return out
 
     def sprint_scopes(self, payloads: Iterable[Payload]) -> list[SprintScope]:
-        """Stored sprint scopes: ``{sprint, moment, taken_at, source, items: [...]}``."""
+        """Stored sprint scopes from the Jira connector's ``sprint_scope`` stream.
+
+        Payload: ``{sprint_id, board_id, moment, taken_at, source, items: [{key,
+        issue_type, is_subtask, story_points, status_category}]}`` (``sprint`` is accepted
+        for ``sprint_id``). Sub-tasks are left out: commitment never counts them (§4).
+        """
         out = []
         for payload in payloads:
             try:
@@ -208,7 +213,7 @@ class JiraNormaliser:
 
 
 def _sprint_scope(payload: Payload) -> SprintScope:
-    sprint = read_int(payload.get("sprint"))
+    sprint = read_int(payload.get("sprint_id", payload.get("sprint")))
     taken_at = read_jira_datetime(payload.get("taken_at"))
     moment, source = payload.get("moment"), payload.get("source")
     if sprint is None or taken_at is None:
@@ -218,6 +223,8 @@ def _sprint_scope(payload: Payload) -> SprintScope:
         raise SkipRecord("unknown moment or source")
     items = []
     for item in payload.get("items") or []:
+        if item.get("is_subtask") is True:
+            continue
         key = read_text(item.get("key"))
         if key is None:
             raise SkipRecord("scope item without key")

@@ -181,3 +181,19 @@ def test_derived_fields_from_the_changelog():
     assert item.status_category_at(utc(2025, 3, 13)) == "indeterminate"
     assert item.sprint_history[0].to_sprints == (41, 42)
     assert item.points_history[0].from_points == 3.0
+
+
+def test_connector_sprint_scope_payload_drops_subtasks():
+    payload = {"sprint_id": 42, "board_id": 12, "moment": "start",
+               "taken_at": "2025-03-03T10:00:00Z", "source": "snapshot",
+               "items": [
+                   {"key": "PAY-101", "issue_type": "Story", "is_subtask": False,
+                    "story_points": 5, "status_category": "indeterminate"},
+                   {"key": "PAY-110", "issue_type": "Sub-task", "is_subtask": True,
+                    "story_points": 1, "status_category": "done"}]}
+    data = run({("jira", "sprint_scope"): [payload]})
+    [scope] = data.sprint_scopes
+    assert scope.sprint == 42 and scope.moment == "start" and scope.source == "snapshot"
+    assert scope.taken_at == utc(2025, 3, 3, 10)
+    assert [item.key for item in scope.items] == ["PAY-101"]
+    assert scope.items[0].story_points == 5
