@@ -1,0 +1,52 @@
+"""Local outputs of a run: the HTML dashboard and ``results.json`` from the stored results."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fiveo_sync.compute import load_history
+from fiveo_sync.report.html import write_dashboard
+from fiveo_sync.state.store import StateStore
+from fiveo_sync.views import build_views
+
+
+def views_as_data(views: list[Any]) -> list[dict[str, Any]]:
+    """Owner views as plain JSON-able data, as ``results.json`` holds them."""
+    return [{
+        "kind": view.kind, "id": view.id, "name": view.name, "owner": view.owner,
+        "linked": list(view.linked),
+        "results": [result.to_dict() for result in view.results],
+        "history": {key: [list(point) for point in points]
+                    for key, points in view.history.items()},
+    } for view in views]
+
+
+def write_outputs(store: StateStore, mappings: Any, out_dir: Path, *,
+                  generated_at: datetime) -> list[Path]:
+    """Write the dashboard (a page per view, ``index.html``) and ``results.json``."""
+    views = build_views(load_history(store), mappings.portfolio)
+    written = write_dashboard(views, out_dir, generated_at=generated_at)
+    document = {"generated_at": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "views": views_as_data(views)}
+    written.append(write_json_atomically(out_dir / "results.json", document))
+    return written
+
+
+def write_json_atomically(path: Path, document: Any) -> Path:
+    """Write JSON to ``path`` via a temporary file and a rename: never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2, sort_keys=True, ensure_ascii=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
