@@ -119,10 +119,20 @@ def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
 
 
 def _change_something(sn: Any, jira: Any) -> str:
-    """Let time pass in the sandboxes: a few records change, as they would overnight."""
-    sn_changed = sn.simulate_activity(5)
-    jira_changed = jira.simulate_activity(5)
-    return f"{sn_changed} ServiceNow and {jira_changed} Jira records changed"
+    """Let a little time pass in the sandboxes, as a night would: records change."""
+    stamp = sn.clock().strftime("%Y-%m-%d %H:%M:%S")
+    open_incidents = [row for row in sn.table("incident") if row.get("state") in ("1", "2")]
+    for row in sorted(open_incidents, key=lambda r: r["sys_id"])[:3]:
+        sn.update("incident", row["sys_id"], state="6", resolved_at=stamp,
+                  close_code="Solution provided")
+    service = sorted(sn.table("cmdb_ci_service"), key=lambda r: r["name"])[0]
+    sn.create("incident", short_description="Checkout page times out", priority="2",
+              impact="2", urgency="2", state="1", opened_at=stamp,
+              business_service=service["sys_id"])
+    product = jira.world.products[0]
+    jira.create_issue(product.key, "Bug", "Checkout page times out after the release")
+    jira.update_issue(f"{product.key}-1", summary="Payments: retry declined cards once")
+    return "3 incidents resolved, 1 incident and 1 Jira bug raised, 1 Jira issue edited"
 
 
 def _print_views(settings: Settings, out: TextIO) -> None:

@@ -42,9 +42,9 @@ def build_connectors(settings: Settings, *, clock: Callable[[], datetime],
     built: dict[str, Connector] = {}
     for source in configured_sources(settings, only):
         if source == "servicenow":
-            from connectors.servicenow import build_connector
+            from connectors.servicenow.factory import build_connector
         else:
-            from connectors.jira import build_connector
+            from connectors.jira.connector import build_connector
         built[source] = build_connector(settings, clock=clock, **options.get(source, {}))
     return built
 
