@@ -225,6 +225,8 @@ def _result(item: BoundIndicator, scope: Scope, period: Period, breakdown: str,
     high = bounds.high if bounds else None
     trend, delta = trend_of(outcome.value, status, baseline, spec.direction, low, high)
     flags = dict(outcome.flags)
+    if bounds is None and outcome.value is not None and outcome.n >= outcome.min_sample:
+        flags["no_baseline"] = True
     result = IndicatorResult(
         indicator=spec.id, name=spec.name, o=spec.o, view=spec.view,
         scope_type=scope.scope_type, scope=scope.id, breakdown=breakdown, period=period.id,

@@ -12,7 +12,7 @@ from typing import Any
 
 from fiveo_sync.engine.periods import Period
 from fiveo_sync.engine.result import IndicatorResult
-from fiveo_sync.engine.status import BASELINE_LOOKBACK, baseline_of
+from fiveo_sync.engine.status import BASELINE_LOOKBACK, BASELINE_ONLY, baseline_of
 
 SeriesKey = tuple[str, str, str, str]
 
@@ -52,8 +52,9 @@ class SeriesBook:
     def record(self, result: IndicatorResult) -> None:
         """Remember a result (a later one for the same period replaces the earlier)."""
         key = (result.indicator, result.scope_type, result.scope, result.breakdown)
+        status = BASELINE_ONLY if result.flags.get("no_baseline") else result.status
         self._series.setdefault(key, {})[result.period] = (
-            result.period_end, result.value, result.status)
+            result.period_end, result.value, status)
 
     def has(self, indicator: str, scope: Any, breakdown: str, period_id: str) -> bool:
         """Whether a result for this series and period is already known."""

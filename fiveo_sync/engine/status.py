@@ -21,6 +21,10 @@ BASELINE_LOOKBACK = 6
 
 USABLE = frozenset({"met", "at_risk", "missed"})
 
+BASELINE_ONLY = "baseline_only"
+"""Series marker for a value with a sufficient sample whose status is ``insufficient_data``
+only because its relative target had no baseline yet: such values may form a baseline,
+otherwise a relative target (``×B``) could never get its first one."""
 
 @dataclass(frozen=True)
 class Bounds:
@@ -85,7 +89,8 @@ def baseline_of(preceding: list[tuple[float | None, str]]) -> float | None:
     Returns:
         The median of the 3 most recent usable values, or None with fewer than 3.
     """
-    usable = [v for v, s in preceding[:BASELINE_LOOKBACK] if s in USABLE and v is not None]
+    usable = [v for v, s in preceding[:BASELINE_LOOKBACK]
+              if (s in USABLE or s == BASELINE_ONLY) and v is not None]
     if len(usable) < BASELINE_PERIODS:
         return None
     return median(usable[:BASELINE_PERIODS])

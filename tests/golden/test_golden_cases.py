@@ -18,6 +18,8 @@ def _check(result, expected: dict) -> list[str]:
         if name in ("key", "why"):
             continue
         got = getattr(result, name)
+        if isinstance(want, list):
+            want = tuple(want)
         if isinstance(want, float) and got is not None:
             if not math.isclose(got, want, abs_tol=0.005):
                 problems.append(f"{result.key}: {name} = {got!r}, expected {want!r}")
