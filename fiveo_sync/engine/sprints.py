@@ -162,5 +162,7 @@ def completed_sprints_by_key(index: DataIndex, params: dict[str, Any]) -> dict[s
     for sprint in index.closed_sprints({s.board for s in index.data.sprints}):
         sets = sprint_sets(sprint, index, params)
         for key in sets.completed:
-            out.setdefault(key, set()).add(sprint.id)
+            # §2.4: a change links to sprints only through STORED work items.
+            if key in index.work_items_by_key:
+                out.setdefault(key, set()).add(sprint.id)
     return out
