@@ -7,6 +7,7 @@ the dashboard and where the written-back records can be seen are printed.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from fiveo_sync.settings import (
     StateSettings,
     SyncSettings,
 )
+from fiveo_sync.state import StateStore
 from fiveo_sync.yamlfile import load_yaml
 
 
@@ -136,9 +138,23 @@ def _change_something(sn: Any, jira: Any) -> str:
 
 
 def _print_views(settings: Settings, out: TextIO) -> None:
-    from fiveo_sync.commands.report import render_views
+    """The first service owner's view and the view of a product linked to it."""
+    from fiveo_sync.commands.report import render_table
+    from fiveo_sync.compute import load_history
+    from fiveo_sync.engine.loader import load_mappings
+    from fiveo_sync.views import build_views
 
-    render_views(settings, out, view_kinds=("service", "product"), limit=1)
+    mappings = load_mappings(settings.mappings.dir)
+    with StateStore(settings.state.path) as store:
+        views = build_views(load_history(store), mappings.portfolio)
+    service = next((v for v in views if v.kind == "service" and v.linked), None)
+    chosen = [service] if service else []
+    if service is not None:
+        chosen += [v for v in views if v.kind == "product" and v.id == service.linked[0]]
+    colour = out.isatty() and "NO_COLOR" not in os.environ
+    out.write(render_table(chosen, colour))
+    others = len(views) - len(chosen)
+    out.write(f"  ({others} more views: `fiveo-sync report` or the dashboard)\n")
 
 
 def _jira_login(jira: Any, options: DemoOptions) -> str:

@@ -9,21 +9,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from fiveo_sync.commands.report import views_to_json
 from fiveo_sync.compute import load_history
 from fiveo_sync.report.html import write_dashboard
 from fiveo_sync.state.store import StateStore
 from fiveo_sync.views import build_views
-
-
-def views_as_data(views: list[Any]) -> list[dict[str, Any]]:
-    """Owner views as plain JSON-able data, as ``results.json`` holds them."""
-    return [{
-        "kind": view.kind, "id": view.id, "name": view.name, "owner": view.owner,
-        "linked": list(view.linked),
-        "results": [result.to_dict() for result in view.results],
-        "history": {key: [list(point) for point in points]
-                    for key, points in view.history.items()},
-    } for view in views]
 
 
 def write_outputs(store: StateStore, mappings: Any, out_dir: Path, *,
@@ -32,7 +22,7 @@ def write_outputs(store: StateStore, mappings: Any, out_dir: Path, *,
     views = build_views(load_history(store), mappings.portfolio)
     written = write_dashboard(views, out_dir, generated_at=generated_at)
     document = {"generated_at": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "views": views_as_data(views)}
+                "views": views_to_json(views)}
     written.append(write_json_atomically(out_dir / "results.json", document))
     return written
 

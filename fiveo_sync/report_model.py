@@ -22,7 +22,8 @@ class RunReport:
         deleted: records deleted per ``source.stream``.
         indicators: indicator results computed.
         skipped: records skipped by normalisation, per kind and reason.
-        writes: per target (``servicenow``, ``jira``, ``html``), counts per write action.
+        writes: per platform target (``servicenow``, ``jira``), counts per write action.
+        outputs: local files written (dashboard pages and ``results.json``).
         retries: HTTP retries per source; requests: HTTP requests per source.
         failed_sources: sources whose pull failed, with the message.
         failed_targets: targets whose push failed, with the message.
@@ -37,6 +38,7 @@ class RunReport:
     indicators: int = 0
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     writes: dict[str, dict[str, int]] = field(default_factory=dict)
+    outputs: int = 0
     retries: dict[str, int] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
     failed_sources: dict[str, str] = field(default_factory=dict)
@@ -77,6 +79,7 @@ class RunReport:
             "indicators": self.indicators,
             "writes": self.write_totals(),
             "writes_by_target": {t: dict(c) for t, c in sorted(self.writes.items())},
+            "outputs": self.outputs,
             "requests": dict(sorted(self.requests.items())),
             "retries": dict(sorted(self.retries.items())),
             "failed_sources": dict(sorted(self.failed_sources.items())),

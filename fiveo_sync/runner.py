@@ -149,7 +149,7 @@ class Runner:
             report.failed_targets["html"] = f"cannot write the dashboard: {exc.strerror}"
             self.log.error("dashboard_failed", error=str(exc))
             return
-        report.writes["html"] = {"created": len(written)}
+        report.outputs = len(written)
         self.log.info("dashboard_written", files=len(written), dir=str(self.settings.report.dir))
 
     # -- helpers -----------------------------------------------------------------------
