@@ -19,7 +19,7 @@ from fiveo_sync.engine.evaluate import (
     evaluate_records,
     evaluate_sprint,
 )
-from fiveo_sync.engine.filters import matches_all
+from fiveo_sync.engine.filters import matches_all, param_refs
 from fiveo_sync.engine.index import DataIndex
 from fiveo_sync.engine.periods import Period, period_of
 from fiveo_sync.engine.placement import (
@@ -102,12 +102,22 @@ def _sources(spec: IndicatorSpec) -> tuple[str, ...]:
 
 def _scoped(item: BoundIndicator, scope: Scope, index: DataIndex) -> list[Any]:
     spec = item.spec
+    # Indicators often share a source and filters (state ≠ canceled): select those once.
+    memo_key = "scoped:" + repr((spec.source, scope, spec.scope_by,
+                                 [f.model_dump_json() for f in spec.filters],
+                                 sorted((k, repr(item.params.get(k)))
+                                        for k in param_refs(spec.filters))))
+    cached = index.cache.get(memo_key)
+    if cached is not None:
+        return cached
     records = index.records(spec.source, scope, spec.scope_by == "support_groups")
 
     def param(name: str) -> Any:
         return item.params.get(name)
 
-    return [r for r in records if matches_all(spec.filters, r, index.get, param)]
+    selected = [r for r in records if matches_all(spec.filters, r, index.get, param)]
+    index.cache[memo_key] = selected
+    return selected
 
 
 def _compute_one(item: BoundIndicator, scope: Scope, index: DataIndex, book: SeriesBook,

@@ -182,6 +182,19 @@ for _model in (AllFilter, AnyFilter, NotFilter):
     _model.model_rebuild()
 
 
+def param_refs(filters: Iterable[Any]) -> set[str]:
+    """Names of the parameters a list of filters reads (for cache keys and cross-checks)."""
+    names: set[str] = set()
+    for spec in filters:
+        if getattr(spec, "param", None):
+            names.add(spec.param)
+        if spec.op in ("all", "any"):
+            names |= param_refs(spec.filters)
+        elif spec.op == "not":
+            names |= param_refs([spec.filter])
+    return names
+
+
 def is_empty(value: Any) -> bool:
     """True for None, blank text and empty collections (``0`` and ``False`` are values)."""
     if value is None:
@@ -203,7 +216,11 @@ def _same(left: Any, right: Any) -> bool:
     # YAML admins write priority: "1" or 1 alike; compare numbers with numbers, text with text.
     if left == right:
         return True
+    if left is None or right is None or type(left) is type(right):
+        return False
     if isinstance(left, bool) or isinstance(right, bool):
+        return False
+    if not (isinstance(left, str) or isinstance(right, str)):
         return False
     try:
         return float(left) == float(right)

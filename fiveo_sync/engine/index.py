@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from fiveo_sync.engine.filters import matches_all
+from fiveo_sync.engine.filters import matches_all, param_refs
 from fiveo_sync.engine.measures import RelatedSpec
 from fiveo_sync.engine.scope import Scope
 
@@ -112,7 +112,7 @@ class DataIndex:
     def related_map(self, spec: RelatedSpec, params: dict[str, Any]) -> dict[Any, list[Any]]:
         """``value of related.field → related records`` over all scopes, built once."""
         cache_key = spec.model_dump_json() + repr(sorted(
-            (k, repr(v)) for k, v in params.items()))
+            (k, repr(params.get(k))) for k in param_refs(spec.filters)))
         cached = self._related.get(cache_key)
         if cached is not None:
             return cached
