@@ -54,8 +54,9 @@ def test_updates_creations_and_deletions_are_reflected(sandbox, tmp_path):
 
 
 def test_issue_updated_just_after_bookmark_is_seen_in_a_zone_far_from_utc(tmp_path):
+    # UTC-11: a UTC literal would be read 11 hours late and miss the update.
     with JiraSandbox(deployment="cloud", now=NOW, jira_issues=300,
-                     user_time_zone="Pacific/Kiritimati") as sb:
+                     user_time_zone="Pacific/Pago_Pago") as sb:
         store = StateStore(tmp_path / "s.db")
         pull(sb, store, streams=("issue",))
         sb.advance(120)
