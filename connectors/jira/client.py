@@ -41,7 +41,9 @@ def _tls_verify(http: Any) -> bool | str:
     if http is None:
         return True
     if hasattr(http, "tls_verify"):
-        return http.tls_verify()
+        # HttpSettings.tls_verify is a property; tolerate a callable too.
+        value = http.tls_verify
+        return value() if callable(value) else value
     return bool(getattr(http, "verify", True))
 
 
