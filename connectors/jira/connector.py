@@ -61,8 +61,11 @@ class JiraConnector:
 
     def __init__(self, api: JiraApi, *, projects: Sequence[str], clock: Callable[[], datetime],
                  overlap_s: int = 300, lag_s: int = 60, backfill_days: int = 400,
-                 page_size: int = 100, census_every_s: int = 86_400) -> None:
+                 page_size: int = 100, census_every_s: int = 86_400,
+                 own_label: str | None = None) -> None:
         self.api = api
+        # Scorecard issues carry this label: they are fiveo-sync's output, never its input.
+        self.own_label = own_label
         self.projects = sorted({p.upper() for p in projects})
         self.clock = clock
         self.overlap = timedelta(seconds=overlap_s)
@@ -247,6 +250,8 @@ class JiraConnector:
                 raw = issue["fields"]["updated"]
                 stamp = parse_jira_time(raw)
                 seen[str(issue["id"])] = (stamp, raw)
+                if self.own_label and self.own_label in (issue["fields"].get("labels") or ()):
+                    continue
                 known.add(int(issue["id"]))
                 records.append(RawRecord(str(issue["id"]), iso_utc(stamp), issue))
             if records or not bookmark:
@@ -287,4 +292,4 @@ def build_connector(settings: Any, *, clock: Callable[[], datetime] | None = Non
         clock=clock or (lambda: datetime.now(UTC)),
         overlap_s=getattr(sync, "overlap_s", 300), lag_s=getattr(sync, "lag_s", 60),
         backfill_days=getattr(sync, "backfill_days", 400), page_size=jira.page_size,
-        census_every_s=jira.census_every_s)
+        census_every_s=jira.census_every_s, own_label=jira.scorecard.label)

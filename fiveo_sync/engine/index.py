@@ -23,6 +23,10 @@ class DataIndex:
     def __init__(self, data: Any, now: datetime) -> None:
         self.data = data
         self.now = now
+        # Ages ("now − opened_at") are measured as of the start of the run's hour: a rerun
+        # within the hour then computes the same values and writes nothing, while an hourly
+        # or daily schedule still sees ages grow.
+        self.as_of = now.replace(minute=0, second=0, microsecond=0)
         self.incidents_by_id = {i.id: i for i in data.incidents}
         self.work_items_by_key = {w.key: w for w in data.work_items}
         self._by_service: dict[str, dict[str | None, list[Any]]] = {}
@@ -57,7 +61,7 @@ class DataIndex:
     def get(self, record: Any, field: str) -> Any:
         """A canonical field of a record; ``task.<field>`` reads an SLA's incident."""
         if field == "now":
-            return self.now
+            return self.as_of
         if "." in field:
             head, rest = field.split(".", 1)
             if head == "task":

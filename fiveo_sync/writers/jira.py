@@ -124,6 +124,19 @@ def build_description(target: ScorecardTarget, latest: Sequence[IndicatorResult]
     return jira_markup.build_wiki_document(intro, sections, HEADER)
 
 
+def written_result(result: IndicatorResult) -> dict[str, Any]:
+    """A result as the scorecard holds it: numbers rounded to 2 decimals, like every writer.
+
+    Unrounded values would make a snapshot indicator (an age measured against ``now``)
+    differ on every run and rewrite an unchanged scorecard.
+    """
+    data = result.to_dict()
+    for name in ("value", "baseline", "delta"):
+        if isinstance(data.get(name), float):
+            data[name] = round(data[name], 2)
+    return data
+
+
 def property_json(value: Mapping[str, Any]) -> str:
     """The property value exactly as it is sent (compact JSON, ASCII)."""
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
@@ -139,11 +152,11 @@ def build_property(target: ScorecardTarget, chosen: Sequence[IndicatorResult],
     value: dict[str, Any] = {"version": 1, "product": target.product,
                              "project": target.project_key, "digest": digest,
                              "trimmed": False, "truncated": 0,
-                             "results": [r.to_dict() for r in chosen]}
+                             "results": [written_result(r) for r in chosen]}
     if len(property_json(value)) <= MAX_PROPERTY_CHARS:
         return value
     value["trimmed"] = True
-    value["results"] = [r.to_dict() for r in latest_per_series(chosen)]
+    value["results"] = [written_result(r) for r in latest_per_series(chosen)]
     if len(property_json(value)) <= MAX_PROPERTY_CHARS:
         return value
     for item in value["results"]:
@@ -190,7 +203,7 @@ def build_digest(summary: str, flavour: str, label: str,
                  chosen: Sequence[IndicatorResult]) -> str:
     """A short hash of everything the scorecard shows; equal digests mean nothing to write."""
     payload = json.dumps({"summary": summary, "flavour": flavour, "label": label,
-                          "results": [r.to_dict() for r in chosen]},
+                          "results": [written_result(r) for r in chosen]},
                          sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 

@@ -69,3 +69,11 @@ def test_period_boundaries_follow_the_reporting_timezone():
     week = week_of(datetime(2025, 3, 10, 0, 0, tzinfo=UTC))
     assert (week.id, week.start.weekday()) == ("2025-W11", 0)
     assert week_of(datetime(2024, 12, 30, tzinfo=UTC)).id == "2025-W01"
+
+
+def test_snapshot_ages_are_measured_as_of_the_start_of_the_hour():
+    at_ten = compute([AGE], DATA, PORTFOLIO, NOW + timedelta(hours=10))[0].value
+    at_ten_forty = compute([AGE], DATA, PORTFOLIO, NOW + timedelta(hours=10, minutes=40))[0]
+    at_eleven = compute([AGE], DATA, PORTFOLIO, NOW + timedelta(hours=11))[0].value
+    assert at_ten_forty.value == at_ten  # a rerun within the hour computes the same age
+    assert round(at_eleven - at_ten, 6) == round(1 / 24, 6)
