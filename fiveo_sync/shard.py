@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from fiveo_sync.engine.portfolio_spec import PortfolioSpec
@@ -109,6 +110,27 @@ def shard_scopes(portfolio: PortfolioSpec, index: int, count: int) -> frozenset[
     _check(index, count)
     return frozenset(scope for anchor, scopes in build_groups(portfolio)
                      if shard_of(anchor, count) == index for scope in scopes)
+
+
+def build_scope_owner(portfolio: PortfolioSpec, count: int) -> Callable[[str, str], int]:
+    """A function ``(scope_type, scope) -> shard index`` for records already on a platform.
+
+    Writers of a sharded run must consider only the target records their shard owns:
+    otherwise shard 0 would retire shard 1's records as "no longer in the results". Scopes
+    no longer in the portfolio belong to shard 0, so exactly one shard retires them.
+
+    Args:
+        portfolio: the *whole* portfolio (not a shard of it).
+        count: the number of shards.
+    """
+    _check(0, count)
+    owner = {scope: shard_of(anchor, count)
+             for anchor, scopes in build_groups(portfolio) for scope in scopes}
+
+    def shard_owning(scope_type: str, scope: str) -> int:
+        return owner.get(f"{scope_type}:{scope}", 0)
+
+    return shard_owning
 
 
 def shard_portfolio(portfolio: PortfolioSpec, index: int, count: int) -> PortfolioSpec:

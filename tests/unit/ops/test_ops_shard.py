@@ -171,3 +171,16 @@ def test_shard_state_path_separates_state_per_shard(tmp_path):
     assert len(paths) == 4
     assert shard_state_path(base, 1, 4) == tmp_path / "fiveo-state.shard-1-of-4.sqlite"
     assert all(p.parent == tmp_path for p in paths)
+
+
+def test_every_existing_record_has_exactly_one_owning_shard():
+    from fiveo_sync.shard import build_scope_owner
+
+    portfolio = synthetic_portfolio()
+    owner = build_scope_owner(portfolio, 3)
+    for index in range(3):
+        for scope in shard_scopes(portfolio, index, 3):
+            scope_type, scope_id = scope.split(":")
+            assert owner(scope_type, scope_id) == index
+    # a scope removed from the portfolio is retired by shard 0 only
+    assert owner("service", "removed-long-ago") == 0
