@@ -87,6 +87,9 @@ def build_registry(report: RunReport, *, labels: Mapping[str, str] | None = None
         summary["records_skipped"])
     put(gauge("indicators_computed", "Indicator results computed by the last run."),
         summary["indicators"])
+    if "outputs" in summary:
+        put(gauge("report_files_written", "Local report files (HTML, JSON) the last run wrote."),
+            summary["outputs"])
 
     writes = gauge("writes", "Write operations of the last run by target and outcome.",
                    "target", "outcome")
