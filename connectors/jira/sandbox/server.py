@@ -273,6 +273,9 @@ def _fault_reply(status: int, retry_after: str | None, cloud: bool) -> Reply:
 def _make_handler(sandbox: JiraSandbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Status line, headers and body go out as separate small writes; without this,
+        # Nagle's algorithm meets the client's delayed ACK and each POST stalls ~40 ms.
+        disable_nagle_algorithm = True
         server_version = "JiraSandbox/1.0"
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002

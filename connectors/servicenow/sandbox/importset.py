@@ -10,6 +10,7 @@ whose response carries only the import set ids.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from connectors.servicenow.sandbox.database import Database, new_sys_id
 from connectors.servicenow.sandbox.reply import ApiRequest, Reply, error_reply, forbidden
@@ -28,6 +29,9 @@ class ImportSetApi:
         self.writers = writers
         self.base_url = base_url
         self._sets = 0
+        # Coalesce look-ups by lower-cased key, rebuilt whenever the Table API changed the
+        # target behind the import path's back (so a stale entry never matches).
+        self._by_key: dict[str, str] = {}
 
     def handle(self, req: ApiRequest, staging: str, rest: str | None) -> Reply:
         """Dispatch one Import Set API request."""
@@ -73,9 +77,7 @@ class ImportSetApi:
                   if k.startswith("u_")}
         with self.db.lock:
             key = fields.get(COALESCE, "")
-            match = next((r for r in target.rows.values()
-                          if key and (target.value(r, COALESCE) or "").lower() == key.lower()),
-                         None)
+            match = self._find(target, key)
             if match is None:
                 row = self.db.create(TARGET_TABLE, fields, user)
                 status = "inserted"
@@ -86,6 +88,8 @@ class ImportSetApi:
                 row = self.db.update(TARGET_TABLE, target.value(match, "sys_id") or "",
                                      fields, user) or match
                 status = "updated"
+            if key:
+                self._by_key[key.lower()] = target.value(row, "sys_id") or ""
             staged = self.db.create(STAGING_TABLE, fields, user)
             for column, value in (("sys_import_set", set_id[1]), ("sys_import_state", status),
                                   ("sys_target_table", TARGET_TABLE),
@@ -94,6 +98,30 @@ class ImportSetApi:
                                   ("sys_import_state_comment", set_id[0])):
                 staging.set(staged, column, value)
             return staged
+
+    def _find(self, target: Any, key: str) -> Any:
+        """The target row whose coalesce field equals ``key`` (case-insensitive), if any."""
+        if not key:
+            return None
+        wanted = key.lower()
+        if len(self._by_key) != len(target.rows):
+            self._reindex(target)  # rows were added or removed through the Table API
+        row = self._verified(target, wanted)
+        if row is None and wanted in self._by_key:
+            self._reindex(target)  # a key was edited through the Table API
+            row = self._verified(target, wanted)
+        return row
+
+    def _verified(self, target: Any, wanted: str) -> Any:
+        known = self._by_key.get(wanted)
+        row = target.get(known) if known else None
+        if row is not None and (target.value(row, COALESCE) or "").lower() == wanted:
+            return row
+        return None
+
+    def _reindex(self, target: Any) -> None:
+        self._by_key = {(target.value(r, COALESCE) or "").lower(): target.value(r, "sys_id")
+                        for r in target.rows.values()}
 
     def _response(self, staged: list[str]) -> dict:
         staging = self.db.tables[STAGING_TABLE]
