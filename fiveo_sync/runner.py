@@ -53,6 +53,7 @@ class Runner:
         self.clock = clock
         self.log = log
         self._connectors = connectors
+        self._full_portfolio: Any = None
 
     def run(self, options: RunOptions | None = None) -> RunReport:
         """Do one run and return its report (the caller maps ``exit_code``)."""
@@ -73,7 +74,7 @@ class Runner:
                 store.finish_run(report.run_id, _iso(report.finished_at), report.status,
                                  report.summary(), report.exit_code)
                 self.log.info("run_finished", **report.summary())
-                self._publish(report)
+                self._publish(report, options)
         return report
 
     # -- steps -------------------------------------------------------------------------
@@ -130,7 +131,8 @@ class Runner:
 
         pushed = push_all(self.settings, store, results, dry_run=options.dry_run,
                           clock=self.clock, connectors=connectors, mappings=mappings,
-                          log=self.log)
+                          log=self.log, run_id=report.run_id,
+                          owns_scope=self._shard_owner(options))
         for write_report in pushed.reports:
             counts = {action: write_report.count(action)
                       for action in ("created", "updated", "unchanged", "marked", "failed")}
@@ -158,12 +160,23 @@ class Runner:
         from fiveo_sync.engine.loader import load_mappings
 
         mappings = load_mappings(self.settings.mappings.dir)
+        self._full_portfolio = mappings.portfolio
         if options.shard is not None:
             from fiveo_sync.shard import shard_portfolio
 
             portfolio = shard_portfolio(mappings.portfolio, *options.shard)
             mappings = replace(mappings, portfolio=portfolio)
         return mappings
+
+    def _shard_owner(self, options: RunOptions) -> Callable[[str, str], bool] | None:
+        """For a sharded run: which platform records this shard may update or retire."""
+        if options.shard is None:
+            return None
+        from fiveo_sync.shard import build_scope_owner
+
+        index, count = options.shard
+        owner = build_scope_owner(self._full_portfolio, count)
+        return lambda scope_type, scope: owner(scope_type, scope) == index
 
     def _state_path(self, options: RunOptions) -> Path:
         if options.shard is None:
@@ -180,13 +193,13 @@ class Runner:
         return build_connectors(self.settings, clock=self.clock, only=options.sources or None,
                                 options=connector_options(mappings))
 
-    def _publish(self, report: RunReport) -> None:
+    def _publish(self, report: RunReport, options: RunOptions) -> None:
         metrics = self.settings.metrics
         if metrics.textfile is None and metrics.pushgateway_url is None:
             return
         from fiveo_sync.metrics import publish_metrics
 
-        publish_metrics(report, metrics, self.log)
+        publish_metrics(report, metrics, self.log, shard=options.shard)
 
 
 def _iso(moment: datetime) -> str:

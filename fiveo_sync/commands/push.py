@@ -66,12 +66,17 @@ def _merged_results(store: Any, results: Iterable[Any] | None) -> list[Indicator
 
 
 def _plan_servicenow(settings: Any, connector: Any, results: list[IndicatorResult], *,
-                     run_id: str, computed_at: datetime) -> tuple[Plan, Callable[[], WriteReport]]:
+                     run_id: str, computed_at: datetime,
+                     owns_scope: Callable[[str, str], bool] | None = None,
+                     ) -> tuple[Plan, Callable[[], WriteReport]]:
     from connectors.servicenow.executor import execute_plan, fetch_current
     from fiveo_sync.writers.servicenow import build_servicenow_plan
 
     http, base_url = _endpoint(connector, "servicenow")
     current = fetch_current(http, base_url, settings.servicenow)
+    if owns_scope is not None:
+        current = {key: record for key, record in current.items()
+                   if owns_scope(record.get("u_scope_type", ""), record.get("u_scope", ""))}
     plan = build_servicenow_plan(results, current, run_id=run_id, computed_at=computed_at)
     return plan, lambda: execute_plan(http, base_url, plan, settings.servicenow)
 
@@ -100,7 +105,8 @@ def _dry_run_report(target: str, plan: Plan) -> WriteReport:
 
 def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_run: bool,
              clock: Callable[[], datetime], connectors: Mapping[str, Any] | None = None,
-             mappings: Any = None, log: Any = None, run_id: str | None = None) -> PushReport:
+             mappings: Any = None, log: Any = None, run_id: str | None = None,
+             owns_scope: Callable[[str, str], bool] | None = None) -> PushReport:
     """Plan and (unless ``dry_run``) execute the writes of every configured target.
 
     Args:
@@ -114,6 +120,9 @@ def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_ru
         mappings: loaded mappings (for the portfolio); loaded from settings if None.
         log: a structlog logger.
         run_id: stamped into ``u_run_id``; derived from the clock when None.
+        owns_scope: for a sharded run, whether ``(scope_type, scope)`` belongs to this
+            shard; records of other shards on the platform are then left alone (never
+            retired as "gone from the results").
 
     Returns:
         The per-target reports, failed targets and the combined plan.
@@ -130,7 +139,8 @@ def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_ru
         connectors = build_connectors(settings, clock=clock, only=wanted or None)
     try:
         return _push_targets(settings, connectors, wanted, all_results, mappings,
-                             dry_run=dry_run, run_id=run_id, now=now, log=log)
+                             dry_run=dry_run, run_id=run_id, now=now, log=log,
+                             owns_scope=owns_scope)
     finally:
         if owned:
             for connector in connectors.values():
@@ -139,7 +149,8 @@ def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_ru
 
 def _push_targets(settings: Any, connectors: Mapping[str, Any], wanted: list[str],
                   all_results: list[IndicatorResult], mappings: Any, *, dry_run: bool,
-                  run_id: str, now: datetime, log: Any) -> PushReport:
+                  run_id: str, now: datetime, log: Any,
+                  owns_scope: Callable[[str, str], bool] | None = None) -> PushReport:
     report = PushReport()
     plans: list[Plan] = []
     for target in wanted:
@@ -149,7 +160,8 @@ def _push_targets(settings: Any, connectors: Mapping[str, Any], wanted: list[str
         try:
             if target == "servicenow":
                 plan, execute = _plan_servicenow(settings, connector, all_results,
-                                                 run_id=run_id, computed_at=now)
+                                                 run_id=run_id, computed_at=now,
+                                                 owns_scope=owns_scope)
             else:
                 if mappings is None:
                     from fiveo_sync.engine.loader import load_mappings
