@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.results import build_views
 
 
 def _load(name: str, path: Path):
@@ -34,11 +35,6 @@ def chromium():
 
 
 
-# The hand-built views of the report unit tests (one source of sample data).
-_report_samples = _load("fiveo_browser_report_samples",
-                        Path(__file__).resolve().parents[1] / "unit" / "report" / "conftest.py")
-
-
 @pytest.fixture
 def sample_views():
-    return _report_samples.build_views()
+    return build_views()

@@ -1,11 +1,9 @@
-"""Builders of hand-made indicator results for the writer tests."""
+"""Hand-made indicator results and owner views shared by the writer, report and browser tests."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-
-import pytest
 
 from fiveo_sync.engine.result import IndicatorResult
 
@@ -28,9 +26,6 @@ def build_result(**overrides: Any) -> IndicatorResult:
     return IndicatorResult(**base)
 
 
-@pytest.fixture
-def make_result():
-    return build_result
 
 
 class FakeView:
@@ -63,8 +58,3 @@ def build_views():
             FakeView("service", hostile, hostile, hostile, service_results[3:]),
             FakeView("product", "payments-web", "Payments Web", "bruno", product_results,
                      linked=["payments"])]
-
-
-@pytest.fixture
-def sample_views():
-    return build_views()
