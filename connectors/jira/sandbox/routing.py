@@ -88,7 +88,12 @@ def register(method: str, pattern: str, scope: str = "both") -> Callable[[Handle
 
 def route(sandbox: JiraSandbox, request: Request) -> Reply:
     """Authenticate and dispatch a request."""
-    from connectors.jira.sandbox import agile_routes, api_routes, write_routes  # noqa: F401
+    from connectors.jira.sandbox import (  # noqa: F401
+        agile_routes,
+        api_routes,
+        permission_routes,
+        write_routes,
+    )
 
     if request.role is None:
         if sandbox.cloud and "/issue/" in request.path:

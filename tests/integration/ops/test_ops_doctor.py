@@ -15,7 +15,6 @@ REPO = Path(__file__).resolve().parents[3]
 NOW = datetime(2025, 4, 3, tzinfo=UTC)
 # The shipped portfolio describes build_world(seed=7, scale="small").
 SEED = 7
-MISSING_ROUTE = "cannot read permissions: HTTP 404"
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +66,6 @@ def doctor(config: Path, capsys, *extra: str) -> tuple[int, list[str], str]:
 
 def lines_of(out: list[str], status: str) -> list[str]:
     return [line for line in out if line.startswith(status)]
-
-
-def xfail_without_mypermissions(out: list[str]) -> None:
-    if any(MISSING_ROUTE in line for line in out):
-        pytest.xfail("the Jira sandbox does not serve GET /rest/api/2/mypermissions yet")
 
 
 @pytest.mark.parametrize("mode", ["table", "import_set"])
@@ -145,7 +139,6 @@ def test_jira_passes_with_full_rights(jira, tmp_path, monkeypatch, capsys):
     assert zone.startswith("ok") and str(jira.zone) in zone
     boards = [line for line in out if "story points board" in line]
     assert len(boards) == 6 and all(line.startswith("ok") for line in boards)
-    xfail_without_mypermissions(out)
     assert code == 0, "\n".join(out)
     assert len([line for line in out if "permissions " in line]) == 4
 
@@ -155,7 +148,6 @@ def test_jira_read_only_account_is_told_which_permission_is_missing(jira, tmp_pa
     config = configure(tmp_path, monkeypatch, jira=jira, role="readonly")
     code, out, _ = doctor(config, capsys, "--source", "jira")
     assert code == 77
-    xfail_without_mypermissions(out)
     failed = lines_of(out, "FAILED")
     assert failed and all("permissions" in line for line in failed)
     assert all("Create Issues" in line and "Edit Issues" in line for line in failed)
@@ -175,5 +167,4 @@ def test_both_platforms_with_full_rights(servicenow, jira, tmp_path, monkeypatch
     assert out[0].startswith("ok     settings   mappings")
     assert {line.split()[1] for line in out[:-1] if not line.startswith(" ")} == {
         "settings", "servicenow", "jira"}
-    xfail_without_mypermissions(out)
     assert code == 0, "\n".join(out)
