@@ -9,6 +9,8 @@ when the file is loaded, and is applied to at most :data:`MATCH_INPUT_LIMIT` cha
 from __future__ import annotations
 
 import re
+import re._constants as _sre
+import re._parser as _sre_parser
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache
@@ -30,6 +32,7 @@ ParamGetter = Callable[[str], Any]
 # classic shapes whose backtracking is exponential. Rejected rather than timed out.
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
 _QUANTIFIED_BACKREF = re.compile(r"\\[1-9][+*{]")
+_BACKTRACKING_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT)
 
 
 class _FilterBase(BaseModel):
@@ -137,7 +140,49 @@ class MatchesFilter(_FieldFilter):
             re.compile(pattern)
         except re.error as exc:
             raise ValueError(f"not a valid regular expression: {exc}") from None
+        # The textual checks above miss shapes such as ((a+))+ or (a|aa)*c, which hang on
+        # a few dozen characters even within MATCH_INPUT_LIMIT: check the parsed pattern.
+        if _repeats_ambiguous_group(_sre_parser.parse(pattern).data):
+            raise ValueError("a repeated group holding alternatives or quantifiers can "
+                             "backtrack catastrophically; simplify it (e.g. a character class)")
         return pattern
+
+
+def _sre_children(op: Any, av: Any) -> list[Any]:
+    """Sub-patterns of one parsed regex node (possessive and atomic parts never backtrack)."""
+    if op in _BACKTRACKING_REPEATS:
+        return [av[2]]
+    if op is _sre.SUBPATTERN:
+        return [av[3]]
+    if op is _sre.BRANCH:
+        return list(av[1])
+    if op in (_sre.ASSERT, _sre.ASSERT_NOT):
+        return [av[1]]
+    if op is _sre.GROUPREF_EXISTS:
+        return [sub for sub in av[1:] if sub is not None]
+    return []
+
+
+def _is_ambiguous(items: Any) -> bool:
+    """Whether a sub-pattern can match one text in several ways (repeat, branch, backref)."""
+    for op, av in items:
+        if op is _sre.BRANCH or op is _sre.GROUPREF:
+            return True
+        if op in _BACKTRACKING_REPEATS and av[1] > 1:
+            return True
+        if any(_is_ambiguous(sub) for sub in _sre_children(op, av)):
+            return True
+    return False
+
+
+def _repeats_ambiguous_group(items: Any) -> bool:
+    """Whether a repeat (more than once) wraps an ambiguous sub-pattern anywhere."""
+    for op, av in items:
+        if op in _BACKTRACKING_REPEATS and av[1] > 1 and _is_ambiguous(av[2]):
+            return True
+        if any(_repeats_ambiguous_group(sub) for sub in _sre_children(op, av)):
+            return True
+    return False
 
 
 class AllFilter(_FilterBase):
