@@ -192,9 +192,21 @@ def _condition(text: str, table: str, resolver: Resolver) -> Callable[[Row], boo
                 return lambda row: _comparable(get(row), kind) == target
             return lambda row: _comparable(get(row), kind) != target
         if op == "=":
-            return lambda row: get(row) == operand
+            return _with_lower_bound(lambda row: get(row) == operand, get,
+                                     _comparable(operand, kind))
         return lambda row: get(row) != operand
     return _ordering(get, kind, op, operand)
+
+
+def _with_lower_bound(predicate: Callable[[Row], bool], get: Getter,
+                      target: tuple) -> Callable[[Row], bool]:
+    """Mark a predicate that no row sorting below ``target`` on ``get`` can satisfy.
+
+    The sandbox's sorted scan (``scan.py``) uses the mark to start at the first row that can
+    match instead of filtering the whole table, as an index would.
+    """
+    predicate.lower_bound = (get, target)  # type: ignore[attr-defined]
+    return predicate
 
 
 def _ordering(get: Getter, kind: str, op: str, operand: str) -> Callable[[Row], bool]:
@@ -209,4 +221,6 @@ def _ordering(get: Getter, kind: str, op: str, operand: str) -> Callable[[Row], 
         value = get(row)
         # Empty values never satisfy a range condition on the platform.
         return value != "" and compare(_comparable(value, kind))
+    if op in (">", ">="):
+        return _with_lower_bound(predicate, get, target)
     return predicate

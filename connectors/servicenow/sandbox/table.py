@@ -24,6 +24,8 @@ class Table:
         self.rows: dict[str, list[str]] = {}
         self._width = len(schema.columns)
         self._sys_id = schema.index["sys_id"]
+        # Bumped on every write, so cached sort orders (sandbox/scan.py) know they are stale.
+        self.version = 0
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -41,6 +43,7 @@ class Table:
             if position is not None:
                 row[position] = value
         self.rows[row[self._sys_id]] = row
+        self.version += 1
         return row
 
     def get(self, sys_id: str) -> list[str] | None:
@@ -58,10 +61,12 @@ class Table:
         if position is None:
             return False
         row[position] = value
+        self.version += 1
         return True
 
     def remove(self, sys_id: str) -> list[str] | None:
         """Delete and return a row."""
+        self.version += 1
         return self.rows.pop(sys_id, None)
 
     def as_dict(self, row: list[str]) -> dict[str, str]:

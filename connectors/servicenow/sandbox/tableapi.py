@@ -28,6 +28,7 @@ from connectors.servicenow.sandbox.reply import (
     not_found,
     truthy,
 )
+from connectors.servicenow.sandbox.scan import SortedScan
 
 DEFAULT_LIMIT = 10000
 
@@ -76,6 +77,7 @@ class TableApi:
         self.invalid_query_returns_no_rows = False
         self.shuffle_unordered = False
         self._rng = random.Random(0)
+        self._scan = SortedScan()
 
     def handle(self, req: ApiRequest, version: str, table: str, sys_id: str | None) -> Reply:
         """Dispatch one Table API request."""
@@ -117,14 +119,20 @@ class TableApi:
         text = req.params.get("sysparm_query") or self._pairs_query(req, table)
         query = parse_query(text, table, self.db,
                             invalid_returns_no_rows=self.invalid_query_returns_no_rows)
+        counted = not truthy(req.params.get("sysparm_no_count"))
+        linked = not truthy(req.params.get("sysparm_suppress_pagination_header"))
         with self.db.lock:
-            rows = [r for r in self.db.tables[table].rows.values() if query.matches(r)]
             key = query.sort_key()
             if key is not None:
-                rows.sort(key=key)
-            elif self.shuffle_unordered:
-                self._rng.shuffle(rows)
-            total = len(rows)
+                order_text = "^".join(p for p in text.split("^") if p.startswith("ORDERBY"))
+                rows, total = self._scan.select(
+                    self.db.tables[table], query, key, order_text,
+                    None if counted or linked else offset + max(limit, 0))
+            else:
+                rows = [r for r in self.db.tables[table].rows.values() if query.matches(r)]
+                if self.shuffle_unordered:
+                    self._rng.shuffle(rows)
+                total = len(rows)
             page = rows[offset:offset + max(limit, 0)]
             sys_id_at = self.db.tables[table].schema.index["sys_id"]
             page = [r for r in page if self.acl.can_read(req.user, table, r[sys_id_at])]
@@ -136,9 +144,9 @@ class TableApi:
         if not result and version == "v1":
             return error_reply(404, "No Record found", "Records matching query not found")
         headers = {}
-        if not truthy(req.params.get("sysparm_no_count")):
+        if counted:
             headers["X-Total-Count"] = str(total)
-        if not truthy(req.params.get("sysparm_suppress_pagination_header")):
+        if linked:
             link = self._link(req, offset, limit, total)
             if link:
                 headers["Link"] = link
