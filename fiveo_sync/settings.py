@@ -137,6 +137,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name}: {problem}")
         return self
 
+    @model_validator(mode="after")
+    def _auth_is_unambiguous(self) -> Settings:
+        # A secret the chosen auth mode ignores means the operator meant another mode (or
+        # left a stale credential around): refuse rather than guess which one is wanted.
+        problem = auth_conflict(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
                                    init_settings: PydanticBaseSettingsSource,
@@ -157,6 +166,24 @@ def url_problem(url: str, *, allow_insecure_http: bool) -> str | None:
     if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
         return (f"plain http:// to {parts.hostname} would send credentials unencrypted; "
                 "use https:// (or set http.allow_insecure_http: true)")
+    return None
+
+
+def auth_conflict(settings: Settings) -> str | None:
+    """The first contradictory credential setting as ``"path: message"``, or None."""
+    sn = settings.servicenow
+    if sn is not None:
+        if sn.auth == "basic" and sn.client_secret is not None:
+            return ("servicenow.client_secret: servicenow.auth is basic, which sends no OAuth "
+                    "client secret; remove it or set servicenow.auth to an oauth_* mode")
+        if sn.auth == "oauth_client_credentials" and sn.password is not None:
+            return ("servicenow.password: servicenow.auth is oauth_client_credentials, which "
+                    "runs as the OAuth application's user and sends no password; remove it or "
+                    "set servicenow.auth to basic or oauth_password")
+    jira = settings.jira
+    if jira is not None and jira.api_token is not None and jira.pat is not None:
+        return ("jira.pat: both jira.api_token (Cloud) and jira.pat (Data Center) are set; "
+                "keep only the one for your deployment")
     return None
 
 
