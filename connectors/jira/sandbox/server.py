@@ -3,12 +3,15 @@
 Transport behaviours (jira-api.md §7–10): Basic email + API token on Cloud, Bearer PAT on
 Data Center, a read-only account whose writes answer 403; injected faults (429 with
 ``Retry-After`` and ``RateLimit-Reason``, 500, 503, slow answers, dropped connections,
-truncated bodies); a request log with counters per path for tests.
+truncated bodies); a request log with counters per path for tests. Bodies of 1 KiB or
+more are gzipped when the client sends ``Accept-Encoding: gzip``, as Atlassian's edge does;
+``bytes_sent`` counts body bytes on the wire.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import random
 import threading
@@ -64,6 +67,7 @@ class JiraSandbox:
         self.request_log: list[tuple[str, str, dict[str, list[str]]]] = []
         self.counters: Counter[str] = Counter()
         self.writes: list[tuple[str, str, Any]] = []
+        self.bytes_sent = 0
         self.properties: dict[tuple[str, str], Any] = {}
         self.dashboards: list[dict[str, Any]] = []
         self.search_hooks: list[Callable[[JiraSandbox], None]] = []
@@ -270,6 +274,16 @@ def _fault_reply(status: int, retry_after: str | None, cloud: bool) -> Reply:
     return Reply(status, {"errorMessages": ["Internal server error"], "errors": {}})
 
 
+def _gzip_body(data: bytes, accept_encoding: str | None) -> bytes | None:
+    """Gzipped ``data`` when the client accepts gzip and it is 1 KiB or more, else None.
+
+    Level 1: on loopback the sandbox's CPU is the scarce resource, not bandwidth.
+    """
+    if len(data) < 1024 or "gzip" not in (accept_encoding or "").lower():
+        return None
+    return gzip.compress(data, compresslevel=1, mtime=0)
+
+
 def _make_handler(sandbox: JiraSandbox) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -295,6 +309,13 @@ def _make_handler(sandbox: JiraSandbox) -> type[BaseHTTPRequestHandler]:
             data = reply.encoded()
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)
+            packed = _gzip_body(data, headers.get("accept-encoding"))
+            if packed is not None:
+                data = packed
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Vary", "Accept-Encoding")
+            with sandbox._lock:
+                sandbox.bytes_sent += len(data)
             self.send_header("Content-Length", str(len(data)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)

@@ -4,12 +4,16 @@ HTTP/1.1 with keep-alive (``Content-Length`` on every reply) so pooled clients b
 against a real instance. The handler only parses and writes bytes; routing, auth and faults
 live in :class:`connectors.servicenow.sandbox.sandbox.ServiceNowSandbox`. Transport faults
 are done here: ``drop`` closes the socket unanswered, ``truncate`` sends half the body.
+Bodies of 1 KiB or more are gzipped when the client sends ``Accept-Encoding: gzip``, as the
+instance does (servicenow-api.md §5); ``bytes_sent`` counts body bytes on the wire.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -26,6 +30,23 @@ class SandboxServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], dispatcher: Any) -> None:
         super().__init__(address, _Handler)
         self.dispatcher = dispatcher
+        self.bytes_sent = 0
+        self._bytes_lock = threading.Lock()
+
+    def count_sent(self, size: int) -> None:
+        """Add to the body bytes sent (benchmarks read it as "bytes received")."""
+        with self._bytes_lock:
+            self.bytes_sent += size
+
+
+def gzip_body(payload: bytes, accept_encoding: str | None) -> bytes | None:
+    """The gzipped body when the client accepts gzip and the body is worth it, else None.
+
+    Level 1: on loopback the sandbox's CPU is the scarce resource, not bandwidth.
+    """
+    if len(payload) < 1024 or "gzip" not in (accept_encoding or "").lower():
+        return None
+    return gzip.compress(payload, compresslevel=1, mtime=0)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -74,6 +95,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", reply.content_type)
         for name, value in reply.headers.items():
             self.send_header(name, value)
+        packed = gzip_body(payload, self.headers.get("Accept-Encoding"))
+        if packed is not None:
+            payload = packed
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Vary", "Accept-Encoding")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("X-Is-Logged-In", "true")
         if truncate:
@@ -84,6 +110,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if truncate:
             payload = payload[: max(1, len(payload) // 2)]
+        self.server.count_sent(len(payload))
         try:
             self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
