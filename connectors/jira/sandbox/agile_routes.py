@@ -1,9 +1,13 @@
 """Agile and greenhopper routes of the sandbox (jira-api.md §5).
 
 Boards page with ``total``; board sprints page at most 50 with ``isLast`` and no ``total``;
-kanban boards answer 400 "The board does not support sprints". The sprint report and the
-velocity chart are computed by replaying each issue's changelog (``Sprint``, ``status``
-and story-points items), so they are consistent with what the changelog endpoints return.
+kanban boards answer 400 "The board does not support sprints" and scrum boards whose
+columns map no status 422 (wording unconfirmed). Sprints shared with another board are
+listed there too, keeping their ``originBoardId`` (§5.2). ``POST /sprint/{id}`` starts,
+closes, renames and re-goals sprints; a closed sprint takes only ``name`` and ``goal``.
+The sprint report and the velocity chart are computed by replaying each issue's changelog
+(``Sprint``, ``status`` and story-points items), so they are consistent with what the
+changelog endpoints return.
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ def board_configuration(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Repl
                                            for sid in ids]}
                for name, ids in (("To Do", ["10000"]), ("In Progress", ["3"]),
                                  ("In Review", ["10001"]), ("Done", ["10002"]))]
+    if board_id in sb.data.unmapped:
+        columns = [{**column, "statuses": []} for column in columns]
     body: dict[str, Any] = {
         "id": b.id, "name": b.name, "type": b.type,
         "self": f"{sb.url}{AGILE}/board/{b.id}/configuration",
@@ -94,6 +100,8 @@ def board_sprints(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
         return error(404, "Board does not exist or you do not have permission to see it.")
     if sb.data.boards[board_id].type != "scrum":
         return error(400, "The board does not support sprints")
+    if board_id in sb.data.unmapped:
+        return error(422, "The board has no columns with mapped statuses.")
     states = set((req.arg("state") or "future,active,closed").split(","))
     chosen = [s for s in sb.data.board_sprints(board_id) if s.state in states]
     start, size = req.int_arg("startAt", 0), max(1, min(req.int_arg("maxResults", 50), 50))
@@ -109,6 +117,26 @@ def sprint(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
     found = sb.data.sprints.get(int(m.group(1)))
     if found is None:
         return error(404, "Sprint does not exist or you do not have permission to see it.")
+    return Reply(200, req.render.sprint(found))
+
+
+@register("POST", f"{AGILE}/sprint/(\\d+)")
+def update_sprint(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
+    """Partial update: ``state`` (start, close), ``name``, ``goal``."""
+    found = sb.data.sprints.get(int(m.group(1)))
+    if found is None:
+        return error(404, "Sprint does not exist or you do not have permission to see it.")
+    if req.role == "viewer":
+        return error(403, "You do not have permission to manage sprints.")
+    body = req.body if isinstance(req.body, dict) else {}
+    state = body.get("state")
+    if found.state == "closed":
+        state = None  # a closed sprint takes only its name and goal
+    try:
+        sb.data.update_sprint(found.id, sb.now(), state=state, name=body.get("name"),
+                              goal=body.get("goal"))
+    except ValueError as exc:
+        return error(400, str(exc))
     return Reply(200, req.render.sprint(found))
 
 

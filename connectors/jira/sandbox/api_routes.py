@@ -2,10 +2,12 @@
 
 Cloud (jira-api.md §2.1–2.2, §3): ``/search/jql`` with opaque ``nextPageToken``, no
 ``total``, ``id``-only default fields, 5000/100 page caps, embedded changelogs capped at 40
-with a truthful ``changelog.total``; legacy ``/search`` → 410 with the exact body;
+with a truthful ``changelog.total``, ``reconcileIssues`` (at most 50 ids) seeing through an
+optional index lag; legacy ``/search`` → 410 with the exact body;
 approximate count, issue and changelog bulk fetch, paged ``/issue/{id}/changelog``.
 Data Center (§2.3): ``/search`` with ``startAt``/``total`` and a silent cap of 100 echoed in
-``maxResults``; full embedded changelogs; no Cloud-only endpoints.
+``maxResults``; full embedded changelogs; no Cloud-only endpoints; optionally the old
+Server sprint field of strings (§5.2).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import base64
 import hashlib
 import json
 import re
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from connectors.jira.sandbox.data import Issue
 from connectors.jira.sandbox.jql import JqlError, Parser, sort_key
-from connectors.jira.sandbox.render import jira_time
+from connectors.jira.sandbox.render import jira_time, sprint_string
 from connectors.jira.sandbox.routing import ISSUE_NOT_FOUND, Reply, Request, error, register
 
 if TYPE_CHECKING:
@@ -120,8 +123,13 @@ def render_issue(sb: JiraSandbox, req: Request, issue: Issue, wanted: set[str] |
         return {"id": str(issue.id)}
     histories = sb.data.histories(issue) if "changelog" in expand else None
     cap = CHANGELOG_EMBED_CAP if sb.cloud else None
-    return req.render.issue(issue, sb.data.projects[issue.project], sb.data.sprints, wanted,
+    body = req.render.issue(issue, sb.data.projects[issue.project], sb.data.sprints, wanted,
                             histories, cap)
+    field_id = sb.data.fields.sprint
+    if sb.data.sprint_strings and not sb.cloud and (body.get("fields") or {}).get(field_id):
+        body["fields"][field_id] = [sprint_string(sb.data.sprints[s]) for s in issue.sprints
+                                    if s in sb.data.sprints]
+    return body
 
 
 def _params(req: Request) -> dict[str, Any]:
@@ -164,10 +172,19 @@ def search_jql(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply:
     """Cloud enhanced search: token paging, no total."""
     params = _params(req)
     jql = str(params.get("jql") or "")
+    reconcile = _reconcile_ids(req.query.get("reconcileIssues") if req.method == "GET"
+                               else params.get("reconcileIssues"))
+    if reconcile is None:
+        return error(400, "reconcileIssues must be a list of at most 50 issue ids.")
     try:
         issues = run_jql(sb, req, jql, require_bound=True)
     except JqlError as exc:
         return error(400, str(exc))
+    if sb.data.index_lag_s:
+        # Search is eventually consistent: fresh updates are not indexed yet unless the
+        # caller names them in reconcileIssues (§2.1).
+        indexed_until = sb.now() - timedelta(seconds=sb.data.index_lag_s)
+        issues = [i for i in issues if i.updated <= indexed_until or i.id in reconcile]
     wanted = wanted_fields(params.get("fields"), {"id"})
     expand = params.get("expand") or ""
     expand = ",".join(expand) if isinstance(expand, list) else str(expand)
@@ -196,6 +213,18 @@ def search_jql(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply:
 
 
 register("POST", r"/rest/api/(?:2|3)/search/jql", scope="cloud")(search_jql)
+
+
+def _reconcile_ids(value: Any) -> set[int] | None:
+    """``reconcileIssues`` (a JSON list, or comma-separated in a GET); ``None`` if invalid."""
+    if value in (None, "", []):
+        return set()
+    items = value if isinstance(value, list) else [value]
+    try:
+        ids = {int(part) for v in items for part in str(v).split(",") if part.strip()}
+    except ValueError:
+        return None
+    return ids if len(ids) <= 50 else None
 
 
 def _run_hooks(sb: JiraSandbox) -> None:

@@ -7,6 +7,7 @@ Changes made through the API or the test knobs append explicit histories.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Any
 from connectors.jira.sandbox.data import (
     CLOUD_FIELDS,
     DC_FIELDS,
+    SPRINT_LENGTH,
     STATUS_BY_ID,
     Board,
     History,
@@ -49,6 +51,17 @@ class Dataset:
         self._generated: dict[int, tuple[Any, int]] = {}
         # sprint id -> ids of issues that were ever in it (for sprint reports)
         self.ever_in: dict[int, set[int]] = {}
+        # Sprints as they were when issues were generated: histories are regenerated from
+        # these, so later sprint edits (start, close, rename) never rewrite the past.
+        self._born_sprints: dict[int, list[Sprint]] = {}
+        # board id -> ids of sprints of other boards that it also lists (shared sprints)
+        self.shared: dict[int, set[int]] = {}
+        # scrum boards whose columns map no status: their sprint list answers 422
+        self.unmapped: set[int] = set()
+        # Fidelity options (set by the sandbox): old-Server sprint strings on issues, and
+        # Cloud search index lag (seconds) that ``reconcileIssues`` sees through.
+        self.sprint_strings = False
+        self.index_lag_s = 0.0
         for index, product in enumerate(world.products):
             self._build_product(index, product)
 
@@ -66,6 +79,7 @@ class Dataset:
         self._next_sprint += len(sprints)
         for sprint in sprints:
             self.sprints[sprint.id] = sprint
+        self._born_sprints[product.scrum_board_id] = [dataclasses.replace(s) for s in sprints]
         for number in range(1, product.issue_count + 1):
             issue = build_issue(self.world, product, number, self._next_id, sprints,
                                 self.fields, len(self.world.people))
@@ -96,8 +110,7 @@ class Dataset:
         base: list[History] = []
         if issue.id in self._generated:
             product, number = self._generated[issue.id]
-            sprints = [s for s in self.sprints.values() if s.board_id == product.scrum_board_id]
-            sprints.sort(key=lambda s: s.id)
+            sprints = self._born_sprints[product.scrum_board_id]
             base = build_issue(self.world, product, number, issue.id, sprints, self.fields,
                                len(self.world.people)).histories or []
         extra = issue.histories or []
@@ -109,9 +122,36 @@ class Dataset:
             return iter(list(self.issues.values()))
 
     def board_sprints(self, board_id: int) -> list[Sprint]:
-        """Sprints shown on a board, ordered as Jira lists them (closed, active, future)."""
-        return sorted((s for s in self.sprints.values() if s.board_id == board_id),
-                      key=lambda s: s.id)
+        """Sprints shown on a board (its own and shared ones), in sprint id order."""
+        shared = self.shared.get(board_id, set())
+        return sorted((s for s in self.sprints.values()
+                       if s.board_id == board_id or s.id in shared), key=lambda s: s.id)
+
+    # -- agile mutations ----------------------------------------------------------------
+
+    def share_sprint(self, sprint_id: int, board_id: int) -> None:
+        """List a sprint on another board too (its ``originBoardId`` stays the same)."""
+        with self.lock:
+            if sprint_id not in self.sprints or board_id not in self.boards:
+                raise KeyError((sprint_id, board_id))
+            self.shared.setdefault(board_id, set()).add(sprint_id)
+
+    def update_sprint(self, sprint_id: int, when: datetime, *, state: str | None = None,
+                      name: str | None = None, goal: str | None = None) -> Sprint:
+        """Start, close, rename or re-goal a sprint as a user would; no issue is touched."""
+        with self.lock:
+            sprint = self.sprints[sprint_id]
+            if state == "active" and sprint.state == "future":
+                sprint.state, sprint.start, sprint.end = "active", when, when + SPRINT_LENGTH
+            elif state == "closed" and sprint.state == "active":
+                sprint.state, sprint.complete = "closed", when
+            elif state is not None and state != sprint.state:
+                raise ValueError(f"cannot move a {sprint.state} sprint to {state}")
+            if name is not None:
+                sprint.name = name
+            if goal is not None:
+                sprint.goal = goal
+            return sprint
 
     # -- mutations ----------------------------------------------------------------------
 

@@ -42,6 +42,22 @@ def agile_time(moment: datetime | None) -> str | None:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+def sprint_string(sprint: Sprint) -> str:
+    """The old Server sprint-field form (jira-api.md §5.2); commas in ``goal`` stay as is.
+
+    ``goal`` sits between other keys, as on versions that appended keys after it, so a
+    reader must split only before known ``key=`` names.
+    """
+    def text(value: datetime | None) -> str:
+        return agile_time(value) or "<null>"
+
+    return (f"com.atlassian.greenhopper.service.sprint.Sprint@{sprint.id * 7919:x}"
+            f"[id={sprint.id},rapidViewId={sprint.board_id},state={sprint.state.upper()},"
+            f"name={sprint.name},startDate={text(sprint.start)},endDate={text(sprint.end)},"
+            f"completeDate={text(sprint.complete)},sequence={sprint.id},"
+            f"goal={sprint.goal or ''},autoStartStop=false,synced=false]")
+
+
 class Renderer:
     """Renders objects for one request context.
 
