@@ -19,7 +19,7 @@ from fiveo_sync.engine.evaluate import (
     evaluate_records,
     evaluate_sprint,
 )
-from fiveo_sync.engine.filters import matches_all, param_refs
+from fiveo_sync.engine.filters import compile_filters, param_refs
 from fiveo_sync.engine.index import DataIndex
 from fiveo_sync.engine.periods import Period, period_of
 from fiveo_sync.engine.placement import (
@@ -115,7 +115,8 @@ def _scoped(item: BoundIndicator, scope: Scope, index: DataIndex) -> list[Any]:
     def param(name: str) -> Any:
         return item.params.get(name)
 
-    selected = [r for r in records if matches_all(spec.filters, r, index.get, param)]
+    keep = compile_filters(spec.filters, index.get, param, plain_attributes=True)
+    selected = [r for r in records if keep(r)]
     index.cache[memo_key] = selected
     return selected
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fiveo_sync.engine import stats
-from fiveo_sync.engine.filters import is_empty, matches_all
+from fiveo_sync.engine.filters import compile_filters, is_empty
 from fiveo_sync.engine.index import DataIndex
 from fiveo_sync.engine.measures import NO_MINIMUM_KINDS, UNIT_SECONDS, DurationValue
 from fiveo_sync.engine.periods import Period, local_date
@@ -108,13 +108,15 @@ def evaluate_records(measure: Any, units: list[Any], ctx: EvalContext,
                 seen.add(local_date(value, tz) if measure.as_date else value)
         return Outcome(float(len(seen)), len(units), min_sample=0)
     if kind == "ratio":
-        hits = sum(1 for r in units if matches_all(measure.numerator, r, get, ctx.param))
+        hit = compile_filters(measure.numerator, get, ctx.param, plain_attributes=True)
+        hits = sum(1 for r in units if hit(r))
         return Outcome(stats.ratio_pct(hits, len(units)), len(units), min_sample=min_sample)
     if kind == "related_share":
         maps = [(rel, ctx.index.related_map(rel, ctx.params)) for rel in measure.related]
         hits = 0
+        counted = compile_filters(measure.numerator, get, ctx.param, plain_attributes=True)
         for record in units:
-            if not matches_all(measure.numerator, record, get, ctx.param):
+            if not counted(record):
                 continue
             if any(_is_related(get(record, rel.key), mapping) for rel, mapping in maps):
                 hits += 1

@@ -339,3 +339,84 @@ def matches_all(filters: Iterable[Filter], record: Any, get: FieldGetter,
                 params: ParamGetter) -> bool:
     """Whether ``record`` passes every filter of a list (an empty list passes)."""
     return all(matches(spec, record, get, params) for spec in filters)
+
+
+Predicate = Callable[[Any], bool]
+
+
+def compile_filters(filters: Iterable[Filter], get: FieldGetter, params: ParamGetter,
+                    plain_attributes: bool = False) -> Predicate:
+    """``matches_all`` for many records: operators, values and parameters resolved once.
+
+    Args:
+        filters: the filters (all must hold).
+        get: reads a (possibly dotted) canonical field from a record.
+        params: reads a parameter of §2.9 by name.
+        plain_attributes: ``get`` reads an undotted field other than ``now`` as the record's
+            attribute (``DataIndex.get`` does), so such fields are read directly.
+
+    Returns:
+        A predicate equal to ``lambda r: matches_all(filters, r, get, params)``.
+    """
+    compiled = [_compile(spec, get, params, plain_attributes) for spec in filters]
+    if not compiled:
+        return lambda record: True
+    if len(compiled) == 1:
+        return compiled[0]
+
+    def every(record: Any) -> bool:
+        for predicate in compiled:
+            if not predicate(record):
+                return False
+        return True
+
+    return every
+
+
+def _compile(spec: Filter, get: FieldGetter, params: ParamGetter,
+             plain: bool) -> Predicate:
+    op = spec.op
+    if op in ("all", "any"):
+        subs = [_compile(sub, get, params, plain) for sub in spec.filters]
+        if op == "all":
+            return lambda r: all(f(r) for f in subs)
+        return lambda r: any(f(r) for f in subs)
+    if op == "not":
+        inner = _compile(spec.filter, get, params, plain)
+        return lambda r: not inner(r)
+    field = spec.field
+    if plain and "." not in field and field != "now":
+        def read(record: Any) -> Any:
+            return getattr(record, field, None)
+    else:
+        def read(record: Any) -> Any:
+            return get(record, field)
+    if op == "exists":
+        return lambda r: not is_empty(read(r))
+    if op == "missing":
+        return lambda r: is_empty(read(r))
+    if op == "matches":
+        pattern = _compiled(spec.pattern)
+
+        def found(record: Any) -> bool:
+            value = read(record)
+            return value is not None and \
+                pattern.search(str(value)[:MATCH_INPUT_LIMIT]) is not None
+        return found
+    wanted = spec.resolve(params)
+    if op in ("in", "not_in"):
+        def hit(record: Any) -> bool:
+            return any(_same(member, w) for member in _as_members(read(record))
+                       for w in wanted)
+        return hit if op == "in" else (lambda r: not hit(r))
+    if op == "eq":
+        return lambda r: _same(read(r), wanted)
+    if op == "ne":
+        return lambda r: not _same(read(r), wanted)
+    test = {"gt": lambda o: o > 0, "ge": lambda o: o >= 0, "lt": lambda o: o < 0,
+            "le": lambda o: o <= 0}[op]
+
+    def ordered(record: Any) -> bool:
+        order = _compare(read(record), wanted)
+        return order is not None and test(order)
+    return ordered

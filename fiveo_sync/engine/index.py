@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from fiveo_sync.engine.filters import matches_all, param_refs
+from fiveo_sync.engine.filters import compile_filters, param_refs
 from fiveo_sync.engine.measures import RelatedSpec
 from fiveo_sync.engine.scope import Scope
 
@@ -125,8 +125,9 @@ class DataIndex:
         def param(name: str) -> Any:
             return params.get(name)
 
+        keep = compile_filters(spec.filters, self.get, param, plain_attributes=True)
         for record in self.all_records(spec.source):
-            if not matches_all(spec.filters, record, self.get, param):
+            if not keep(record):
                 continue
             value = self.get(record, spec.field)
             members = value if isinstance(value, (set, frozenset, tuple, list)) else (value,)

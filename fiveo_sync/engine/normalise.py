@@ -14,7 +14,7 @@ are those named in the source maps).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from fiveo_sync.engine.normalise_fields import LookupIndex, SkipCounter
@@ -25,6 +25,11 @@ from fiveo_sync.engine.sources_spec import SourcesSpec
 from fiveo_sync.records import CanonicalData
 
 RawStreams = Mapping[tuple[str, str], Iterable[Mapping[str, Any]]]
+# (kind, source, default stream) of the per-record streams; the rest give context.
+_RECORD_STREAMS = (("incident", "servicenow", "incident"),
+                   ("change", "servicenow", "change_request"),
+                   ("problem", "servicenow", "problem"), ("sla", "servicenow", "task_sla"),
+                   ("work_item", "jira", "issue"))
 _LOOKUP_STREAMS = {"servicenow": ("sys_user_group", "sys_user", "contract_sla",
                                   "cmdb_ci_service")}
 
@@ -40,10 +45,17 @@ def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams) -
     Returns:
         The canonical records and the skipped counts per kind and reason.
     """
-    streams = {key: [p for p in payloads if isinstance(p, Mapping)]
-               for key, payloads in raw.items()}
+    named = [(source, sources.record_map(kind).stream if sources.record_map(kind) else default)
+             for kind, source, default in _RECORD_STREAMS]
+    record_streams = {key for key in named if named.count(key) == 1}
+    # Record streams are read once, lazily, so their raw payloads never all sit in memory
+    # (a million incidents); the small context streams are read into lists first.
+    streams: dict[tuple[str, str], Iterable[Mapping[str, Any]]] = {
+        key: (_mappings(payloads) if key in record_streams
+              else [p for p in payloads if isinstance(p, Mapping)])
+        for key, payloads in raw.items()}
 
-    def stream(kind: str, source: str, default: str) -> list[Mapping[str, Any]]:
+    def stream(kind: str, source: str, default: str) -> Iterable[Mapping[str, Any]]:
         record_map = sources.record_map(kind)
         name = record_map.stream if record_map else default
         return streams.get((source, name), [])
@@ -70,3 +82,7 @@ def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams) -
         services=tuple(services),
         skipped=skipped.counts,
     )
+
+
+def _mappings(payloads: Iterable[Any]) -> Iterator[Mapping[str, Any]]:
+    return (p for p in payloads if isinstance(p, Mapping))

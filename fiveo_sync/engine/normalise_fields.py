@@ -15,6 +15,7 @@ from typing import Any
 from fiveo_sync.engine.normalise_values import (
     READERS,
     UnreadableValue,
+    lookup_parts,
     lookup_path,
     read_text,
     reference_display,
@@ -76,6 +77,36 @@ class LookupIndex:
             return None
 
 
+class _FieldPlan:
+    """One record map prepared for many records: paths split, readers and maps resolved."""
+
+    __slots__ = ("fields", "required")
+
+    def __init__(self, kind: str, record_map: RecordMapSpec, spec: SourcesSpec) -> None:
+        self.fields = [
+            (name, tuple(fm.source.split(".")), READERS[fm.type],
+             spec.value_maps.get(fm.values, {}) if fm.type == "code" and fm.values else None,
+             fm.lookup if fm.type == "servicenow_reference_name" else None,
+             fm.type == "servicenow_reference_name")
+            for name, fm in record_map.fields.items()]
+        self.required = REQUIRED_FIELDS.get(kind, ())
+
+
+# Plans by (kind, id of record map, id of spec); the specs are kept alive beside their plan.
+_PLANS: dict[tuple[str, int, int], tuple[RecordMapSpec, SourcesSpec, _FieldPlan]] = {}
+
+
+def _plan(kind: str, record_map: RecordMapSpec, spec: SourcesSpec) -> _FieldPlan:
+    key = (kind, id(record_map), id(spec))
+    found = _PLANS.get(key)
+    if found is None or found[0] is not record_map or found[1] is not spec:
+        if len(_PLANS) > 64:
+            _PLANS.clear()
+        found = (record_map, spec, _FieldPlan(kind, record_map, spec))
+        _PLANS[key] = found
+    return found[2]
+
+
 def map_fields(kind: str, record_map: RecordMapSpec, payload: Payload, spec: SourcesSpec,
                lookups: LookupIndex) -> dict[str, Any]:
     """Canonical field values of one raw record.
@@ -86,28 +117,29 @@ def map_fields(kind: str, record_map: RecordMapSpec, payload: Payload, spec: Sou
     if not isinstance(payload, Mapping) or not payload:
         raise SkipRecord("empty record")
     values: dict[str, Any] = {}
-    problems: list[str] = []
-    for name, field_map in record_map.fields.items():
-        raw = lookup_path(payload, field_map.source)
+    problems: list[str] | None = None
+    plan = _plan(kind, record_map, spec)
+    for name, parts, reader, value_map, lookup, is_reference_name in plan.fields:
+        raw = lookup_parts(payload, parts)
         try:
-            value = READERS[field_map.type](raw)
+            value = reader(raw)
         except UnreadableValue:
-            problems.append(f"unparsable {name}")
+            problems = (problems or []) + [f"unparsable {name}"]
             continue
-        if field_map.type == "code" and value is not None and field_map.values:
-            mapped = spec.value_maps.get(field_map.values, {}).get(value)
+        if value_map is not None and value is not None:
+            mapped = value_map.get(value)
             if mapped is None:
-                problems.append(f"unknown {name}")
+                problems = (problems or []) + [f"unknown {name}"]
                 continue
             value = mapped
-        if field_map.type == "servicenow_reference_name" and value is not None:
-            named = (lookups.field_of(field_map.lookup.stream, value, field_map.lookup.field)
-                     if field_map.lookup else None)
+        if is_reference_name and value is not None:
+            named = lookups.field_of(lookup.stream, value, lookup.field) if lookup else None
             value = named or reference_display(raw) or value
         values[name] = value
-    for name in REQUIRED_FIELDS.get(kind, ()):
-        if values.get(name) is None and f"unparsable {name}" not in problems \
-                and f"unknown {name}" not in problems:
+    for name in plan.required:
+        if values.get(name) is None and (
+                problems is None or (f"unparsable {name}" not in problems
+                                     and f"unknown {name}" not in problems)):
             raise SkipRecord(f"missing {name}")
     if problems:
         raise SkipRecord(problems[0])

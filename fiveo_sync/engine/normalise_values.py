@@ -115,6 +115,11 @@ def read_servicenow_datetime(value: Any) -> datetime | None:
     if not _SN_DATETIME.match(text):
         raise UnreadableValue("expected YYYY-MM-DD HH:MM:SS")
     try:
+        # The pattern fixed the layout; fromisoformat reads it ~40x faster than strptime.
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        pass  # impossible dates, or non-ASCII digits that only strptime reads
+    try:
         return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         raise UnreadableValue("expected YYYY-MM-DD HH:MM:SS") from None
@@ -243,8 +248,13 @@ READERS: Mapping[str, Callable[[Any], Any]] = {
 
 def lookup_path(record: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted ``path`` (``fields.status.statusCategory.key``), else ``None``."""
+    return lookup_parts(record, path.split("."))
+
+
+def lookup_parts(record: Mapping[str, Any], parts: tuple[str, ...] | list[str]) -> Any:
+    """:func:`lookup_path` with the path already split at its dots."""
     node: Any = record
-    for part in path.split("."):
+    for part in parts:
         if isinstance(node, dict) and "value" in node and part not in node and \
                 "display_value" in node:
             node = node["value"]

@@ -9,7 +9,7 @@ period only.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,11 +23,13 @@ class PeriodCache:
         self.kind = kind
         self.tz = tz or "UTC"
         self._zone = ZoneInfo(self.tz)
+        self._utc = self.tz == "UTC"
         self._by_day: dict[tuple[int, int, int], Period] = {}
 
     def of(self, moment: datetime) -> Period:
         """The period containing ``moment``."""
-        local = moment.astimezone(self._zone)
+        # Canonical date-times are UTC already: reporting in UTC needs no conversion.
+        local = moment if self._utc and moment.tzinfo is UTC else moment.astimezone(self._zone)
         day = (local.year, local.month, local.day)
         found = self._by_day.get(day)
         if found is None:

@@ -82,9 +82,20 @@ def sprint_sets(sprint: Any, index: DataIndex, params: dict[str, Any]) -> Sprint
     Returns:
         The sets with their provenance flags.
     """
+    discarded = set(params.get("discarded_resolutions") or ())
+    # Every sprint indicator of every scope asks again: build each sprint's sets once.
+    memo_key = ("sprint_sets", sprint.id, repr(sorted(discarded)),
+                repr(params.get("snapshot_max_delay_h")))
+    cached = index.cache.get(memo_key)
+    if cached is None:
+        cached = index.cache[memo_key] = _sprint_sets(sprint, index, params, discarded)
+    return cached
+
+
+def _sprint_sets(sprint: Any, index: DataIndex, params: dict[str, Any],
+                 discarded: set[str]) -> SprintSets:
     scopes = index.scopes_by_sprint.get(sprint.id, [])
     start = _pick(scopes, "start")
-    discarded = set(params.get("discarded_resolutions") or ())
     flags: dict[str, Any] = {"commitment_source": None, "approximate": False}
     committed: dict[str, float | None] = {}
     if start is not None:
@@ -158,7 +169,14 @@ def aggregate(sets: SprintSets, names: list[str], value: str) -> tuple[float, in
 
 def completed_sprints_by_key(index: DataIndex, params: dict[str, Any]) -> dict[str, set[int]]:
     """``key → sprints whose D(S) holds it`` over all closed sprints (for ``sprints(c)``)."""
+    memo_key = ("completed_sprints_by_key",
+                repr(sorted(params.get("discarded_resolutions") or ())),
+                repr(params.get("snapshot_max_delay_h")))
+    cached = index.cache.get(memo_key)
+    if cached is not None:
+        return cached
     out: dict[str, set[int]] = {}
+    index.cache[memo_key] = out
     for sprint in index.closed_sprints({s.board for s in index.data.sprints}):
         sets = sprint_sets(sprint, index, params)
         for key in sets.completed:
