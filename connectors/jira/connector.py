@@ -158,6 +158,25 @@ class JiraConnector:
         return self._sprints
 
     def _sprint_pages(self, bookmark: dict[str, Any] | None) -> Iterator[Page]:
+        """Every sprint of every scrum board, stored when its content changed.
+
+        Cost: one ``/board/{id}/sprint`` request per scrum board (per 50 sprints), even
+        when nothing changed, so a no-change pull exceeds 2 requests here once there are
+        more than 2 scrum boards. Nothing cheaper is correct (jira-api.md §5):
+
+        - the Agile API lists sprints only per board; there is no cross-board sprint list
+          and no "changed since" filter, and sprint objects carry no update stamp;
+        - starting, completing, renaming, re-goaling or re-dating a sprint touches no issue
+          (``updated`` does not move), so the issue stream cannot tell when to look;
+        - no schedule predicts those events: sprints start and close when someone clicks,
+          not at ``startDate``/``endDate``;
+        - closed sprints still change (their ``name`` and ``goal`` can be edited), so
+          asking only ``state=active,future`` would miss edits that sprint-goal
+          indicators read.
+
+        The board list is read once per run and shared with ``sprint_scope``, which adds
+        requests only for sprints that need a scope snapshot or a sprint report.
+        """
         old = (bookmark or {}).get("digests") or {}
         digests, records = {}, []
         for _, sprint in self._sprint_list():
