@@ -9,8 +9,10 @@ defaults. Unknown keys are errors, each located in the file or variable that set
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
+import typing
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -296,8 +298,10 @@ def _unknown_env_names() -> list[tuple[Location, str]]:
             continue
         first = name[len(ENV_PREFIX):].split("__", 1)[0]
         if first not in sections:
+            close = difflib.get_close_matches(first.lower(), list(Settings.model_fields), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append((Location(f"environment {name}"),
-                             f"unknown setting {first.lower()!r}"))
+                             f"unknown setting {first.lower()!r}{hint}"))
     return problems
 
 
@@ -329,11 +333,29 @@ def _locate_errors(exc: ValidationError, document: YamlDocument | None,
 
 def _message(error: dict[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
-        return f"unknown setting {str(error['loc'][-1])!r}"
+        name = str(error["loc"][-1])
+        close = difflib.get_close_matches(name, _known_names(error["loc"][:-1]), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown setting {name!r}{hint}"
     if error["type"] == "missing":
         return "required setting is missing"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
+
+
+def _known_names(parent: tuple[Any, ...]) -> list[str]:
+    """The setting names valid under ``parent`` (for "did you mean")."""
+    model: Any = Settings
+    for part in parent:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        candidates = [a for a in typing.get_args(field.annotation) if isinstance(a, type)]
+        model = next((c for c in [field.annotation, *candidates]
+                      if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
 
 
 def _has_path(data: Any, loc: tuple[Any, ...]) -> bool:

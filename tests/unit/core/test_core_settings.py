@@ -27,7 +27,8 @@ def test_unknown_key_in_file_is_located(tmp_path, monkeypatch):
     with pytest.raises(MappingError) as caught:
         load_settings(config)
     [problem] = _problems(caught)
-    assert problem.endswith("fiveo.yaml:3:3: servicenow.pasword: unknown setting 'pasword'")
+    assert problem.endswith("fiveo.yaml:3:3: servicenow.pasword: unknown setting 'pasword' "
+                            "(did you mean 'password'?)")
 
 
 def test_unknown_env_variables_are_named(monkeypatch):
@@ -37,8 +38,10 @@ def test_unknown_env_variables_are_named(monkeypatch):
     with pytest.raises(MappingError) as caught:
         load_settings()
     problems = _problems(caught)
-    assert "environment FIVEO_STAT__PATH: unknown setting 'stat'" in problems
-    assert "environment FIVEO_JIRA__TOKN: jira.tokn: unknown setting 'tokn'" in problems
+    assert ("environment FIVEO_STAT__PATH: unknown setting 'stat' (did you mean 'state'?)"
+            in problems)
+    assert ("environment FIVEO_JIRA__TOKN: jira.tokn: unknown setting 'tokn' "
+            "(did you mean 'api_token'?)") in problems
 
 
 @pytest.mark.parametrize(("url", "expected"), [
