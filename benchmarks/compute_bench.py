@@ -1,0 +1,126 @@
+"""Benchmark item 4 (issue 8): ``compute`` over a million incidents, beside plain SQL.
+
+``run_compute_benchmark(scale_factor, out_dir)`` builds (or reuses) two state stores — the
+full case (1,000,000 incidents, 200,000 changes, 300,000 Jira issues at ``scale_factor``
+1.0) and one with 10x fewer records — then, each in its own subprocess, times
+``fiveo_sync.compute.compute_from_store`` with the shipped mappings at a fixed ``now``
+(wall time and ``ru_maxrss``) and the SQL reference of five core indicators
+(:mod:`benchmarks.compute_reference`), and checks that both give the same values.
+
+Run alone: ``python -m benchmarks.compute_bench [scale_factor] [out_dir]``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from benchmarks.compute_data import DataSpec, build_dataset, scaled
+from benchmarks.compute_reference import reference_indicators
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _worker(mode: str, store: Path, mappings: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "compute_worker.py"), mode, str(store),
+         str(mappings)], capture_output=True, text=True, check=False, cwd=REPO)
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} worker failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _scope_id(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+def _reference_key(indicator: str, a: str, b: str, boards: dict[str, str]) -> tuple:
+    """The (scope, period) of a reference row, as ``compute`` names them."""
+    if indicator == "operate.velocity":
+        return boards.get(a, a), f"sprint-{b}"
+    if indicator == "operate.throughput":
+        year, week, _ = date.fromisoformat(b).isocalendar()
+        return a.lower(), f"{year}-W{week:02d}"
+    return _scope_id(a), b
+
+
+def agreement(store: Path) -> dict[str, str]:
+    """Per core indicator: how many (scope, period) values compute and SQL share and agree on.
+
+    Only periods ``compute`` produced count (it computes the restatement window and the
+    final periods history lacks; SQL computes every period); ``compute`` rounds values, so
+    agreement is within 0.01 (0.5 for MTTR hours, rounded to one decimal).
+    """
+    reference = reference_indicators(store)
+    conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    boards = {}
+    for (payload,) in conn.execute("SELECT payload FROM records WHERE source = 'jira' "
+                                   "AND stream = 'board'"):
+        board = json.loads(payload)
+        boards[str(board["id"])] = board["location"]["projectKey"].lower()
+    out = {}
+    for indicator, values in reference.items():
+        mine = {(scope, period): json.loads(payload).get("value") for scope, period, payload
+                in conn.execute("SELECT scope, period, payload FROM results WHERE indicator = ? "
+                                "AND breakdown = 'all'", (indicator,))}
+        theirs = {_reference_key(indicator, a, b, boards): v for (a, b), v in values.items()}
+        shared = [k for k in mine if k in theirs and mine[k] is not None]
+        tolerance = 0.5 if indicator == "operate.mttr" else 0.01
+        same = sum(1 for k in shared if abs(mine[k] - theirs[k]) <= tolerance)
+        out[indicator] = f"{same}/{len(shared)}"
+    conn.close()
+    return out
+
+
+def _case(name: str, spec: DataSpec, out_dir: Path) -> dict:
+    t0 = time.perf_counter()
+    store, mappings = build_dataset(spec, out_dir)
+    built = time.perf_counter() - t0
+    mine = _worker("compute", store, mappings)
+    ref = _worker("reference", store, mappings)
+    agree = agreement(store)
+    records = spec.incidents + spec.changes + spec.jira_issues
+    return {
+        "case": name, "records": records, "incidents": spec.incidents,
+        "changes": spec.changes, "jira_issues": spec.jira_issues,
+        "wall_s": mine["wall_s"], "peak_mem_mb": mine["peak_mem_mb"],
+        "results": mine["results"], "reference_s": ref["wall_s"],
+        "reference_peak_mem_mb": ref["peak_mem_mb"],
+        "ratio": round(mine["wall_s"] / ref["wall_s"], 2) if ref["wall_s"] else None,
+        "us_per_record": round(mine["wall_s"] / records * 1e6, 1),
+        "agreement": agree, "data_s": round(built, 1),
+        "note": "agree " + ", ".join(f"{k.split('.')[1]} {v}" for k, v in agree.items()),
+    }
+
+
+def run_compute_benchmark(scale_factor: float, out_dir: Path) -> list[dict]:
+    """Time ``compute`` and the SQL reference on the full case and on 10x fewer records.
+
+    Args:
+        scale_factor: 1.0 for the issue's case (1M incidents, 200k changes, 300k issues).
+        out_dir: where the generated stores are kept (reused when already complete).
+
+    Returns:
+        One row per case: ``case, records, wall_s, peak_mem_mb, reference_s, ratio,
+        us_per_record, note`` and details.
+    """
+    data_dir = Path(out_dir) / "compute-data"
+    rows = [_case("compute 1/10", scaled(scale_factor / 10), data_dir),
+            _case("compute full", scaled(scale_factor), data_dir)]
+    small, full = rows
+    growth = full["us_per_record"] / small["us_per_record"] if small["us_per_record"] else 0
+    full["note"] += f"; cost per record x{growth:.2f} vs 1/10"
+    return rows
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    factor = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    target = Path(sys.argv[2]) if len(sys.argv) > 2 else REPO / "benchmarks" / "out"
+    for row in run_compute_benchmark(factor, target):
+        print(json.dumps(row, sort_keys=True))
