@@ -25,6 +25,11 @@ SEED = 7  # the organisation mappings/portfolio.yaml describes
 HOSTILE_SERVICE = "<script>alert(1)</script>"
 HOSTILE_PRODUCT = ("<img src=x onerror=alert(2)> |*_{x}[link|http://e]* "
                    "{code}h1. x{code} \\\\ \u202eRTL\u202c \U0001F600 \x07bell\x1b[31m")
+# An indicator name travels into every written record (ServiceNow u_name, Jira table rows);
+# a service indicator (operate.mttr) and a product one (operate.throughput) both carry it.
+HOSTILE_INDICATOR = ("Probe <b onmouseover=alert(3)>x</b> |*_{x}[link|http://e]* "
+                     "\u202e\U0001F600 &amp; \"q\" 'a'")
+RENAMED = ("    name: Time to resolve, median (MTTR)\n", "    name: Items completed\n")
 
 
 @dataclass
@@ -55,7 +60,11 @@ def start_platforms(tmp_path: Path, *, deployment: str = "cloud", write_mode: st
 
 def hostile_mappings(tmp_path: Path, service_id: str = "payments",
                      product_id: str = "payments-web") -> Path:
-    """A copy of the shipped mappings whose portfolio names are hostile (ids unchanged)."""
+    """A copy of the shipped mappings with hostile names (ids unchanged).
+
+    The service and product of the portfolio and the indicators ``operate.mttr`` and
+    ``operate.throughput`` are renamed.
+    """
     folder = tmp_path / "mappings"
     shutil.copytree(SHIPPED_MAPPINGS, folder)
     portfolio = folder / "portfolio.yaml"
@@ -70,6 +79,13 @@ def hostile_mappings(tmp_path: Path, service_id: str = "payments",
     text = text[:start] + product_line + f"    name: {_yaml_quoted(HOSTILE_PRODUCT)}" + \
         text[end:]
     portfolio.write_text(text, encoding="utf-8")
+    operate = folder / "indicators" / "operate.yaml"
+    indicators = operate.read_text(encoding="utf-8")
+    for line in RENAMED:
+        assert line in indicators
+        indicators = indicators.replace(
+            line, f"    name: {_yaml_quoted(HOSTILE_INDICATOR)}\n", 1)
+    operate.write_text(indicators, encoding="utf-8")
     return folder
 
 
