@@ -206,17 +206,32 @@ class HttpClient:
             response = self.session.request(method, url, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             if not idempotent and not isinstance(exc, requests.ConnectTimeout):
+                # ``failure`` tells a writer whether the platform may still be working on
+                # the request (a timeout) before it looks for what the request did.
                 raise UnavailableError(
                     f"{self.platform}: connection failed during a non-idempotent request",
-                    platform=self.platform, url=redact_url(url)) from None
+                    platform=self.platform, url=redact_url(url),
+                    failure="timeout" if isinstance(exc, requests.Timeout) else None) from None
             raise _Retryable(type(exc).__name__) from None
         except requests.RequestException as exc:
+            if not idempotent:
+                # E.g. a body cut off while requests read it: the write was applied, and
+                # sending it again would apply it twice.
+                raise UnavailableError(
+                    f"{self.platform}: the answer to a non-idempotent request was cut off",
+                    platform=self.platform, url=redact_url(url)) from None
             raise _Retryable(type(exc).__name__) from None
         status = response.status_code
         try:
             content = response.content
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError):
+            if not idempotent:
+                # The platform answered, so the write was applied: sending it again would
+                # apply it twice (a second Jira issue, a second ServiceNow record).
+                raise UnavailableError(
+                    f"{self.platform}: the answer to a non-idempotent request was cut off",
+                    platform=self.platform, url=redact_url(url)) from None
             raise _Retryable("body cut off") from None
         self.stats.add(bytes_received=len(content))
         if status == 401 and self._on_unauthorized is not None and self._on_unauthorized():

@@ -28,7 +28,7 @@ import structlog
 
 from connectors.base import WriteOutcome, WriteReport
 from connectors.http import HttpClient
-from fiveo_sync.errors import DataError, FiveoSyncError
+from fiveo_sync.errors import DataError, FiveoSyncError, UnavailableError
 from fiveo_sync.writers.jira import PROPERTY_KEY, TARGET, CurrentScorecard, property_json
 from fiveo_sync.writers.plan import Plan, WriteOp
 
@@ -185,13 +185,7 @@ def execute_plan(http: HttpClient, base_url: str, plan: Plan, *, flavour: str,
 def _write(http: HttpClient, api: str, op: WriteOp, pacer: IssuePacer) -> WriteOutcome:
     fields = op.fields
     if op.action == "create" or not op.ref:
-        _, created = http.request("POST", f"{api}/issue", json={"fields": {
-            "project": {"key": fields["project"]}, "issuetype": {"name": fields["issue_type"]},
-            "summary": fields["summary"], "labels": list(fields["labels"]),
-            "description": fields["description"]}})
-        issue = str((created or {}).get("key") or "")
-        if not issue:
-            raise DataError("jira created an issue but returned no key", platform="jira")
+        issue = _create_once(http, api, fields)
         action = "created"
     else:
         issue, action = op.ref, "updated"
@@ -200,8 +194,17 @@ def _write(http: HttpClient, api: str, op: WriteOp, pacer: IssuePacer) -> WriteO
             "fields": {"summary": fields["summary"], "description": fields["description"]},
             "update": {"labels": [{"add": label} for label in fields["labels"]]}})
         if fields.get("comment") is not None:
-            _comment_once(http, api, issue, fields["comment"],
-                          str(fields["property"]["digest"]), pacer)
+            for attempt in range(1, http.policy.max_attempts + 1):
+                try:
+                    _comment_once(http, api, issue, fields["comment"],
+                                  str(fields["property"]["digest"]), pacer)
+                    break
+                except UnavailableError as exc:
+                    # Lost or cut-off answer to the POST: look for the marker, then retry.
+                    if attempt >= http.policy.max_attempts:
+                        raise
+                    if exc.context.get("failure") == "timeout":
+                        time.sleep(http.policy.timeout_s)
     # The property goes last: it records what was written, so a crash before it makes
     # the next run write (and find) everything again rather than believe it is done.
     pacer.wait(issue)
@@ -209,6 +212,40 @@ def _write(http: HttpClient, api: str, op: WriteOp, pacer: IssuePacer) -> WriteO
                  data=property_json(fields["property"]).encode("ascii"),
                  headers={"Content-Type": "application/json"})
     return WriteOutcome(op.key, action, issue)
+
+
+def _create_once(http: HttpClient, api: str, fields: Mapping[str, Any]) -> str:
+    """Create the scorecard issue; after an ambiguous failure, adopt it if it landed.
+
+    ``POST /issue`` has no idempotency key: when its answer is lost (5xx, dropped or cut
+    off) the issue may exist, so the project is searched for a labelled issue first and
+    the POST is sent again only when there is none.
+    """
+    project, label = str(fields["project"]), str(list(fields["labels"])[0])
+    attempts = max(1, http.policy.max_attempts)
+    for attempt in range(1, attempts + 1):
+        try:
+            _, created = http.request("POST", f"{api}/issue", json={"fields": {
+                "project": {"key": project}, "issuetype": {"name": fields["issue_type"]},
+                "summary": fields["summary"], "labels": list(fields["labels"]),
+                "description": fields["description"]}})
+        except UnavailableError as exc:
+            if exc.context.get("failure") == "timeout":
+                time.sleep(http.policy.timeout_s)  # it may still be landing
+            flavour = "adf" if api.endswith("/3") else "wiki"
+            jql = (f"labels = {_jql_string(label)} AND project = {_jql_string(project)} "
+                   "ORDER BY key ASC")
+            landed = [str(i.get("key") or "") for i in _iter_issues(http, api, flavour, jql)]
+            if landed and landed[0]:
+                return landed[0]
+            if attempt == attempts:
+                raise
+            continue
+        issue = str((created or {}).get("key") or "")
+        if not issue:
+            raise DataError("jira created an issue but returned no key", platform="jira")
+        return issue
+    raise AssertionError("unreachable")
 
 
 def _comment_once(http: HttpClient, api: str, issue: str, body: Any, digest: str,

@@ -17,6 +17,7 @@ Platform facts relied on (servicenow-api.md):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +26,7 @@ import structlog
 
 from connectors.base import WriteOutcome, WriteReport
 from connectors.http import HttpClient
-from fiveo_sync.errors import DataError, FiveoSyncError
+from fiveo_sync.errors import DataError, FiveoSyncError, UnavailableError
 from fiveo_sync.writers.plan import Plan, WriteOp
 from fiveo_sync.writers.servicenow import COLUMNS, TARGET
 
@@ -131,8 +132,7 @@ def _table_write(http: HttpClient, base: str, table: str, op: WriteOp) -> WriteO
     url = f"{base}/api/now/v2/table/{quote(table)}"
     body = dict(op.fields)
     if op.action == "create" or not op.ref:
-        http.request("POST", url, json=body, headers={"X-no-response-body": "true"},
-                     params={"sysparm_input_display_value": "false"})
+        _create_once(http, url, body, op.key)
         return WriteOutcome(op.key, _done(op, "created"))
     if op.action == "update":
         body = {c: op.fields[c] for c in (*op.changed, "u_run_id", "u_computed_at")
@@ -141,6 +141,39 @@ def _table_write(http: HttpClient, base: str, table: str, op: WriteOp) -> WriteO
                  headers={"X-no-response-body": "true"},
                  params={"sysparm_input_display_value": "false"})
     return WriteOutcome(op.key, _done(op, "updated"))
+
+
+def _create_once(http: HttpClient, url: str, body: dict[str, str], key: str) -> None:
+    """POST a new record; after an ambiguous failure, look it up by ``u_key`` first.
+
+    A 5xx or a connection lost after the request was sent leaves the POST's fate unknown
+    (the platform may have stored it), so it is never simply resent: the record is looked
+    up, and only when absent is the POST tried again. After a timeout the instance may
+    still be processing the request, so the lookup waits one more timeout first (a
+    request slower than that can still land late: ``import_set`` mode has no such gap).
+    """
+    attempts = max(1, http.policy.max_attempts)
+    for attempt in range(1, attempts + 1):
+        try:
+            http.request("POST", url, json=body, headers={"X-no-response-body": "true"},
+                         params={"sysparm_input_display_value": "false"})
+            return
+        except UnavailableError as exc:
+            if exc.context.get("failure") == "timeout":
+                time.sleep(http.policy.timeout_s)
+            if _exists(http, url, key):
+                return
+            if attempt == attempts:
+                raise
+            log.info("write_retried_after_lookup", platform="servicenow", key=key)
+
+
+def _exists(http: HttpClient, url: str, key: str) -> bool:
+    """Whether a record with this ``u_key`` is in the table."""
+    _, found = http.request("GET", url, params={
+        "sysparm_query": f"u_key={key}", "sysparm_fields": "sys_id", "sysparm_limit": "1",
+        "sysparm_no_count": "true"})
+    return bool((found or {}).get("result"))
 
 
 def _import_row(http: HttpClient, base: str, staging: str, op: WriteOp) -> WriteOutcome:

@@ -129,9 +129,25 @@ def test_status_change_comments_once_and_honours_per_issue_429(http, mocked, mak
 
 def test_unavailable_jira_stops_target(http, mocked, make_result):
     plan = build_jira_plan([TARGET], _results(make_result), {}, flavour="adf", label="l")
-    mocked.post(f"{V3}/issue", status=500, json={"errorMessages": ["boom"]})
+    for _ in range(http.policy.max_attempts):
+        mocked.post(f"{V3}/issue", status=500, json={"errorMessages": ["boom"]})
+        mocked.get(f"{V3}/search/jql", json={"issues": [], "isLast": True})
     report = execute_plan(http, BASE, plan, flavour="adf", pacer=IssuePacer(0))
     assert report.failed and "500" in report.error and report.outcomes == []
+    # A POST without an answer is sent again only after a search found no scorecard.
+    methods = [c.request.method for c in mocked.calls]
+    assert methods == ["POST", "GET"] * http.policy.max_attempts
+
+
+def test_scorecard_created_before_its_answer_was_lost_is_adopted(http, mocked, make_result):
+    plan = build_jira_plan([TARGET], _results(make_result), {}, flavour="adf", label="l")
+    mocked.post(f"{V3}/issue", status=500, json={"errorMessages": ["boom"]})
+    mocked.get(f"{V3}/search/jql", json={"issues": [{"id": "1", "key": "PAY-9"}],
+                                         "isLast": True})
+    mocked.put(f"{V3}/issue/PAY-9/properties/fiveo.scorecard", status=200)
+    report = execute_plan(http, BASE, plan, flavour="adf", pacer=IssuePacer(0))
+    assert [(o.action, o.detail) for o in report.outcomes] == [("created", "PAY-9")]
+    assert [c.request.method for c in mocked.calls] == ["POST", "GET", "PUT"]
 
 
 def test_pacer_waits_only_for_the_same_issue():

@@ -100,13 +100,28 @@ def test_a_400_fails_one_record_and_the_rest_go_on(http, mocked, make_result):
     assert "Invalid value" in report.outcomes[0].detail
 
 
-def test_post_is_not_retried_on_503_and_the_target_stops(http, mocked, make_result):
+def test_post_is_resent_only_after_a_lookup_and_the_target_stops(http, mocked, make_result):
     plan = build_servicenow_plan([make_result(period="2025-01"), make_result(period="2025-02")],
                                  {}, run_id="r", computed_at=NOW)
-    mocked.post(TABLE_URL, status=503, body="busy")
+    for _ in range(3):  # the policy's max_attempts
+        mocked.post(TABLE_URL, status=503, body="busy")
+        mocked.get(TABLE_URL, json={"result": []})
     report = execute_plan(http, BASE, plan, _settings())
     assert report.failed and "503" in report.error
-    assert len(mocked.calls) == 1
+    methods = [c.request.method for c in mocked.calls]
+    assert methods == ["POST", "GET"] * 3  # never two POSTs without a lookup between
+
+
+def test_post_that_landed_before_its_answer_was_lost_is_not_sent_again(http, mocked,
+                                                                        make_result):
+    plan = build_servicenow_plan([make_result(period="2025-01")], {}, run_id="r",
+                                 computed_at=NOW)
+    mocked.post(TABLE_URL, status=503, body="busy")
+    mocked.get(TABLE_URL, json={"result": [{"sys_id": "a" * 32}]})
+    report = execute_plan(http, BASE, plan, _settings())
+    assert [o.action for o in report.outcomes] == ["created"] and not report.failed
+    assert [c.request.method for c in mocked.calls] == ["POST", "GET"]
+    assert "u_key%3Dfiveo" in mocked.calls[1].request.url
 
 
 def test_import_set_mode_posts_rows_and_reads_transform_status(http, mocked, make_result):
