@@ -3,7 +3,7 @@
 The sessions checked are the ones the connectors build from settings (the only HTTP
 sessions of a run); a real handshake against a loopback HTTPS server with a self-signed
 certificate shows what the setting means on the wire. Turning verification off logs
-``tls_verification_disabled`` as a warning on every run.
+``tls_verification_disabled`` as a warning on every run (checked on the Runner).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from structlog.testing import capture_logs
 from fiveo_sync.logs import get_logger
 from fiveo_sync.platforms import build_connectors
 from fiveo_sync.runner import Runner, RunOptions
-from fiveo_sync.settings import HttpSettings, Settings
+from fiveo_sync.settings import HttpSettings, MappingsSettings, Settings, StateSettings
 
-from .security_platforms import start_platforms
+from .security_platforms import SHIPPED_MAPPINGS, WORLD_NOW
 
 
 def _settings(url: str = "https://acme.service-now.com", jira_url: str = "https://a.atlassian.net",
@@ -124,18 +124,22 @@ def test_the_private_ca_bundle_makes_the_same_server_trusted(https_server):
 # -- the warning -----------------------------------------------------------------------------
 
 def test_verification_off_warns_on_every_run_and_only_then(tmp_path):
-    for platforms in start_platforms(tmp_path):
-        insecure = platforms.settings.model_copy(
-            update={"http": platforms.settings.http.model_copy(update={"verify": False})})
-        log = get_logger("test")
-        with capture_logs() as logs:
-            for _ in range(2):
-                Runner(insecure, clock=platforms.clock, log=log).run(RunOptions(dry_run=True))
-        warnings = [e for e in logs if e["event"] == "tls_verification_disabled"]
-        assert len(warnings) == 2
-        assert {e["log_level"] for e in warnings} == {"warning"}
-        with capture_logs() as logs:
-            report = Runner(platforms.settings, clock=platforms.clock, log=log).run(
+    # No connectors are injected: the warning belongs to the run itself, before any request.
+    secure = _settings().model_copy(update={
+        "state": StateSettings(path=tmp_path / "s.db"),
+        "mappings": MappingsSettings(dir=SHIPPED_MAPPINGS)})
+    insecure = secure.model_copy(update={"http": HttpSettings(verify=False)})
+    log = get_logger("test")
+    with capture_logs() as logs:
+        for _ in range(2):
+            report = Runner(insecure, clock=lambda: WORLD_NOW, log=log, connectors={}).run(
                 RunOptions(dry_run=True))
-        assert report.exit_code == 0
-        assert not [e for e in logs if e["event"] == "tls_verification_disabled"]
+            assert report.exit_code == 0
+    warnings = [e for e in logs if e["event"] == "tls_verification_disabled"]
+    assert len(warnings) == 2
+    assert {e["log_level"] for e in warnings} == {"warning"}
+    with capture_logs() as logs:
+        Runner(secure, clock=lambda: WORLD_NOW, log=log, connectors={}).run(
+            RunOptions(dry_run=True))
+    assert [e["event"] for e in logs if e["event"] == "run_finished"] == ["run_finished"]
+    assert not [e for e in logs if e["event"] == "tls_verification_disabled"]
