@@ -272,7 +272,7 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
     # Secret files fill gaps only: merge them under the YAML data for the same source slot.
     _YAML_DATA["data"] = _merge(secrets, yaml_data)
     _SECRET_DATA["data"] = {}
-    problems = _unknown_env_names()
+    problems = _unknown_env_names() + _secrets_in_file(document)
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
@@ -287,6 +287,26 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
 
 
 _NOT_SETTINGS = {"FIVEO_CONFIG", "FIVEO_SECRETS_DIR"}
+
+SECRET_PATHS: tuple[tuple[str, str], ...] = (
+    ("servicenow", "password"), ("servicenow", "client_secret"),
+    ("jira", "api_token"), ("jira", "pat"),
+)
+"""Settings that are secrets: accepted from the environment and secret files only."""
+
+
+def _secrets_in_file(document: YamlDocument | None) -> list[tuple[Location, str]]:
+    """Secrets written in the YAML settings file (deploy/SECURITY.md), value never shown."""
+    if document is None or not isinstance(document.data, dict):
+        return []
+    problems = []
+    for path in SECRET_PATHS:
+        if _has_path(document.data, path):
+            problems.append((document.locate(path),
+                             "a secret does not belong in the settings file: set "
+                             f"{ENV_PREFIX}{'__'.join(path).upper()} or put it in the file "
+                             f"{'__'.join(path)} of FIVEO_SECRETS_DIR"))
+    return problems
 
 
 def _unknown_env_names() -> list[tuple[Location, str]]:

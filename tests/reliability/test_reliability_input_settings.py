@@ -114,6 +114,24 @@ def test_neighbouring_good_settings_pass(tmp_path, monkeypatch, capsys, yaml_tex
     assert lines and lines[-1].startswith("ok: "), lines
 
 
+@pytest.mark.parametrize(("yaml_text", "expected"), [
+    (SN + "  password: hunter2-in-yaml\n",
+     "fiveo.yaml:8:3: servicenow.password: a secret does not belong in the settings file: set "
+     "FIVEO_SERVICENOW__PASSWORD or put it in the file servicenow__password of "
+     "FIVEO_SECRETS_DIR"),
+    (JIRA_CLOUD + "  api_token: hunter2-in-yaml\n",
+     "fiveo.yaml:8:3: jira.api_token: a secret does not belong in the settings file: set "
+     "FIVEO_JIRA__API_TOKEN or put it in the file jira__api_token of FIVEO_SECRETS_DIR"),
+], ids=["servicenow-password", "jira-api-token"])
+def test_a_secret_in_the_settings_file_is_refused_without_echoing_it(
+        tmp_path, monkeypatch, capsys, yaml_text, expected):
+    # deploy/SECURITY.md: secrets come from the environment or secret files only.
+    code, lines = _validate(tmp_path, monkeypatch, capsys, yaml_text)
+    assert code == 78
+    assert [line[line.index("fiveo.yaml:"):] for line in lines] == [expected]
+    assert "hunter2" not in "\n".join(lines)
+
+
 def test_conflicting_auth_stops_a_run_before_any_request(tmp_path, monkeypatch, capsys):
     # The scheduled command, not only validate: exit 78 on stderr, located, nothing sent.
     config = tmp_path / "fiveo.yaml"
