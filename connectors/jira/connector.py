@@ -7,6 +7,10 @@ minus the overlap window, written in the user's zone; ``(id, updated)`` pairs st
 overlap are skipped; the bookmark never passes run start minus ``lag_s`` and commits with
 each page. Deleted issues are found by a periodic id-only census against the ids the
 bookmark remembers (never inferred from a failed fetch: any error aborts the census).
+On Cloud, a backfill (no cursor yet) lists ids only and bulk-fetches details in parallel
+(:mod:`connectors.jira.backfill`); its bookmark keeps the old cursor plus a ``pass``
+(``since``, ``after_id``, ``newest``) until the pass ends, so a killed backfill resumes after
+its last stored chunk and the cursor never passes an issue not yet stored.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +26,7 @@ import structlog
 
 from connectors.base import Page, RawRecord
 from connectors.jira import agile
+from connectors.jira.backfill import build_backfill_jql, iter_backfill
 from connectors.jira.changelog import complete_changelogs
 from connectors.jira.client import JiraApi
 from connectors.jira.ids import compress_ids, expand_ids
@@ -55,6 +60,7 @@ class JiraConnector:
         backfill_days: how far back a first pull without projects reaches.
         page_size: issues asked per search page.
         census_every_s: seconds between deletion censuses.
+        concurrency: bulk fetches in flight during a Cloud backfill.
     """
 
     source = SOURCE
@@ -62,7 +68,7 @@ class JiraConnector:
     def __init__(self, api: JiraApi, *, projects: Sequence[str], clock: Callable[[], datetime],
                  overlap_s: int = 300, lag_s: int = 60, backfill_days: int = 400,
                  page_size: int = 100, census_every_s: int = 86_400,
-                 own_label: str | None = None) -> None:
+                 own_label: str | None = None, concurrency: int = 4) -> None:
         self.api = api
         # Scorecard issues carry this label: they are fiveo-sync's output, never its input.
         self.own_label = own_label
@@ -73,6 +79,7 @@ class JiraConnector:
         self.backfill = timedelta(days=backfill_days)
         self.page_size = page_size
         self.census_every = timedelta(seconds=census_every_s)
+        self.concurrency = max(1, concurrency)
         self.stats = api.stats
         self._boards: list[dict[str, Any]] | None = None
         self._configs: dict[int, dict[str, Any]] = {}
@@ -259,10 +266,17 @@ class JiraConnector:
                     "boundary": boundary, "known_ids": compress_ids(known),
                     "census_at": census_at, "scope": self.projects}
 
-        for issues in iter_changed_issues(
+        pass_state = (bookmark or {}).get("pass")
+        if self.api.cloud and self.concurrency > 1 and (cursor is None or pass_state):
+            census_at = yield from self._bulk_pass(bookmark, known, census_at, run_start,
+                                                   floor, fields)
+            changed: Iterator[list[dict[str, Any]]] = iter(())
+        else:
+            changed = iter_changed_issues(
                 self.api, lambda c: build_issue_jql(self.projects, c, zone, floor=floor),
                 since, fields=fields, expand="changelog", page_size=self.page_size,
-                skip={k: raw for k, (_, raw) in seen.items()}):
+                skip={k: raw for k, (_, raw) in seen.items()})
+        for issues in changed:
             complete_changelogs(self.api, issues)
             records = []
             for issue in issues:
@@ -290,6 +304,62 @@ class JiraConnector:
             yield Page(SOURCE, "issue", (), deleted, mark())
 
 
+    def _bulk_pass(self, bookmark: dict[str, Any] | None, known: set[int],
+                   census_at: str | None, run_start: datetime, floor: datetime,
+                   fields: list[str]) -> Generator[Page, None, str | None]:
+        """A Cloud backfill by id listing and parallel bulk fetch; returns ``census_at``."""
+        state = dict((bookmark or {}).get("pass") or {})
+        old_cursor = (bookmark or {}).get("updated")
+        if state:
+            since = parse_jira_time(state["since"]) if state.get("since") else None
+        else:
+            since = parse_jira_time(old_cursor) - self.overlap if old_cursor else None
+        newest = parse_jira_time(state["newest"]) if state.get("newest") else None
+        cap = run_start - self.lag
+        skip: dict[str, str] = dict((bookmark or {}).get("boundary") or {})
+        recent: dict[str, tuple[datetime, str]] = {}
+        issue_jql = build_issue_jql(self.projects, since, self.api.zone, floor=floor)
+        base = {"updated": old_cursor, "boundary": skip, "census_at": census_at,
+                "scope": self.projects}
+        for last_id, issues in iter_backfill(
+                self.api, lambda after: build_backfill_jql(issue_jql, after),
+                state.get("after_id"), fields=fields, chunk=min(self.page_size, 100),
+                concurrency=self.concurrency):
+            records = []
+            for issue in issues:
+                key, raw = str(issue["id"]), issue["fields"]["updated"]
+                stamp = parse_jira_time(raw)
+                # Issues are listed by id, not by time: an edit made after the listing
+                # must not move the cursor past issues still to come (read next run).
+                if stamp < cap:
+                    newest = stamp if newest is None else max(newest, stamp)
+                recent[key] = (stamp, raw)
+                if skip.get(key) == raw:
+                    continue
+                if self.own_label and self.own_label in (issue["fields"].get("labels") or ()):
+                    continue
+                known.add(int(key))
+                records.append(RawRecord(key, iso_utc(stamp), issue))
+            if newest is not None and len(recent) > 1000:
+                floor_stamp = min(newest, cap) - self.overlap
+                recent = {k: v for k, v in recent.items() if v[0] >= floor_stamp}
+            state = {"since": iso_utc(since) if since else None, "after_id": last_id,
+                     "newest": iso_utc(newest) if newest else None}
+            yield Page(SOURCE, "issue", records, (),
+                       {**base, "known_ids": compress_ids(known), "pass": state})
+        cursor = min(newest, cap) if newest else (
+            parse_jira_time(old_cursor) if old_cursor else None)
+        threshold = cursor - self.overlap if cursor else None
+        boundary = {k: raw for k, (stamp, raw) in recent.items()
+                    if threshold is not None and stamp >= threshold}
+        if since is None and self.projects:
+            census_at = iso_utc(run_start)  # this pass listed every visible issue
+        yield Page(SOURCE, "issue", (), (), {
+            "updated": iso_utc(cursor) if cursor else None, "boundary": boundary,
+            "known_ids": compress_ids(known), "census_at": census_at, "scope": self.projects})
+        return census_at
+
+
 def build_connector(settings: Any, *, clock: Callable[[], datetime] | None = None,
                     projects: Sequence[str] | None = None,
                     sleep: Callable[[float], None] | None = None) -> JiraConnector:
@@ -311,4 +381,5 @@ def build_connector(settings: Any, *, clock: Callable[[], datetime] | None = Non
         clock=clock or (lambda: datetime.now(UTC)),
         overlap_s=getattr(sync, "overlap_s", 300), lag_s=getattr(sync, "lag_s", 60),
         backfill_days=getattr(sync, "backfill_days", 400), page_size=jira.page_size,
-        census_every_s=jira.census_every_s, own_label=jira.scorecard.label)
+        census_every_s=jira.census_every_s, own_label=jira.scorecard.label,
+        concurrency=getattr(getattr(settings, "http", None), "concurrency", 4))

@@ -8,10 +8,16 @@ failed or missing fetch. Each page carries the bookmark to commit with it, so a 
 resumes after its last committed row. Rows repeated by the overlap are deduplicated on
 ``(sys_id, sys_updated_on)`` within a run and upserted by the store across runs.
 
+A backfill whose first page comes back full continues as parallel time-window partitions
+(:mod:`connectors.servicenow.partition`), ``concurrency`` requests in flight; incremental
+pulls and small tables stay on one cursor (one request when nothing changed).
+
 Bookmark (JSON, owned here)::
 
     {"v": 1, "watermark": "<U of the last complete pass>", "run": {"from": B, "after": [D, S]},
      "deletions": "<U of the last complete deletion pass>", "deletions_run": {...}}
+
+with ``run`` = ``{"from": B, "parts": [...]}`` while a partitioned backfill is under way.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import structlog
 from connectors.base import Page, RawRecord
 from connectors.http import HttpStats
 from connectors.servicenow.client import PLATFORM, ServiceNowClient
+from connectors.servicenow.partition import build_parts, iter_partitions
 from connectors.servicenow.query import build_keyset_query, format_sn, parse_sn, sn_to_iso
 from connectors.servicenow.settings import ALL_STREAMS
 from fiveo_sync.errors import ConfigError, DataError
@@ -57,6 +64,7 @@ class ServiceNowConnector:
         overlap_s: how far before the bookmark each pull starts again.
         lag_s: rows newer than ``now - lag`` wait for the next pull.
         backfill_days: the first pull's horizon for transactional streams.
+        concurrency: the most requests in flight during a partitioned backfill.
     """
 
     source = PLATFORM
@@ -64,7 +72,7 @@ class ServiceNowConnector:
     def __init__(self, client: ServiceNowClient, *, streams: Sequence[str],
                  fields: dict[str, list[str]], clock: Callable[[], datetime],
                  page_size: int = 1000, overlap_s: int = 300, lag_s: int = 60,
-                 backfill_days: int = 400) -> None:
+                 backfill_days: int = 400, concurrency: int = 4) -> None:
         self.client = client
         self._streams = tuple(streams)
         self._fields = fields
@@ -73,6 +81,7 @@ class ServiceNowConnector:
         self.overlap = timedelta(seconds=overlap_s)
         self.lag = timedelta(seconds=lag_s)
         self.backfill = timedelta(days=backfill_days)
+        self.concurrency = max(1, concurrency)
 
     @property
     def stats(self) -> HttpStats:
@@ -119,6 +128,9 @@ class ServiceNowConnector:
     def _records(self, stream: str, state: dict[str, Any], now: datetime,
                  upper: str) -> Iterator[Page]:
         run = state.get("run")
+        if run and run.get("parts"):
+            yield from self._partitioned(stream, state, upper)
+            return
         if run:
             start, after = run.get("from"), _cursor(run.get("after"))
         else:
@@ -132,6 +144,7 @@ class ServiceNowConnector:
         seen: set[tuple[str, str]] = set()
         fields = self.fields_for(stream)
         total = 0
+        backfill = after is None and not state.get("watermark")
         while True:
             before = self.stats.requests
             rows = self.client.fetch_rows(
@@ -151,11 +164,50 @@ class ServiceNowConnector:
                     records.append(RawRecord(key=key, updated=sn_to_iso(updated), payload=row))
             after = _cursor_of(stream, rows[-1])[::-1]
             state["run"] = {"from": start, "after": list(after)}
+            if backfill and len(rows) >= self.page_size and self.concurrency > 1:
+                # More than a page to come: the rest of the window goes out in parallel.
+                parts = build_parts(after[0], upper, 2 * self.concurrency)
+                parts[0][2] = list(after)
+                state["run"] = {"from": start, "parts": parts}
             total += len(records)
             log.debug("page_fetched", platform=PLATFORM, stream=stream, rows=len(rows))
-            yield Page(PLATFORM, stream, records=records, bookmark=dict(state),
+            yield Page(PLATFORM, stream, records=records, bookmark=_copy(state),
                        requests=requests)
+            if "parts" in state["run"]:
+                yield from self._partitioned(stream, state, upper)
+                return
         log.info("stream_pulled", platform=PLATFORM, stream=stream, records=total)
+
+    def _partitioned(self, stream: str, state: dict[str, Any], upper: str) -> Iterator[Page]:
+        """The rest of a backfill as parallel keyset-paged time slices; bookmarks per page."""
+        parts = state["run"]["parts"]
+        fields = self.fields_for(stream)
+        total = 0
+
+        def fetch(query: str) -> list[dict[str, Any]]:
+            return self.client.fetch_rows(stream, query, fields, self.page_size)
+
+        before = self.stats.requests
+        for _, rows in iter_partitions(parts, upper, fetch, self.concurrency,
+                                       lambda row: _cursor_of(stream, row)[::-1]):
+            records = []
+            for row in rows:
+                key, updated = _cursor_of(stream, row)
+                records.append(RawRecord(key=key, updated=sn_to_iso(updated), payload=row))
+            if all(part[3] for part in parts):
+                state["watermark"] = upper
+                state.pop("run", None)
+            total += len(records)
+            now_made = self.stats.requests
+            yield Page(PLATFORM, stream, records=records, bookmark=_copy(state),
+                       requests=now_made - before)
+            before = now_made
+        if state.get("run"):  # resumed with every slice already done
+            state["watermark"] = upper
+            state.pop("run", None)
+            yield Page(PLATFORM, stream, bookmark=_copy(state))
+        log.info("stream_pulled", platform=PLATFORM, stream=stream, records=total,
+                 partitions=len(parts))
 
     def _deletions(self, stream: str, state: dict[str, Any], upper: str) -> Iterator[Page]:
         run = state.get("deletions_run")
@@ -184,6 +236,11 @@ class ServiceNowConnector:
             log.info("deletions_fetched", platform=PLATFORM, stream=stream, deleted=len(keys))
             yield Page(PLATFORM, stream, deleted_keys=keys, bookmark=dict(state),
                        requests=requests)
+
+
+def _copy(state: dict[str, Any]) -> dict[str, Any]:
+    """A bookmark snapshot: the partition lists keep changing after a page is yielded."""
+    return json.loads(json.dumps(state))
 
 
 def _cursor(value: Any) -> tuple[str, str] | None:

@@ -42,4 +42,5 @@ def build_connector(settings: Any, *, clock: Callable[[], datetime] | None = Non
     return ServiceNowConnector(
         client, streams=list(section.streams), fields=merged,
         clock=clock or (lambda: datetime.now(UTC)), page_size=section.page_size,
-        overlap_s=sync.overlap_s, lag_s=sync.lag_s, backfill_days=sync.backfill_days)
+        overlap_s=sync.overlap_s, lag_s=sync.lag_s, backfill_days=sync.backfill_days,
+        concurrency=getattr(http, "concurrency", 4))
