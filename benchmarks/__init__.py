@@ -1,0 +1,1 @@
+"""Benchmarks of fiveo-sync (``python -m benchmarks.run``); never collected by pytest."""
