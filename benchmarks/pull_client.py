@@ -30,6 +30,20 @@ from connectors.base import Page, RawRecord
 from fiveo_sync.state import StateStore
 
 
+class TimedStore:
+    """A state store that adds up the time its commits take (the pull's local work)."""
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        self.seconds = 0.0
+
+    def save_page(self, page: Page) -> None:
+        """Commit a page, timed."""
+        started = time.perf_counter()
+        self.store.save_page(page)
+        self.seconds += time.perf_counter() - started
+
+
 def _clock(spec: dict[str, Any]) -> Callable[[], datetime]:
     """The sandbox clock: its ``now`` at spawn plus the time elapsed since."""
     anchor = datetime.fromisoformat(spec["now"])
@@ -54,7 +68,7 @@ def _settings(spec: dict[str, Any]) -> Any:
     return Settings(jira=section, http=http, sync=sync)
 
 
-def pull_fiveo(spec: dict[str, Any], store: StateStore) -> dict[str, int]:
+def pull_fiveo(spec: dict[str, Any], store: TimedStore) -> dict[str, int]:
     """The fiveo-sync connector, page by page into the store."""
     settings = _settings(spec)
     if spec["platform"] == "servicenow":
@@ -73,7 +87,7 @@ def pull_fiveo(spec: dict[str, Any], store: StateStore) -> dict[str, int]:
     return {"records": records, "requests": stats["requests"]}
 
 
-def pull_handwritten_servicenow(spec: dict[str, Any], store: StateStore) -> dict[str, int]:
+def pull_handwritten_servicenow(spec: dict[str, Any], store: TimedStore) -> dict[str, int]:
     """pysnow ``Resource.get`` in an offset loop, one request at a time."""
     import pysnow
 
@@ -106,7 +120,7 @@ def pull_handwritten_servicenow(spec: dict[str, Any], store: StateStore) -> dict
     return {"records": records, "requests": requests}
 
 
-def pull_handwritten_jira(spec: dict[str, Any], store: StateStore) -> dict[str, int]:
+def pull_handwritten_jira(spec: dict[str, Any], store: TimedStore) -> dict[str, int]:
     """jira library: one sequential search with changelogs, then per-issue completion."""
     from jira import JIRA
 
@@ -162,7 +176,8 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING)
     baseline = peak_rss_mib()
     with tempfile.TemporaryDirectory(dir=spec.get("state_dir")) as folder:
-        with StateStore(Path(folder) / "state.sqlite") as store:
+        with StateStore(Path(folder) / "state.sqlite") as raw_store:
+            store = TimedStore(raw_store)
             started = time.perf_counter()
             if spec["mode"] == "fiveo":
                 counts = pull_fiveo(spec, store)
@@ -171,8 +186,10 @@ def main(argv: list[str]) -> int:
             else:
                 counts = pull_handwritten_jira(spec, store)
             seconds = time.perf_counter() - started
-            stored = sum(store.count_records(spec["platform"], s) for s in spec["streams"])
+            stored = sum(raw_store.count_records(spec["platform"], s)
+                         for s in spec["streams"])
     print(json.dumps({**counts, "seconds": round(seconds, 3), "stored": stored,
+                      "store_s": round(store.seconds, 3),
                       "peak_rss_mib": peak_rss_mib(), "baseline_rss_mib": baseline}))
     return 0
 

@@ -13,6 +13,8 @@ How to read this:
   here does, including pysnow and the jira library through requests).
 - `ideal` = requests × latency ÷ concurrency (fiveo-sync: `http.concurrency`; the
   hand-written loops are sequential, concurrency 1). `×ideal` = measured ÷ ideal.
+- `store s` = time the client spent committing pages to its state store (SQLite), the
+  local work a pull cannot overlap with itself.
 - `speedup` = hand-written wall time ÷ fiveo-sync wall time at the same latency, same run.
 - Both sides store every record into a fiveo-sync state store (the same work per record).
 - Hand-written ServiceNow: pysnow `Resource.get(query, limit=1000, offset=…, fields=…)`
@@ -45,7 +47,8 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> list[s
 PULL_COLUMNS = [("platform", "platform"), ("latency_ms", "latency ms"), ("impl", "client"),
                 ("records", "records"), ("seconds", "wall s"), ("requests", "requests"),
                 ("bytes", "bytes"), ("requests_per_1k", "req/1k rec"),
-                ("peak_rss_mib", "peak RSS MiB"), ("ideal_s", "ideal s"),
+                ("peak_rss_mib", "peak RSS MiB"), ("store_s", "store s"),
+                ("ideal_s", "ideal s"),
                 ("vs_ideal", "×ideal"), ("speedup_vs_handwritten", "speedup")]
 
 
@@ -117,6 +120,8 @@ def render_markdown(results: dict[str, Any]) -> str:
         rows = results["compute"]
         out += ["", "## Compute (benchmarks/compute_bench.py)", ""]
         out += _table(rows, [(k, k) for k in rows[0]])
+    elif results.get("compute_error"):
+        out += ["", "## Compute", "", f"The compute case failed: `{results['compute_error']}`"]
     elif "compute" in results:
         out += ["", "## Compute", "", "`benchmarks/compute_bench.py` not present in this run."]
     out += ["", "## Method", "", METHOD]

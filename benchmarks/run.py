@@ -67,6 +67,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _write(results: dict[str, Any], out: Path) -> None:
+    """Write both files now, so a later case that fails leaves what was measured."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    (out / "RESULTS.md").write_text(render_markdown(results))
+
+
 def _sizes(scale: float) -> dict[str, int]:
     return {k: max(100, int(v * scale)) for k, v in FULL.items()}
 
@@ -107,12 +114,13 @@ def _bytes_sent(platform: str, sandbox: Any) -> int:
     return sandbox._server.bytes_sent if platform == "servicenow" else sandbox.bytes_sent
 
 
-def _measure(platform: str, sandbox: Any, mode: str, concurrency: int) -> dict[str, Any]:
+def _measure(platform: str, sandbox: Any, mode: str, concurrency: int,
+             state_dir: str | None) -> dict[str, Any]:
     """One pull in a child process; wire bytes from the sandbox, the rest from the child."""
     before = _bytes_sent(platform, sandbox)
+    spec = {**_spec(platform, sandbox, mode, concurrency), "state_dir": state_dir}
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.pull_client",
-         json.dumps(_spec(platform, sandbox, mode, concurrency))],
+        [sys.executable, "-m", "benchmarks.pull_client", json.dumps(spec)],
         cwd=REPO, capture_output=True, text=True, timeout=3600, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{platform} {mode} pull failed:\n{done.stderr[-3000:]}")
@@ -122,18 +130,18 @@ def _measure(platform: str, sandbox: Any, mode: str, concurrency: int) -> dict[s
 
 
 def run_pull_cases(sandboxes: dict[str, Any], latencies: list[int], concurrency: int,
-                   handwritten: bool) -> list[dict[str, Any]]:
+                   handwritten: bool, state_dir: str | None) -> list[dict[str, Any]]:
     """Every platform at every latency, fiveo-sync then the alternative."""
     rows = []
     for platform, sandbox in sandboxes.items():
         for latency in latencies:
             sandbox.latency_ms = latency
-            fiveo = _measure(platform, sandbox, "fiveo", concurrency)
+            fiveo = _measure(platform, sandbox, "fiveo", concurrency, state_dir)
             row = _pull_row(platform, latency, "fiveo-sync", fiveo, concurrency)
             print(_progress(row), flush=True)
             rows.append(row)
             if handwritten:
-                alt = _measure(platform, sandbox, "handwritten", concurrency)
+                alt = _measure(platform, sandbox, "handwritten", concurrency, state_dir)
                 alt_row = _pull_row(platform, latency, _ALTERNATIVE[platform], alt, 1)
                 row["speedup_vs_handwritten"] = round(alt["seconds"] / fiveo["seconds"], 2)
                 print(_progress(alt_row), flush=True)
@@ -155,6 +163,7 @@ def _pull_row(platform: str, latency: int, impl: str, m: dict[str, Any],
         "bytes": m["bytes"],
         "requests_per_1k": round(m["requests"] * 1000 / max(1, m["stored"]), 2),
         "peak_rss_mib": m["peak_rss_mib"], "concurrency": concurrency,
+        "store_s": m.get("store_s"),
         "ideal_s": round(ideal, 2),
         "vs_ideal": round(m["seconds"] / ideal, 2) if ideal else None,
     }
@@ -166,8 +175,8 @@ def _progress(row: dict[str, Any]) -> str:
             f"{row['peak_rss_mib']:>6.1f} MiB")
 
 
-def run_memory_case(sizes: dict[str, int], platforms: set[str],
-                    concurrency: int) -> list[dict[str, Any]]:
+def run_memory_case(sizes: dict[str, int], platforms: set[str], concurrency: int,
+                    state_dir: str | None) -> list[dict[str, Any]]:
     """The fiveo-sync pull at one fifth of the data (compare its peak RSS with the full)."""
     small = {k: max(100, v // 5) for k, v in sizes.items()}
     sn, jira = _start_sandboxes(small, platforms)
@@ -176,7 +185,7 @@ def run_memory_case(sizes: dict[str, int], platforms: set[str],
         for platform, sandbox in (("servicenow", sn), ("jira", jira)):
             if sandbox is None:
                 continue
-            m = _measure(platform, sandbox, "fiveo", concurrency)
+            m = _measure(platform, sandbox, "fiveo", concurrency, state_dir)
             rows.append({"platform": platform, "records": m["stored"],
                          "peak_rss_mib": m["peak_rss_mib"], "seconds": m["seconds"]})
     finally:
@@ -218,28 +227,32 @@ def main(argv: list[str] | None = None) -> int:
             sandboxes = {p: s for p, s in (("servicenow", sn), ("jira", jira))
                          if s is not None and p in platforms}
             results["pull"] = run_pull_cases(sandboxes, latencies, args.concurrency,
-                                             not args.skip_handwritten)
+                                             not args.skip_handwritten, args.state_dir)
+            _write(results, args.out)
         if "incremental" in cases:
             from benchmarks.incremental import run_no_change
 
             with tempfile.TemporaryDirectory() as folder:
                 results["incremental"] = run_no_change(sn, jira, Path(folder))
             print(f"  incremental: {results['incremental']}", flush=True)
+            _write(results, args.out)
     finally:
         for sandbox in (sn, jira):
             if sandbox is not None:
                 sandbox.stop()
     if "memory" in cases:
-        results["memory"] = run_memory_case(sizes, platforms, args.concurrency)
+        results["memory"] = run_memory_case(sizes, platforms, args.concurrency, args.state_dir)
         print(f"  memory: {results['memory']}", flush=True)
+        _write(results, args.out)
     if "compute" in cases and not args.skip_compute:
         with tempfile.TemporaryDirectory() as folder:
-            results["compute"] = run_compute_case(scale, Path(folder))
+            try:
+                results["compute"] = run_compute_case(scale, Path(folder))
+            except Exception as exc:  # noqa: BLE001 - another engineer's case; keep the rest
+                results["compute_error"] = f"{type(exc).__name__}: {exc}"[:500]
         print(f"  compute: {results['compute']}", flush=True)
     results["total_s"] = round(time.perf_counter() - started, 1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    (args.out / "RESULTS.md").write_text(render_markdown(results))
+    _write(results, args.out)
     print(f"wrote {args.out / 'RESULTS.md'} and results.json in {results['total_s']} s")
     return 0
 
