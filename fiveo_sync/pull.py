@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import Connector
-from fiveo_sync.errors import AuthError, FiveoSyncError
+from fiveo_sync.errors import AuthError, FiveoSyncError, StateError
 from fiveo_sync.progress import Progress
 from fiveo_sync.state.store import StateStore
 
@@ -66,6 +66,11 @@ def pull_all(store: StateStore, connectors: Mapping[str, Connector], *, log: Any
             for stream in connector.streams():
                 report.streams.append(
                     _pull_stream(store, connector, source, stream, full, log, progress))
+        except StateError:
+            # The store, not the source, failed (disk full, read-only): nothing can be
+            # saved for any source, so the whole run stops (exit 74) instead of going on
+            # to compute and push from a store that could not take this pull.
+            raise
         except AuthError as exc:
             # Credentials are wrong for every stream: no point going on with this source.
             report.failures[source] = exc
