@@ -80,6 +80,8 @@ class Matrix:
 
 
 MATRIX = Matrix()
+# Every secret the matrix's platforms accepted or issued, by name (for the secrets scan).
+SECRETS: dict[str, str] = {}
 
 
 class Injector:
@@ -149,7 +151,7 @@ def run_cell(cell: Cell, platforms: Platforms, artifacts: Path,
     """
     folder = artifacts / cell.name
     folder.mkdir(parents=True, exist_ok=True)
-    fmt = "json" if CELLS.index(cell) % 2 == 0 else "console"
+    fmt = "console" if cell.oauth or CELLS.index(cell) % 2 else "json"
     buffer = io.StringIO()
     logs.configure(fmt, verbosity=2, stream=buffer)
     log = logs.get_logger("fiveo_sync.reliability")
@@ -168,6 +170,7 @@ def run_cell(cell: Cell, platforms: Platforms, artifacts: Path,
         injector.disarm()
         (folder / f"log.{fmt}").write_text(buffer.getvalue())
         logs.configure("json", stream=io.StringIO())
+    SECRETS.update(platforms.secrets)
     state = end_state(platforms)
     _save_outputs(platforms, folder, state)
     return CellRun(report, state, injector)
