@@ -114,10 +114,17 @@ def _bytes_sent(platform: str, sandbox: Any) -> int:
     return sandbox._server.bytes_sent if platform == "servicenow" else sandbox.bytes_sent
 
 
+def _requests_seen(platform: str, sandbox: Any) -> int:
+    """Requests the sandbox answered (counted the same way for every client)."""
+    if platform == "servicenow":
+        return len(sandbox.log)
+    return sum(sandbox.counters.values())
+
+
 def _measure(platform: str, sandbox: Any, mode: str, concurrency: int,
              state_dir: str | None) -> dict[str, Any]:
     """One pull in a child process; wire bytes from the sandbox, the rest from the child."""
-    before = _bytes_sent(platform, sandbox)
+    before, answered = _bytes_sent(platform, sandbox), _requests_seen(platform, sandbox)
     spec = {**_spec(platform, sandbox, mode, concurrency), "state_dir": state_dir}
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.pull_client", json.dumps(spec)],
@@ -126,6 +133,8 @@ def _measure(platform: str, sandbox: Any, mode: str, concurrency: int,
         raise RuntimeError(f"{platform} {mode} pull failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["bytes"] = _bytes_sent(platform, sandbox) - before
+    result["client_requests"] = result["requests"]
+    result["requests"] = _requests_seen(platform, sandbox) - answered
     return result
 
 
