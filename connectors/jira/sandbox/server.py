@@ -211,6 +211,12 @@ class JiraSandbox:
 
     def serve_forever(self) -> None:
         """Serve in the foreground (the ``fiveo-sync sandbox jira`` command)."""
+        if self._server is not None and self._thread is not None:
+            # Already serving (``with sandbox:`` started it): a second serve loop on the same
+            # server could outlive stop(); wait on the running one instead.
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+            return
         if self._server is None:
             self._server = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
         self._server.serve_forever()

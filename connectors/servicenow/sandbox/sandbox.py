@@ -112,6 +112,12 @@ class ServiceNowSandbox:
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (the CLI's foreground mode)."""
+        if self._server is not None:
+            # Already serving (``with sandbox:`` started it): binding the port a second time
+            # failed with "Address already in use"; wait on the running server instead.
+            while self._thread is not None and self._thread.is_alive():
+                self._thread.join(0.5)
+            return
         self._server = SandboxServer((self.host, self.port), self)
         self.port = self._server.server_address[1]
         try:
