@@ -7,7 +7,12 @@ connecting through this machine's non-loopback address (when it has one).
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
+import threading
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -66,3 +71,49 @@ def test_sandbox_command_defaults_to_loopback(platform):
     args = build_parser().parse_args(["sandbox", platform])
     assert args.host == "127.0.0.1"
     assert build_sandbox(args).host == "127.0.0.1"
+
+
+@pytest.mark.parametrize("platform", sorted(SANDBOXES))
+def test_sandbox_command_serves_on_loopback_only(platform):
+    # The real command in the foreground, as a developer starts it.
+    proc = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "fiveo_sync", "--log-format", "json", "sandbox", platform,
+         "--seed", "3"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.rstrip() == "}":
+                break
+        parts = urlsplit(json.loads("".join(lines))["url"])
+        assert parts.hostname == "127.0.0.1"
+        assert _reachable("127.0.0.1", parts.port), "the sandbox command stopped serving"
+        external = _external_address()
+        if external is not None:
+            assert not _reachable(external, parts.port)
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+
+
+@pytest.mark.parametrize("platform", sorted(SANDBOXES))
+def test_foreground_serving_of_a_started_sandbox_keeps_its_socket(platform):
+    # What the sandbox command does: start (to print the URL), then serve in the foreground.
+    # Binding the port a second time used to crash the ServiceNow command (exit 70).
+    errors: list[BaseException] = []
+
+    def foreground(sandbox) -> None:
+        try:
+            sandbox.serve_forever()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    with SANDBOXES[platform](seed=3, scale="small") as sandbox:
+        worker = threading.Thread(target=foreground, args=(sandbox,), daemon=True)
+        worker.start()
+        assert _reachable("127.0.0.1", urlsplit(sandbox.url).port)
+    worker.join(timeout=30)
+    assert errors == []
+    assert not worker.is_alive(), "serve_forever did not return after stop()"
