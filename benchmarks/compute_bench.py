@@ -88,10 +88,12 @@ def _case(name: str, spec: DataSpec, out_dir: Path) -> dict:
     return {
         "case": name, "records": records, "incidents": spec.incidents,
         "changes": spec.changes, "jira_issues": spec.jira_issues,
-        "wall_s": mine["wall_s"], "peak_mem_mb": mine["peak_mem_mb"],
+        "wall_s": mine["wall_s"], "cpu_s": mine["cpu_s"], "peak_mem_mb": mine["peak_mem_mb"],
         "results": mine["results"], "reference_s": ref["wall_s"],
+        "reference_cpu_s": ref["cpu_s"],
         "reference_peak_mem_mb": ref["peak_mem_mb"],
         "ratio": round(mine["wall_s"] / ref["wall_s"], 2) if ref["wall_s"] else None,
+        "cpu_ratio": round(mine["cpu_s"] / ref["cpu_s"], 2) if ref["cpu_s"] else None,
         "us_per_record": round(mine["wall_s"] / records * 1e6, 1),
         "agreement": agree, "data_s": round(built, 1),
         "note": "agree " + ", ".join(f"{k.split('.')[1]} {v}" for k, v in agree.items()),

@@ -130,7 +130,10 @@ def _compute_one(item: BoundIndicator, scope: Scope, index: DataIndex, book: Ser
     if spec.period.kind == "sprint":
         return _compute_sprints(item, scope, index, book, now, ctx)
     records = [] if kind == "sprint_goal_share" else _scoped(item, scope, index)
-    cache = PeriodCache(spec.period.kind, tz)
+    # Period look-ups are pure per (kind, zone): share them across indicators and scopes.
+    cache = index.cache.get(("periods", spec.period.kind, tz))
+    if cache is None:
+        cache = index.cache[("periods", spec.period.kind, tz)] = PeriodCache(spec.period.kind, tz)
     if spec.snapshot:
         current = period_of(spec.period.kind, now, tz)
         slots = {current.id: (current, records)}
@@ -145,7 +148,11 @@ def _compute_one(item: BoundIndicator, scope: Scope, index: DataIndex, book: Ser
                      for r in records for x in related.get(index.get(r, spec.measure.related.key),
                                                            ())]
         else:
-            units = [(r, index.get(r, spec.period.timestamp)) for r in records]
+            stamp = spec.period.timestamp
+            if "." in stamp or stamp == "now":
+                units = [(r, index.get(r, stamp)) for r in records]
+            else:  # what index.get does for a plain field, without a call per record
+                units = [(r, getattr(r, stamp, None)) for r in records]
         slots = place_units(units, cache, now)
         window = window_periods(spec.period.kind, now, tz, params["restatement_days"])
         for period in window:

@@ -54,7 +54,7 @@ class DataIndex:
             self.scopes_by_sprint[scope.sprint].append(scope)
         self.sprints_by_id = {s.id: s for s in data.sprints}
         self._related: dict[str, dict[Any, list[Any]]] = {}
-        self.cache: dict[str, Any] = {}
+        self.cache: dict[Any, Any] = {}
 
     # -- fields -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ through value maps and resolves references to names; a record that cannot be rea
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,8 @@ class LookupIndex:
     """Raw records of lookup streams by id (``sys_id`` or Jira ``id``), per stream."""
 
     by_stream: dict[str, dict[str, Payload]] = field(default_factory=dict)
+    _memo: dict[tuple[str, str, str], str | None] = field(default_factory=dict, repr=False,
+                                                          compare=False)
 
     @classmethod
     def build(cls, streams: Mapping[str, Iterable[Payload]]) -> LookupIndex:
@@ -68,6 +71,13 @@ class LookupIndex:
 
     def field_of(self, stream: str, key: str, name: str) -> str | None:
         """Field ``name`` of record ``key`` in ``stream``, if present."""
+        # A million incidents name a few dozen groups: read each group's name once.
+        memo = self._memo.get((stream, key, name), self)
+        if memo is self:
+            memo = self._memo[(stream, key, name)] = self._field_of(stream, key, name)
+        return memo
+
+    def _field_of(self, stream: str, key: str, name: str) -> str | None:
         record = self.by_stream.get(stream, {}).get(key)
         if record is None:
             return None
@@ -75,6 +85,12 @@ class LookupIndex:
             return read_text(lookup_path(record, name))
         except UnreadableValue:
             return None
+
+
+# Values of these types repeat across records (a category, a status name, a project):
+# interned, a million records hold one string each, not a million copies.
+_SHARED_TYPES = frozenset({"text", "code", "jira_name", "jira_key"})
+_UNIQUE_FIELDS = frozenset({"id", "number", "key"})
 
 
 class _FieldPlan:
@@ -87,7 +103,8 @@ class _FieldPlan:
             (name, tuple(fm.source.split(".")), READERS[fm.type],
              spec.value_maps.get(fm.values, {}) if fm.type == "code" and fm.values else None,
              fm.lookup if fm.type == "servicenow_reference_name" else None,
-             fm.type == "servicenow_reference_name")
+             fm.type == "servicenow_reference_name",
+             fm.type in _SHARED_TYPES and name not in _UNIQUE_FIELDS)
             for name, fm in record_map.fields.items()]
         self.required = REQUIRED_FIELDS.get(kind, ())
 
@@ -119,7 +136,7 @@ def map_fields(kind: str, record_map: RecordMapSpec, payload: Payload, spec: Sou
     values: dict[str, Any] = {}
     problems: list[str] | None = None
     plan = _plan(kind, record_map, spec)
-    for name, parts, reader, value_map, lookup, is_reference_name in plan.fields:
+    for name, parts, reader, value_map, lookup, is_reference_name, shared in plan.fields:
         raw = lookup_parts(payload, parts)
         try:
             value = reader(raw)
@@ -135,6 +152,8 @@ def map_fields(kind: str, record_map: RecordMapSpec, payload: Payload, spec: Sou
         if is_reference_name and value is not None:
             named = lookups.field_of(lookup.stream, value, lookup.field) if lookup else None
             value = named or reference_display(raw) or value
+        elif shared and type(value) is str:
+            value = sys.intern(value)
         values[name] = value
     for name in plan.required:
         if values.get(name) is None and (

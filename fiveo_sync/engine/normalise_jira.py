@@ -11,6 +11,7 @@ Derived fields (``indicators.md`` §2.1): ``done_at``, ``started_at``, ``epic_ke
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -99,6 +100,8 @@ class JiraNormaliser:
         self.lookups = lookups
         self.points = points
         self.skipped = skipped
+        # Few distinct label sets: one frozenset object per set, shared by the items.
+        self._labels: dict[frozenset[str], frozenset[str]] = {}
         category_map = spec.value_maps.get("status_category", {})
         self.categories = {k: category_map.get(v, v) for k, v in categories.items()}
 
@@ -132,7 +135,9 @@ class JiraNormaliser:
             key=v["key"], project=v["project"], type=v.get("type"),
             is_subtask=bool(v.get("is_subtask")), status_category=v["status_category"],
             resolution=v.get("resolution"), created=v.get("created"),
-            labels=v.get("labels") or frozenset(), epic_key=_epic_key(fields, v),
+            labels=self._labels.setdefault(v.get("labels") or frozenset(),
+                                           v.get("labels") or frozenset()),
+            epic_key=_epic_key(fields, v),
             story_points=points, sprints=v.get("sprints") or (),
             status_history=statuses, done_at=_done_at(v, statuses),
             started_at=next((c.at for c in statuses if c.to_category == "indeterminate"),
@@ -166,7 +171,7 @@ class JiraNormaliser:
                         statuses.append(StatusChange(
                             at=at, from_category=self.categories.get(str(item.get("from"))),
                             to_category=self.categories.get(str(item.get("to"))),
-                            to_status_name=read_text(item.get("toString"))))
+                            to_status_name=_shared(read_text(item.get("toString")))))
                     elif name == "Sprint":
                         sprints.append(SprintChange(at, read_id_list(item.get("from")),
                                                     read_id_list(item.get("to"))))
@@ -257,3 +262,8 @@ def _done_at(v: Mapping[str, Any], statuses: tuple[StatusChange, ...]) -> dateti
     if entries:
         return entries[-1]
     return v.get("resolution_date") or v.get("status_category_changed")
+
+
+def _shared(text: str | None) -> str | None:
+    """Status names repeat in every changelog: keep one string per name."""
+    return sys.intern(text) if type(text) is str else text

@@ -42,6 +42,8 @@ def is_empty(value: Any) -> bool:
 
 def read_text(value: Any) -> str | None:
     """A string, or ``None`` when empty."""
+    if type(value) is str:  # the common case, answered without the general checks
+        return value if value.strip() else None
     value = raw_value(value)
     if is_empty(value):
         return None
@@ -90,6 +92,9 @@ def read_bool(value: Any) -> bool | None:
 
 def read_code(value: Any) -> str | None:
     """A code as text, numbers normalised (``3.0`` and ``"3"`` are both ``"3"``)."""
+    if type(value) is str and "." not in value:  # no "3.0" to normalise
+        text = value.strip()
+        return text or None
     value = raw_value(value)
     if is_empty(value):
         return None
@@ -127,6 +132,8 @@ def read_servicenow_datetime(value: Any) -> datetime | None:
 
 def read_servicenow_reference(value: Any) -> str | None:
     """The referenced sys_id from ``{link, value}``, ``{display_value, value, link}`` or text."""
+    if type(value) is str:
+        return value if value.strip() else None
     if isinstance(value, dict):
         value = value.get("value")
     return read_text(value)
@@ -253,6 +260,8 @@ def lookup_path(record: Mapping[str, Any], path: str) -> Any:
 
 def lookup_parts(record: Mapping[str, Any], parts: tuple[str, ...] | list[str]) -> Any:
     """:func:`lookup_path` with the path already split at its dots."""
+    if len(parts) == 1 and type(record) is dict and "display_value" not in record:
+        return record.get(parts[0])  # a top-level field of a plain record
     node: Any = record
     for part in parts:
         if isinstance(node, dict) and "value" in node and part not in node and \
