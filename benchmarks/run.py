@@ -62,6 +62,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-compute", action="store_true")
     parser.add_argument("--state-dir", default=None,
                         help="where the pulls' state stores go (default: the temp folder)")
+    parser.add_argument("--compute-dir", type=Path, default=HERE / "out",
+                        help="where the compute case keeps its generated stores (reused)")
     parser.add_argument("--out", type=Path, default=HERE,
                         help="folder for RESULTS.md and results.json (default benchmarks/)")
     return parser.parse_args(argv)
@@ -254,11 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  memory: {results['memory']}", flush=True)
         _write(results, args.out)
     if "compute" in cases and not args.skip_compute:
-        with tempfile.TemporaryDirectory() as folder:
-            try:
-                results["compute"] = run_compute_case(scale, Path(folder))
-            except Exception as exc:  # noqa: BLE001 - another engineer's case; keep the rest
-                results["compute_error"] = f"{type(exc).__name__}: {exc}"[:500]
+        try:
+            results["compute"] = run_compute_case(scale, args.compute_dir)
+        except Exception as exc:  # noqa: BLE001 - another engineer's case; keep the rest
+            results["compute_error"] = f"{type(exc).__name__}: {exc}"[:500]
         print(f"  compute: {results['compute']}", flush=True)
     results["total_s"] = round(time.perf_counter() - started, 1)
     _write(results, args.out)
