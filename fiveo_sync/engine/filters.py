@@ -405,9 +405,16 @@ def _compile(spec: Filter, get: FieldGetter, params: ParamGetter,
         return found
     wanted = spec.resolve(params)
     if op in ("in", "not_in"):
+        wanted = list(wanted or ())
+        texts = frozenset(w for w in wanted if type(w) is str)
+        only_text = len(texts) == len(wanted)
+
         def hit(record: Any) -> bool:
-            return any(_same(member, w) for member in _as_members(read(record))
-                       for w in wanted)
+            value = read(record)
+            if only_text and (value is None or type(value) is str):
+                # _same(text or None, text) is plain equality: a set look-up.
+                return value in texts
+            return any(_same(member, w) for member in _as_members(value) for w in wanted)
         return hit if op == "in" else (lambda r: not hit(r))
     if op == "eq":
         return lambda r: _same(read(r), wanted)
