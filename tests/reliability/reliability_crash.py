@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import threading
@@ -42,12 +43,19 @@ def run_until(child: subprocess.Popen[str], event: str, nth: int,
     return seen >= nth, "".join(lines)
 
 
-def _sn_covered(row: dict[str, str], bookmark: dict[str, Any]) -> bool:
-    """Whether a ServiceNow bookmark claims to have stored ``row``."""
+def _sn_covered(row: dict[str, str], bookmark: dict[str, Any], lowest: str | None) -> bool:
+    """Whether a ServiceNow bookmark claims to have stored ``row``.
+
+    ``lowest`` is where a finished stream's reading started (its oldest record in the
+    fault-free store; None for reference streams, which are read whole).
+    """
     cursor = (row.get("sys_updated_on", ""), row["sys_id"])
     run = bookmark.get("run")
     if not run:
-        return bool(bookmark.get("watermark")) and cursor[0] <= bookmark["watermark"]
+        return (bool(bookmark.get("watermark")) and cursor[0] <= bookmark["watermark"]
+                and (lowest is None or cursor[0] >= lowest))
+    if run.get("from") and cursor[0] < run["from"]:
+        return False
     parts = run.get("parts")
     if not parts:
         after = run.get("after")
@@ -61,29 +69,39 @@ def _sn_covered(row: dict[str, str], bookmark: dict[str, Any]) -> bool:
     return False
 
 
-def bookmarks_ahead(bookmarks: dict[str, Any], stored: set[str], expected: set[str],
+REFERENCE_STREAMS = ("cmdb_ci_service", "sys_user_group", "sys_user")
+
+
+def bookmarks_ahead(bookmarks: dict[str, Any], stored: set[str],
                     sandbox_rows: dict[str, list[dict[str, str]]],
-                    expected_updated: dict[str, str]) -> list[str]:
+                    fault_free: dict[str, tuple[str, str]]) -> list[str]:
     """Records a stored bookmark claims but the store lacks (must be empty).
+
+    ServiceNow rows come from the sandbox itself, so a record a bookmark skipped is found
+    even if a fault-free run skipped it too; Jira issues are those of the fault-free run.
 
     Args:
         bookmarks: stored bookmarks by ``source.stream`` (as read from the store).
         stored: ``source.stream:key`` of the records the store holds.
-        expected: the same for the fault-free run (what a run is meant to store).
         sandbox_rows: ServiceNow rows by table (``sys_id``, ``sys_updated_on``).
-        expected_updated: ``updated`` of each expected record, by ``source.stream:key``.
+        fault_free: the fault-free store's records, ``source.stream:key`` → (updated,
+            payload).
     """
     missing = []
     for name, bookmark in bookmarks.items():
         source, _, stream = name.partition(".")
         if source == "servicenow" and stream in sandbox_rows:
+            lowest = None if stream in REFERENCE_STREAMS else min(
+                (json.loads(payload).get("sys_updated_on", "")
+                 for key, (_, payload) in fault_free.items() if key.startswith(f"{name}:")),
+                default=None)
             for row in sandbox_rows[stream]:
                 key = f"{name}:{row['sys_id']}"
-                if key in expected and key not in stored and _sn_covered(row, bookmark):
+                if key not in stored and _sn_covered(row, bookmark, lowest):
                     missing.append(key)
         elif name == "jira.issue" and isinstance(bookmark, dict) and bookmark.get("updated"):
-            for key in expected:
+            for key, (updated, _) in fault_free.items():
                 if (key.startswith("jira.issue:") and key not in stored
-                        and expected_updated[key] < bookmark["updated"]):
+                        and updated < bookmark["updated"]):
                     missing.append(key)
     return missing
