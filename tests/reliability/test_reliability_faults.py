@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.http import HttpClient
+from connectors.http import HttpClient, RetryPolicy, build_session
+from fiveo_sync.errors import UnavailableError
 
 from .reliability_matrix import (
     CELLS,
@@ -79,3 +80,22 @@ def test_429_storm_waits_as_told_by_retry_after(cell, tmp_path, artifacts_dir,
     assert not differences, differences
     assert len(told) == STORM, waits
     assert run.report.retries[cell.platform] == STORM
+
+
+@pytest.mark.parametrize("kind", ["truncate", "drop"])
+def test_a_write_whose_answer_is_lost_is_not_sent_twice(kind, tmp_path):
+    """The Jira sandbox creates the issue, then cuts or drops the answer: one issue only."""
+    with start_platforms(tmp_path / "out") as platforms:
+        jira = platforms.jira
+        session = build_session()
+        session.auth = (jira.credentials["email"], jira.credentials["api_token"])
+        http = HttpClient("jira", session, RetryPolicy(timeout_s=2, max_attempts=5,
+                                                      backoff_s=0.01))
+        product = jira.world.products[0].key
+        jira.fail_next(kind)
+        with pytest.raises(UnavailableError):
+            http.request("POST", f"{jira.url}/rest/api/3/issue", json={"fields": {
+                "project": {"key": product}, "issuetype": {"name": "Task"},
+                "summary": "Sent once"}})
+        created = [i for i in jira.data.iter_issues() if i.summary == "Sent once"]
+    assert len(created) == 1
