@@ -57,7 +57,7 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
     Returns:
         The results, the normaliser's skipped counts and record counts.
     """
-    raw = {(source, stream): (r.payload for r in store.iter_records(source, stream))
+    raw = {(source, stream): store.iter_payloads(source, stream)
            for source, stream in store.streams()}
     data = normalise(mappings.sources, mappings.portfolio, raw)
     results = compute(mappings.indicator_files, data, mappings.portfolio, now,

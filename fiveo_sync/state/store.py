@@ -121,6 +121,15 @@ class StateStore:
             for key, updated, payload in cursor:
                 yield RawRecord(key=key, updated=updated, payload=json.loads(payload))
 
+    def iter_payloads(self, source: str, stream: str) -> Iterator[Any]:
+        """Every stored payload of a stream, ordered by key (what compute reads)."""
+        decode = json.JSONDecoder().decode
+        with closing(self._conn.execute(
+                "SELECT payload FROM records WHERE source = ? AND stream = ? ORDER BY key",
+                (source, stream))) as cursor:
+            for (payload,) in cursor:
+                yield decode(payload)
+
     def record_versions(self, source: str, stream: str) -> dict[str, str]:
         """``{key: updated}`` for every stored record of a stream."""
         return dict(self._conn.execute(

@@ -203,3 +203,16 @@ def test_normalised_incidents_share_repeated_strings():
                      {("servicenow", "incident"): payloads})
     assert [i.category for i in data.incidents] == ["software"] * 3
     assert data.incidents[0].category is data.incidents[2].category
+
+
+def test_store_payloads_are_the_records_payloads_in_key_order(tmp_path):
+    from connectors.base import Page, RawRecord
+    from fiveo_sync.state import StateStore
+
+    with StateStore(tmp_path / "state.sqlite") as store:
+        store.save_page(Page("servicenow", "incident", [
+            RawRecord("b", "2025-01-01T00:00:00Z", {"sys_id": "b", "n": [1, {"x": None}]}),
+            RawRecord("a", "2025-01-01T00:00:00Z", {"sys_id": "a", "é": "ü"})], [], None))
+        assert list(store.iter_payloads("servicenow", "incident")) == \
+            [r.payload for r in store.iter_records("servicenow", "incident")]
+        assert [p["sys_id"] for p in store.iter_payloads("servicenow", "incident")] == ["a", "b"]
