@@ -85,6 +85,7 @@ class ServiceNowNormaliser:
         self.lookups = lookups
         self.skipped = skipped
         self.resolver = ServiceResolver(portfolio, services)
+        self._incidents: dict[str, Incident] = {}
         keys = spec.jira_keys
         self._projects = portfolio.jira_projects if keys.portfolio_projects_only else None
 
@@ -130,6 +131,7 @@ class ServiceNowNormaliser:
                 reopen_count=v.get("reopen_count") or 0, ci=v.get("ci"),
                 category=v.get("category"), major=major,
                 jira_keys=self._jira_keys(payload)))
+        self._incidents = {incident.id: incident for incident in out}
         return out
 
     def changes(self, payloads: Iterable[Payload]) -> list[Change]:
@@ -161,8 +163,17 @@ class ServiceNowNormaliser:
             else:
                 self.skipped.add("sla", "definition neither response nor resolution")
                 continue
-            out.append(Sla(id=v["id"], task=v.get("task"), definition=definition, kind=kind,
+            task, start, end = v.get("task"), v.get("start_time"), v.get("end_time")
+            incident = self._incidents.get(task) if task else None
+            if incident is not None:
+                # An SLA repeats its incident's id and (mostly) its opened and resolved
+                # times: share those objects, a million SLAs then cost ~170 MB less.
+                task = incident.id
+                start = incident.opened_at if start == incident.opened_at else start
+                end = incident.resolved_at if end == incident.resolved_at else end
+            out.append(Sla(id=v["id"], task=task, definition=definition, kind=kind,
                            stage=v["stage"], has_breached=bool(v.get("has_breached")),
-                           start_time=v.get("start_time"), end_time=v.get("end_time")))
+                           start_time=start, end_time=end))
+        self._incidents = {}
         return out
 

@@ -216,3 +216,22 @@ def test_store_payloads_are_the_records_payloads_in_key_order(tmp_path):
         assert list(store.iter_payloads("servicenow", "incident")) == \
             [r.payload for r in store.iter_records("servicenow", "incident")]
         assert [p["sys_id"] for p in store.iter_payloads("servicenow", "incident")] == ["a", "b"]
+
+
+def test_slas_share_their_incidents_id_and_times_but_keep_their_own():
+    from fiveo_sync.engine.loader import load_mappings
+
+    mappings = load_mappings(Path(__file__).resolve().parents[3] / "mappings")
+    incident = {"sys_id": "".join(["a"] * 32), "number": "INC1", "state": "6",
+                "opened_at": "2025-03-01 10:00:00", "resolved_at": "2025-03-01 12:00:00"}
+    slas = [{"sys_id": "s1", "task": "".join(["a"] * 32), "stage": "completed",
+             "start_time": "2025-03-01 10:00:00", "end_time": "2025-03-01 12:00:00"},
+            {"sys_id": "s2", "task": "".join(["a"] * 32), "stage": "completed",
+             "start_time": "2025-03-01 10:30:00", "end_time": "2025-03-01 12:00:00"}]
+    data = normalise(mappings.sources, mappings.portfolio,
+                     {("servicenow", "incident"): [incident], ("servicenow", "task_sla"): slas})
+    inc, (first, second) = data.incidents[0], data.slas
+    assert first.task is inc.id and first.start_time is inc.opened_at
+    assert first.end_time is inc.resolved_at
+    assert second.start_time == datetime(2025, 3, 1, 10, 30, tzinfo=UTC)
+    assert second.start_time is not inc.opened_at
