@@ -15,6 +15,8 @@ How to read this:
   hand-written loops are sequential, concurrency 1). `×ideal` = measured ÷ ideal.
 - `store s` = time the client spent committing pages to its state store (SQLite), the
   local work a pull cannot overlap with itself.
+- `latency cost s` = wall time minus the same client's wall time at 0 ms: what the
+  latency added (compare with `ideal s`; noisy on a shared machine).
 - `speedup` = hand-written wall time ÷ fiveo-sync wall time at the same latency, same run.
 - Both sides store every record into a fiveo-sync state store (the same work per record).
 - Hand-written ServiceNow: pysnow `Resource.get(query, limit=1000, offset=…, fields=…)`
@@ -48,7 +50,7 @@ PULL_COLUMNS = [("platform", "platform"), ("latency_ms", "latency ms"), ("impl",
                 ("records", "records"), ("seconds", "wall s"), ("requests", "requests"),
                 ("bytes", "bytes"), ("requests_per_1k", "req/1k rec"),
                 ("peak_rss_mib", "peak RSS MiB"), ("store_s", "store s"),
-                ("ideal_s", "ideal s"),
+                ("ideal_s", "ideal s"), ("latency_cost_s", "latency cost s"),
                 ("vs_ideal", "×ideal"), ("speedup_vs_handwritten", "speedup")]
 
 

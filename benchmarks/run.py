@@ -158,7 +158,17 @@ def run_pull_cases(sandboxes: dict[str, Any], latencies: list[int], concurrency:
                 print(_progress(alt_row), flush=True)
                 rows.append(alt_row)
         sandbox.latency_ms = 0
+    _add_latency_cost(rows)
     return rows
+
+
+def _add_latency_cost(rows: list[dict[str, Any]]) -> None:
+    """What latency added: wall time minus the same client's wall time at 0 ms."""
+    base = {(r["platform"], r["impl"]): r["seconds"] for r in rows if r["latency_ms"] == 0}
+    for row in rows:
+        zero = base.get((row["platform"], row["impl"]))
+        if zero is not None and row["latency_ms"]:
+            row["latency_cost_s"] = round(row["seconds"] - zero, 2)
 
 
 _ALTERNATIVE = {"servicenow": "pysnow offset loop",
