@@ -94,15 +94,46 @@ def status_categories(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply
 
 
 def run_jql(sb: JiraSandbox, req: Request, jql: str, *, require_bound: bool) -> list[Issue]:
-    """Evaluate JQL against the data set; raises :class:`JqlError`."""
-    sprints = {s.name.lower(): s.id for s in sb.data.sprints.values()}
-    query = Parser(req.render.zone, sb.now(), set(sb.data.projects), sprints).parse(jql)
+    """Evaluate JQL against the data set; raises :class:`JqlError`.
+
+    Results are remembered until the next mutation (and for at most the current minute,
+    JQL's resolution, for relative dates): paging a result set page by page would
+    otherwise evaluate and sort every issue once per page. The list returned is shared;
+    callers only slice it.
+    """
+    data = sb.data
+    now = sb.now()
+    key = (jql, str(req.render.zone), require_bound, data.version,
+           now.replace(second=0, microsecond=0))
+    cached = data.query_cache.get(key)
+    if cached is not None:
+        return cached
+    sprints = {s.name.lower(): s.id for s in data.sprints.values()}
+    query = Parser(req.render.zone, now, set(data.projects), sprints).parse(jql)
     if query.where is None and require_bound:
         raise JqlError(UNBOUNDED)
-    issues = [i for i in sb.data.iter_issues() if query.where is None or query.where(i)]
-    order = query.order or (("created", True),)
-    issues.sort(key=lambda i: (sort_key(order)(i), i.id))
+    where = query.where
+    ordered = _ordered_issues(data, query.order or (("created", True),))
+    issues = ordered if where is None else [i for i in ordered if where(i)]
+    with data.lock:
+        if len(data.query_cache) >= 8:
+            data.query_cache.pop(next(iter(data.query_cache)))
+        data.query_cache[key] = issues
     return issues
+
+
+def _ordered_issues(data: Any, order: tuple[tuple[str, bool], ...]) -> list[Issue]:
+    """Every issue sorted by ``order`` (then id), kept until the next mutation."""
+    key = (order, data.version)
+    cached = data.order_cache.get(key)
+    if cached is None:
+        by = sort_key(order)
+        cached = sorted(data.iter_issues(), key=lambda i: (by(i), i.id))
+        with data.lock:
+            if len(data.order_cache) >= 4:
+                data.order_cache.pop(next(iter(data.order_cache)))
+            data.order_cache[key] = cached
+    return cached
 
 
 def wanted_fields(value: Any, default: set[str] | None) -> set[str] | None:

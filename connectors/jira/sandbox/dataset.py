@@ -28,6 +28,10 @@ from connectors.jira.sandbox.data import (
 )
 from connectors.world import World
 
+# Issues whose regenerated histories are kept (oldest evicted first): the 20,000-issue
+# tests fit; scale large (100,000 issues) keeps a bounded part.
+HISTORY_CACHE = 25_000
+
 
 class Dataset:
     """Everything the sandbox serves, guarded by one lock.
@@ -54,6 +58,7 @@ class Dataset:
         # Sprints as they were when issues were generated: histories are regenerated from
         # these, so later sprint edits (start, close, rename) never rewrite the past.
         self._born_sprints: dict[int, list[Sprint]] = {}
+        self._history_cache: dict[int, list[History]] = {}
         # board id -> ids of sprints of other boards that it also lists (shared sprints)
         self.shared: dict[int, set[int]] = {}
         # scrum boards whose columns map no status: their sprint list answers 422
@@ -62,6 +67,10 @@ class Dataset:
         # Cloud search index lag (seconds) that ``reconcileIssues`` sees through.
         self.sprint_strings = False
         self.index_lag_s = 0.0
+        # Bumped by every mutation: search results are cached per (query, version).
+        self.version = 0
+        self.query_cache: dict[tuple[Any, ...], list[Issue]] = {}
+        self.order_cache: dict[tuple[Any, ...], list[Issue]] = {}
         for index, product in enumerate(world.products):
             self._build_product(index, product)
 
@@ -89,7 +98,9 @@ class Dataset:
                         for value in (item[3] or "").split(",") + (item[5] or "").split(","):
                             if value.strip():
                                 self.ever_in.setdefault(int(value), set()).add(issue.id)
-            issue.histories = None  # regenerated on demand
+            if len(self._history_cache) < HISTORY_CACHE:
+                self._history_cache[issue.id] = issue.histories or []
+            issue.histories = None  # the explicit ones only; generated ones come back on demand
             self.issues[issue.id] = issue
             self.by_key[issue.key] = issue.id
             self._generated[issue.id] = (product, number)
@@ -107,14 +118,32 @@ class Dataset:
 
     def histories(self, issue: Issue) -> list[History]:
         """The issue's complete history, oldest first (sorted by created, then id)."""
-        base: list[History] = []
-        if issue.id in self._generated:
-            product, number = self._generated[issue.id]
-            sprints = self._born_sprints[product.scrum_board_id]
-            base = build_issue(self.world, product, number, issue.id, sprints, self.fields,
-                               len(self.world.people)).histories or []
+        base = self._generated_histories(issue.id)
         extra = issue.histories or []
+        if not extra:
+            return list(base)
         return sorted(base + extra, key=lambda h: (h.created, h.id))
+
+    def _generated_histories(self, issue_id: int) -> list[History]:
+        """Regenerated histories, remembered for up to :data:`HISTORY_CACHE` issues.
+
+        Every pull and every sprint report reads them again; regenerating is the sandbox's
+        hottest path, while holding all of them would not fit at scale large.
+        """
+        cached = self._history_cache.get(issue_id)
+        if cached is not None:
+            return cached
+        if issue_id not in self._generated:
+            return []
+        product, number = self._generated[issue_id]
+        sprints = self._born_sprints[product.scrum_board_id]
+        base = build_issue(self.world, product, number, issue_id, sprints, self.fields,
+                           len(self.world.people)).histories or []
+        with self.lock:
+            if len(self._history_cache) >= HISTORY_CACHE:
+                self._history_cache.pop(next(iter(self._history_cache)))
+            self._history_cache[issue_id] = base
+        return base
 
     def iter_issues(self) -> Iterator[Issue]:
         """A snapshot of all issues (safe to iterate while others mutate)."""
@@ -132,6 +161,7 @@ class Dataset:
     def share_sprint(self, sprint_id: int, board_id: int) -> None:
         """List a sprint on another board too (its ``originBoardId`` stays the same)."""
         with self.lock:
+            self.version += 1
             if sprint_id not in self.sprints or board_id not in self.boards:
                 raise KeyError((sprint_id, board_id))
             self.shared.setdefault(board_id, set()).add(sprint_id)
@@ -140,6 +170,7 @@ class Dataset:
                       name: str | None = None, goal: str | None = None) -> Sprint:
         """Start, close, rename or re-goal a sprint as a user would; no issue is touched."""
         with self.lock:
+            self.version += 1
             sprint = self.sprints[sprint_id]
             if state == "active" and sprint.state == "future":
                 sprint.state, sprint.start, sprint.end = "active", when, when + SPRINT_LENGTH
@@ -167,6 +198,7 @@ class Dataset:
                      fields: dict[str, Any] | None = None) -> Issue:
         """Change an issue as a user would; ``updated`` becomes ``when``."""
         with self.lock:
+            self.version += 1
             issue = self.find(id_or_key)
             if issue is None:
                 raise KeyError(id_or_key)
@@ -210,6 +242,7 @@ class Dataset:
                      ) -> Issue:
         """Create an issue numbered after the project's highest number."""
         with self.lock:
+            self.version += 1
             numbers = [i.number for i in self.issues.values() if i.project == project]
             number = max(numbers, default=0) + 1
             issue = Issue(self._next_id, f"{project}-{number}", project, number, kind, "10000",
@@ -223,9 +256,11 @@ class Dataset:
     def delete_issue(self, id_or_key: str) -> None:
         """Delete an issue for good (Jira keeps no tombstone)."""
         with self.lock:
+            self.version += 1
             issue = self.find(id_or_key)
             if issue is None:
                 raise KeyError(id_or_key)
             del self.issues[issue.id]
             del self.by_key[issue.key]
             self._generated.pop(issue.id, None)
+            self._history_cache.pop(issue.id, None)

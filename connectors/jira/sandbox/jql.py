@@ -17,10 +17,11 @@ a :class:`JqlError` carrying Jira's real error wording.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -169,14 +170,14 @@ class Parser:
         while self._is_word("or"):
             self.at += 1
             parts.append(self._and())
-        return parts[0] if len(parts) == 1 else (lambda i: any(p(i) for p in parts))
+        return parts[0] if len(parts) == 1 else _any_of(parts)
 
     def _and(self) -> Callable[[Issue], bool]:
         parts = [self._unary()]
         while self._is_word("and"):
             self.at += 1
             parts.append(self._unary())
-        return parts[0] if len(parts) == 1 else (lambda i: all(p(i) for p in parts))
+        return parts[0] if len(parts) == 1 else _all_of(parts)
 
     def _unary(self) -> Callable[[Issue], bool]:
         if self._is_word("not"):
@@ -208,9 +209,12 @@ class Parser:
             if not self._accept_punct(")"):
                 raise JqlError("Error in the JQL Query: Expecting ')' to close the list.")
             tests = [self._compare(field, "=", v) for v in values]
-            if op == "in":
-                return lambda i: any(t(i) for t in tests)
-            return lambda i: not any(t(i) for t in tests)
+            if field == "project":  # the connector's every query: a set lookup, not a scan
+                keys = {v.text.upper() for v in values}
+                match = lambda i: i.project in keys  # noqa: E731
+            else:
+                match = _any_of(tests)
+            return match if op == "in" else (lambda i: not match(i))
         if op not in ("=", "!=", ">", ">=", "<", "<="):
             raise JqlError(f"Error in the JQL Query: Expecting operator but got '{token.text}'. "
                            f"{_OPERATORS_TEXT} (line 1, character {token.pos})")
@@ -220,7 +224,8 @@ class Parser:
 
     def _compare(self, field: str, op: str, value: Token) -> Callable[[Issue], bool]:
         if field in _DATE_FIELDS:
-            bound = self._date(field, value)
+            # In UTC like the issues' own stamps: same-zone comparisons skip utcoffset().
+            bound = self._date(field, value).astimezone(UTC)
             attr = {"updated": "updated", "created": "created", "resolved": "resolved"}[field]
             return _ordered(lambda i: getattr(i, attr), op, bound)
         if op not in ("=", "!="):
@@ -286,31 +291,58 @@ class Parser:
                        f"{DATE_FORMATS_TEXT}")
 
 
+# Search evaluates every clause on every issue, for every page a client asks for: the
+# helpers below are built once per query so that evaluation does no per-issue set-up.
+_COMPARE = {"=": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
+            "<": operator.lt, "<=": operator.le}
+
+
+def _any_of(parts: list[Callable[[Issue], bool]]) -> Callable[[Issue], bool]:
+    def test(issue: Issue) -> bool:
+        for part in parts:
+            if part(issue):
+                return True
+        return False
+    return test
+
+
+def _all_of(parts: list[Callable[[Issue], bool]]) -> Callable[[Issue], bool]:
+    def test(issue: Issue) -> bool:
+        for part in parts:
+            if not part(issue):
+                return False
+        return True
+    return test
+
+
 def _ordered(get: Callable[[Issue], Any], op: str, bound: Any) -> Callable[[Issue], bool]:
+    compare = _COMPARE[op]
+
     def test(issue: Issue) -> bool:
         value = get(issue)
-        if value is None:
-            return False
-        return {"=": value == bound, "!=": value != bound, ">": value > bound,
-                ">=": value >= bound, "<": value < bound, "<=": value <= bound}[op]
+        return value is not None and compare(value, bound)
     return test
+
+
+_SORT_VALUES: dict[str, Callable[[Issue], Any]] = {
+    "updated": lambda i: i.updated.timestamp(),
+    "created": lambda i: i.created.timestamp(),
+    "resolved": lambda i: i.resolved.timestamp() if i.resolved else float("inf"),
+    "key": lambda i: (i.project, i.number),
+    "id": lambda i: i.id,
+    "project": lambda i: i.project,
+    "status": lambda i: i.status,
+}
 
 
 def sort_key(order: tuple[tuple[str, bool], ...]) -> Callable[[Issue], tuple[Any, ...]]:
     """A sort key implementing ORDER BY (default ``created DESC`` is the caller's choice)."""
+    getters = [(_SORT_VALUES.get(field, _SORT_VALUES["id"]), descending)
+               for field, descending in order]
+
     def key(issue: Issue) -> tuple[Any, ...]:
-        parts: list[Any] = []
-        for field, descending in order:
-            value: Any = {"updated": lambda: issue.updated.timestamp(),
-                          "created": lambda: issue.created.timestamp(),
-                          "resolved": lambda: issue.resolved.timestamp() if issue.resolved
-                          else float("inf"),
-                          "key": lambda: (issue.project, issue.number),
-                          "id": lambda: issue.id,
-                          "project": lambda: issue.project,
-                          "status": lambda: issue.status}.get(field, lambda: issue.id)()
-            parts.append(_Desc(value) if descending else value)
-        return tuple(parts)
+        return tuple(_Desc(get(issue)) if descending else get(issue)
+                     for get, descending in getters)
     return key
 
 

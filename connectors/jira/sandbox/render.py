@@ -29,17 +29,17 @@ def jira_time(moment: datetime | None, zone: ZoneInfo) -> str | None:
     """``2024-05-02T18:11:04.512+1200`` in ``zone`` (or ``None``)."""
     if moment is None:
         return None
-    local = moment.astimezone(zone)
-    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" \
-        + local.strftime("%z")
+    # isoformat is ~3x faster than strftime and this runs for every timestamp served;
+    # only the colon of its "+13:00" offset has to go.
+    text = moment.astimezone(zone).isoformat(timespec="milliseconds")
+    return text[:23] + text[23:].replace(":", "")
 
 
 def agile_time(moment: datetime | None) -> str | None:
     """``2024-04-01T08:00:00.000Z`` (sprint dates are always UTC)."""
     if moment is None:
         return None
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def sprint_string(sprint: Sprint) -> str:
