@@ -136,8 +136,11 @@ def map_fields(kind: str, record_map: RecordMapSpec, payload: Payload, spec: Sou
     values: dict[str, Any] = {}
     problems: list[str] | None = None
     plan = _plan(kind, record_map, spec)
+    # A plain record's top-level fields are read directly (what lookup_parts would do).
+    plain = payload.get if type(payload) is dict and "display_value" not in payload else None
     for name, parts, reader, value_map, lookup, is_reference_name, shared in plan.fields:
-        raw = lookup_parts(payload, parts)
+        raw = plain(parts[0]) if plain is not None and len(parts) == 1 else \
+            lookup_parts(payload, parts)
         try:
             value = reader(raw)
         except UnreadableValue:

@@ -235,3 +235,14 @@ def test_slas_share_their_incidents_id_and_times_but_keep_their_own():
     assert first.end_time is inc.resolved_at
     assert second.start_time == datetime(2025, 3, 1, 10, 30, tzinfo=UTC)
     assert second.start_time is not inc.opened_at
+
+
+def test_field_plan_reads_a_wrapped_record_like_lookup_path_does():
+    from fiveo_sync.engine.loader import load_mappings
+
+    mappings = load_mappings(Path(__file__).resolve().parents[3] / "mappings")
+    wrapped = {"display_value": "INC7", "value": {"sys_id": "b" * 32, "number": "INC7",
+                                                  "state": "2"}}
+    data = normalise(mappings.sources, mappings.portfolio,
+                     {("servicenow", "incident"): [wrapped]})
+    assert [(i.number, i.state) for i in data.incidents] == [("INC7", "in_progress")]
