@@ -91,6 +91,7 @@ def route(sandbox: JiraSandbox, request: Request) -> Reply:
     from connectors.jira.sandbox import (  # noqa: F401
         agile_routes,
         api_routes,
+        attachment_routes,
         permission_routes,
         write_routes,
     )

@@ -46,6 +46,10 @@ class JiraSandbox:
         fault_rate: probability that a request is answered with an injected fault.
         fault_kinds: which faults to inject (default all of :data:`FAULT_KINDS`).
         user_time_zone: the ``/myself`` time zone of the integration accounts.
+        sprint_field: ``strings`` renders the Data Center sprint field in the old Server
+            form (``…Sprint@…[id=…,goal=a, b,…]``); Cloud always serves objects.
+        index_lag_s: Cloud search misses issues updated this recently unless they are
+            named in ``reconcileIssues`` (jira-api.md §2.1).
         **count_overrides: passed to :func:`connectors.world.build_world`
             (e.g. ``jira_issues=20_000``).
     """
@@ -54,13 +58,18 @@ class JiraSandbox:
                  now: datetime | None = None, host: str = "127.0.0.1", port: int = 0,
                  latency_ms: int = 0, fault_rate: float = 0.0,
                  fault_kinds: Iterable[str] | None = None,
-                 user_time_zone: str = "Pacific/Auckland", **count_overrides: int) -> None:
+                 user_time_zone: str = "Pacific/Auckland", sprint_field: str = "objects",
+                 index_lag_s: float = 0.0, **count_overrides: int) -> None:
         if deployment not in ("cloud", "datacenter"):
             raise ValueError("deployment must be 'cloud' or 'datacenter'")
+        if sprint_field not in ("objects", "strings"):
+            raise ValueError("sprint_field must be 'objects' or 'strings'")
         self.deployment = deployment
         self.cloud = deployment == "cloud"
         self.world: World = build_world(seed, scale, now, **count_overrides)
         self.data = Dataset(self.world, deployment)
+        self.data.sprint_strings = sprint_field == "strings"
+        self.data.index_lag_s = index_lag_s
         self.zone = ZoneInfo(user_time_zone)
         self.host, self.port = host, port
         self.latency_ms = latency_ms
@@ -250,7 +259,9 @@ class JiraSandbox:
         role = self.authenticate(headers.get("authorization"))
         version = "3" if parts.path.startswith("/rest/api/3/") else "2"
         try:
-            payload = json.loads(body) if body else None
+            # Multipart uploads (attachments) reach their route as raw bytes.
+            multipart = headers.get("content-type", "").startswith("multipart/")
+            payload = body if multipart else json.loads(body) if body else None
         except ValueError:
             return Reply(400, {"errorMessages": ["Unexpected character in the request body."],
                                "errors": {}}), None

@@ -48,8 +48,7 @@ def test_mypermissions_answers_as_jira_for_full_and_read_only_accounts(deploymen
 
 
 def test_reconcile_issues_sees_through_the_search_index_lag():
-    with JiraSandbox(deployment="cloud", now=NOW, jira_issues=100) as sb:
-        sb.data.index_lag_s = 30
+    with JiraSandbox(deployment="cloud", now=NOW, jira_issues=100, index_lag_s=30) as sb:
         issue = sb.data.find(f"{sb.world.products[0].key}-3")
         sb.update_issue(issue.key, summary="just written")
         client = JIRA(server=sb.url, basic_auth=(sb.credentials["email"],
@@ -71,8 +70,8 @@ def test_reconcile_issues_sees_through_the_search_index_lag():
 
 
 def test_data_center_sprint_field_as_old_server_strings_with_commas_in_goals():
-    with JiraSandbox(deployment="datacenter", now=NOW, jira_issues=400) as sb:
-        sb.data.sprint_strings = True
+    with JiraSandbox(deployment="datacenter", now=NOW, jira_issues=400,
+                     sprint_field="strings") as sb:
         comma_sprint = next(s for s in sb.data.sprints.values() if s.goal and "," in s.goal)
         member = next(i for i in sb.data.iter_issues() if comma_sprint.id in i.sprints)
         field = sb.data.fields.sprint
@@ -110,3 +109,30 @@ def test_sprint_updates_start_close_and_only_rename_closed_sprints():
         # Generated histories do not move when sprints are edited later.
         assert [h.id for h in sb.data.histories(next(
             i for i in sb.data.iter_issues() if active.id in i.sprints))] == histories_before
+
+
+@pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
+def test_attachment_upload_needs_the_xsrf_header(deployment, tmp_path):
+    with JiraSandbox(deployment=deployment, now=NOW, jira_issues=50) as sb:
+        key = f"{sb.world.products[0].key}-2"
+        url = f"{sb.url}/rest/api/2/issue/{key}/attachments"
+        files = {"file": ("report.html", b"<p>scorecard</p>", "text/html")}
+        refused = requests.post(url, files=files, timeout=10, **_auth(sb))
+        assert refused.status_code == 403 and refused.text == "XSRF check failed"
+        auth = _auth(sb)
+        headers = {**auth.pop("headers", {}), "X-Atlassian-Token": "no-check"}
+        accepted = requests.post(url, files=files, headers=headers, timeout=10, **auth)
+        assert accepted.status_code == 200
+        (attachment,) = accepted.json()
+        assert attachment["filename"] == "report.html" and attachment["size"] == 16
+        assert attachment["mimeType"] == "text/html"
+        assert sb.writes[-1] == ("attachment", key, {"filename": "report.html", "size": 16})
+        # The jira library sends the header itself.
+        auth_kw = ({"basic_auth": (sb.credentials["email"], sb.credentials["api_token"])}
+                   if sb.cloud else {"token_auth": sb.credentials["pat"]})
+        client = JIRA(server=sb.url, max_retries=0, timeout=10, **auth_kw)
+        upload = tmp_path / "notes.txt"
+        upload.write_text("fiveo")
+        assert client.add_attachment(key, str(upload)).filename == "notes.txt"
+        meta = _get(sb, "/rest/api/2/attachment/meta").json()
+        assert meta == {"enabled": True, "uploadLimit": 10_485_760}
