@@ -156,7 +156,8 @@ class JiraConnector:
         if self._sprints is None:
             found: dict[int, tuple[int, dict[str, Any]]] = {}
             for board in self._board_list():
-                if board.get("type") != "scrum":
+                # Team-managed ("simple") boards can have sprints too; 400 means none.
+                if board.get("type") == "kanban":
                     continue
                 for sprint in agile.iter_board_sprints(self.api, int(board["id"])):
                     origin = int(sprint.get("originBoardId") or board["id"])
@@ -165,9 +166,9 @@ class JiraConnector:
         return self._sprints
 
     def _sprint_pages(self, bookmark: dict[str, Any] | None) -> Iterator[Page]:
-        """Every sprint of every scrum board, stored when its content changed.
+        """Every sprint of every scrum or team-managed board, stored when it changed.
 
-        Cost: one ``/board/{id}/sprint`` request per scrum board (per 50 sprints), even
+        Cost: one ``/board/{id}/sprint`` request per such board (per 50 sprints), even
         when nothing changed, so a no-change pull exceeds 2 requests here once there are
         more than 2 scrum boards. Nothing cheaper is correct (jira-api.md §5):
 
