@@ -84,7 +84,7 @@ def board_configuration(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Repl
         "filter": {"id": str(10000 + b.id), "self": f"{sb.url}/rest/api/2/filter/{10000 + b.id}"},
         "columnConfig": {"columns": columns, "constraintType": "issueCount"},
         "ranking": {"rankCustomFieldId": int(sb.data.fields.rank.rsplit("_", 1)[1])}}
-    if b.type == "scrum":
+    if b.type != "kanban":
         body["subQuery"] = {"query": "fixVersion in unreleasedVersions() OR fixVersion is EMPTY"}
         body["estimation"] = {"type": "field", "field": {
             "fieldId": sb.data.fields.story_points,
@@ -98,7 +98,9 @@ def board_sprints(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
     board_id = int(m.group(1))
     if board_id not in sb.data.boards:
         return error(404, "Board does not exist or you do not have permission to see it.")
-    if sb.data.boards[board_id].type != "scrum":
+    kind = sb.data.boards[board_id].type
+    # Team-managed ("simple") boards list sprints when their sprints feature is on.
+    if kind == "kanban" or kind == "simple" and not sb.data.board_sprints(board_id):
         return error(400, "The board does not support sprints")
     if board_id in sb.data.unmapped:
         return error(422, "The board has no columns with mapped statuses.")

@@ -36,6 +36,17 @@ def test_board_without_mapped_statuses_answers_422_and_counts_as_no_sprints(sand
                (r.payload for r in store.iter_records("jira", "sprint_scope")))
 
 
+def test_sprints_of_team_managed_boards_are_pulled(sandbox, tmp_path):
+    board = _scrum_boards(sandbox)[0]
+    sandbox.data.boards[board].type = "simple"  # a team-managed project with sprints on
+    store = StateStore(tmp_path / "s.db")
+    pull(sandbox, store, streams=AGILE_STREAMS)
+    stored = {r.key for r in store.iter_records("jira", "sprint")}
+    assert {str(s.id) for s in sandbox.data.board_sprints(board)} <= stored
+    assert any(p["board_id"] == board for p in
+               (r.payload for r in store.iter_records("jira", "sprint_scope")))
+
+
 def test_shared_sprints_are_attributed_to_their_origin_board(sandbox, tmp_path):
     listing, origin = _scrum_boards(sandbox)[0], _scrum_boards(sandbox)[-1]
     foreign = next(s for s in sandbox.data.board_sprints(origin) if s.state == "closed")
