@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 import requests
 
 from connectors.jira.sandbox import JiraSandbox
+from connectors.jira.sandbox.data import DC_FIELDS
 from fiveo_sync.state import StateStore
 from tests.integration.jira.conftest import NOW, pull
+
+REPO = Path(__file__).resolve().parents[3]
 
 AGILE_STREAMS = ("board", "sprint", "sprint_scope")
 
@@ -97,3 +103,30 @@ def _auth(sb: JiraSandbox) -> dict:
     if sb.cloud:
         return {"auth": (sb.credentials["email"], sb.credentials["api_token"])}
     return {"headers": {"Authorization": f"Bearer {sb.credentials['pat']}"}}
+
+
+def test_old_server_sprint_strings_normalise_to_the_same_sprints_as_objects(tmp_path):
+    from fiveo_sync.engine.loader import load_mappings
+    from fiveo_sync.engine.normalise import normalise
+
+    # The shipped sources.yaml names the Cloud sprint field; a Data Center admin sets theirs.
+    shutil.copytree(REPO / "mappings", tmp_path / "mappings")
+    sources = tmp_path / "mappings" / "sources.yaml"
+    sources.write_text(sources.read_text().replace(
+        "fields.customfield_10020", f"fields.{DC_FIELDS.sprint}"))
+    mappings = load_mappings(tmp_path / "mappings")
+    memberships = {}
+    for form in ("objects", "strings"):
+        with JiraSandbox(deployment="datacenter", now=NOW, jira_issues=300,
+                         sprint_field=form) as sb:
+            store = StateStore(tmp_path / f"{form}.db")
+            pull(sb, store, streams=("field", "status", "board", "sprint", "issue"))
+            raw = {("jira", s): [r.payload for r in store.iter_records("jira", s)]
+                   for s in ("field", "status", "board", "sprint", "issue")}
+            data = normalise(mappings.sources, mappings.portfolio, raw)
+            memberships[form] = {w.key: tuple(w.sprints) for w in data.work_items}
+            expected = {i.key: tuple(i.sprints) for i in sb.data.iter_issues()}
+    assert memberships["strings"] == memberships["objects"]
+    assert {k: v for k, v in memberships["strings"].items() if v} == {
+        k: v for k, v in expected.items() if v and k in memberships["strings"]}
+    assert any(memberships["strings"].values())
