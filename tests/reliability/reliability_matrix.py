@@ -95,9 +95,11 @@ class Injector:
     def arm(self) -> None:
         """Set the faults of the cell on its platform."""
         sn, jira, kind = self.platforms.sn, self.platforms.jira, self.cell.kind
-        # ServiceNow's slow answers would otherwise take 2 s; 0.2 s is still past the
-        # client's 0.15 s timeout (and Jira's own slow answers take 0.2 s).
-        sn.faults.slow_s = 0.2
+        # ServiceNow's slow answers would otherwise take 2 s; 0.17 s is still past the
+        # client's 0.15 s timeout (Jira's own slow answers take 0.2 s). The instance works
+        # on a slow request after the wait, so a POST that timed out lands then: the
+        # writer's lookup one timeout later (0.3 s) must find it, never send it again.
+        sn.faults.slow_s = 0.17
         if kind in KINDS:
             (sn if self.cell.platform == "servicenow" else jira).set_faults(FAULT_RATE, [kind])
         elif kind == "429_storm":
