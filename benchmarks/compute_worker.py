@@ -53,6 +53,9 @@ def run_reference(store_path: Path, mappings_dir: Path) -> dict:
     t0, c0 = time.perf_counter(), _cpu_s()
     values = reference_indicators(store_path)
     wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
+    # Kept beside the store for the agreement check, so the SQL runs once per case.
+    store_path.with_name("reference.json").write_text(json.dumps(
+        {name: [[a, b, v] for (a, b), v in rows.items()] for name, rows in values.items()}))
     return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_mem_mb": round(_peak_mb(), 1),
             "results": sum(len(v) for v in values.values())}
 
