@@ -155,9 +155,8 @@ class Settings(BaseSettings):
                                    dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Command line, environment, YAML file, secret files (highest first)."""
-        return (init_settings, env_settings, _DictSource(settings_cls, _YAML_DATA),
-                _DictSource(settings_cls, _SECRET_DATA))
+        """Command line, environment, then the YAML file over secret files (highest first)."""
+        return (init_settings, env_settings, _DictSource(settings_cls, _FILE_DATA))
 
 
 def url_problem(url: str, *, allow_insecure_http: bool) -> str | None:
@@ -212,10 +211,10 @@ class _DictSource(PydanticBaseSettingsSource):
         return dict(self._data)
 
 
-# The two file-based sources are read before validation (so their positions are known) and
-# handed to the sources through these holders; load_settings() fills and clears them.
-_YAML_DATA: dict[str, Any] = {}
-_SECRET_DATA: dict[str, Any] = {}
+# The settings file and the secret files are read before validation (so that positions are
+# known) and handed to the settings source through this holder; load_settings() fills and
+# clears it.
+_FILE_DATA: dict[str, Any] = {}
 
 
 def _read_secrets_dir(directory: Path) -> tuple[dict[str, Any], dict[tuple[str, ...], Path]]:
@@ -270,16 +269,14 @@ def load_settings(config: str | Path | None = None, **overrides: Any) -> Setting
         secrets, secret_origins = _read_secrets_dir(Path(os.environ["FIVEO_SECRETS_DIR"]))
     yaml_data = (document.data if document else None) or {}
     # Secret files fill gaps only: merge them under the YAML data for the same source slot.
-    _YAML_DATA["data"] = _merge(secrets, yaml_data)
-    _SECRET_DATA["data"] = {}
+    _FILE_DATA["data"] = _merge(secrets, yaml_data)
     problems = _unknown_env_names() + _secrets_in_file(document)
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
         problems += _locate_errors(exc, document, secret_origins)
     finally:
-        _YAML_DATA.clear()
-        _SECRET_DATA.clear()
+        _FILE_DATA.clear()
     if problems:
         raise MappingError(problems)
     _register_secrets(settings)
