@@ -35,9 +35,10 @@ class CountingConnector:
     def iter_pages(self, stream: str, bookmark: Any, *, full: bool = False) -> Iterator[Page]:
         """The inner pages, counted."""
         started = time.perf_counter()
-        for page in self._inner.iter_pages(stream, bookmark, full=full):
-            self.requests[stream] += page.requests
-            yield page
+        before = self._inner.stats.requests
+        # Counted on the client, not from pages: a stream with nothing new may yield none.
+        yield from self._inner.iter_pages(stream, bookmark, full=full)
+        self.requests[stream] += self._inner.stats.requests - before
         self.seconds[stream] += time.perf_counter() - started
 
 

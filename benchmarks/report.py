@@ -101,6 +101,9 @@ def render_markdown(results: dict[str, Any]) -> str:
            f"{machine['memory_gib']} GiB RAM, Python {machine['python']}, "
            f"{machine['platform']}; load at start {machine['load_at_start']}; "
            f"{machine['date']}; whole run {results.get('total_s')} s.", "",
+           *[f"Re-run later and merged: {', '.join(m['cases'])} on {m['machine']['date']} "
+             f"(load {m['machine']['load_at_start']})." for m in results.get("merged_runs", [])],
+           "",
            f"Data: {results['sizes']} (scale {results['scale']}); concurrency "
            f"{results['concurrency']}.", "", "## Targets", ""]
     out += _targets(results) or ["- (no target cases in this run)"]

@@ -64,6 +64,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="where the pulls' state stores go (default: the temp folder)")
     parser.add_argument("--compute-dir", type=Path, default=HERE / "out",
                         help="where the compute case keeps its generated stores (reused)")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the cases of the existing results.json not run this time")
     parser.add_argument("--out", type=Path, default=HERE,
                         help="folder for RESULTS.md and results.json (default benchmarks/)")
     return parser.parse_args(argv)
@@ -235,8 +237,16 @@ def main(argv: list[str] | None = None) -> int:
     default_latencies = "0,50" if args.quick else "0,20,50"
     latencies = [int(x) for x in (args.latencies or default_latencies).split(",")]
     sizes = _sizes(scale)
-    results: dict[str, Any] = {"machine": describe_machine(), "sizes": sizes, "scale": scale,
-                               "concurrency": args.concurrency, "latencies_ms": latencies}
+    results: dict[str, Any] = {}
+    previous = args.out / "results.json"
+    if args.merge and previous.exists():
+        results = json.loads(previous.read_text())
+        results.setdefault("merged_runs", []).append(
+            {"cases": sorted(cases), "machine": describe_machine()})
+    else:
+        results["machine"] = describe_machine()
+    results.update({"sizes": sizes, "scale": scale, "concurrency": args.concurrency,
+                    "latencies_ms": latencies})
     print(f"fiveo-sync benchmarks: {sizes}, latencies {latencies} ms", flush=True)
     started = time.perf_counter()
     sn = jira = None
