@@ -21,6 +21,7 @@ class RunReport:
         pulled: records pulled per ``source.stream``.
         deleted: records deleted per ``source.stream``.
         indicators: indicator results computed.
+        compute_skipped: nothing changed since the last computation, so it was not redone.
         skipped: records skipped by normalisation, per kind and reason.
         writes: per platform target (``servicenow``, ``jira``), counts per write action.
         outputs: local files written (dashboard pages and ``results.json``).
@@ -36,6 +37,7 @@ class RunReport:
     pulled: dict[str, int] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
     indicators: int = 0
+    compute_skipped: bool = False
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     writes: dict[str, dict[str, int]] = field(default_factory=dict)
     outputs: int = 0
@@ -77,6 +79,7 @@ class RunReport:
             "deleted": dict(sorted(self.deleted.items())),
             "records_skipped": sum(sum(r.values()) for r in self.skipped.values()),
             "indicators": self.indicators,
+            "compute_skipped": self.compute_skipped,
             "writes": self.write_totals(),
             "writes_by_target": {t: dict(c) for t, c in sorted(self.writes.items())},
             "outputs": self.outputs,

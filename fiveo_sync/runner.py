@@ -9,14 +9,16 @@ credentials). Likewise a failing push target does not stop the others.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from connectors.base import Connector
+from fiveo_sync import __version__
 from fiveo_sync.errors import EXIT_OK, EXIT_PARTIAL, FiveoSyncError
 from fiveo_sync.progress import Progress
 from fiveo_sync.pull import pull_all
@@ -84,7 +86,7 @@ class Runner:
         connectors = self._build_connectors(mappings, options)
         try:
             self._pull(store, connectors, options, report)
-            results = self._compute(store, mappings, report)
+            results = self._compute(store, mappings, options, report)
             self._push(store, mappings, results, connectors, options, report)
         except FiveoSyncError as exc:
             report.exit_code = exc.exit_code
@@ -114,10 +116,23 @@ class Runner:
             # Nothing could be read: stop with the platform's own error (69, 77, …).
             raise next(iter(pulled.failures.values()))
 
-    def _compute(self, store: StateStore, mappings: Any, report: RunReport) -> list[Any]:
+    def _compute(self, store: StateStore, mappings: Any, options: RunOptions,
+                 report: RunReport) -> list[Any]:
         from fiveo_sync.compute import compute_from_store
 
-        computed = compute_from_store(store, mappings, self.clock(), report.run_id)
+        now = self.clock()
+        fingerprint = compute_fingerprint(mappings, now)
+        unchanged = (not options.full and not any(report.pulled.values())
+                     and not any(report.deleted.values())
+                     and store.get_meta(_FINGERPRINT) == fingerprint)
+        if unchanged:
+            # Same records, same mappings, same quarter hour: the stored results are what a
+            # computation would give. Push still reconciles the platforms with them.
+            report.compute_skipped = True
+            self.log.info("compute_skipped", reason="no record or mapping changed")
+            return []
+        computed = compute_from_store(store, mappings, now, report.run_id)
+        store.set_meta(_FINGERPRINT, fingerprint)
         report.indicators = len(computed.results)
         report.skipped = {k: dict(v) for k, v in computed.skipped.items()}
         self.log.info("indicators_computed", results=len(computed.results),
@@ -138,7 +153,9 @@ class Runner:
                       for action in ("created", "updated", "unchanged", "marked", "failed")}
             report.writes[write_report.target] = counts
         report.failed_targets.update(pushed.failed_targets)
-        if self.settings.report.dir is not None and not options.dry_run:
+        dashboard = self.settings.report.dir
+        if dashboard is not None and not options.dry_run and not (
+                report.compute_skipped and (dashboard / "index.html").exists()):
             self._write_dashboard(store, mappings, report)
 
     def _write_dashboard(self, store: StateStore, mappings: Any, report: RunReport) -> None:
@@ -200,6 +217,25 @@ class Runner:
         from fiveo_sync.metrics import publish_metrics
 
         publish_metrics(report, metrics, self.log, shard=options.shard)
+
+
+_FINGERPRINT = "compute_fingerprint"
+
+
+def compute_fingerprint(mappings: Any, now: datetime) -> str:
+    """What a computation's results depend on besides the stored records.
+
+    The mapping specs (comments do not count) and ``now`` to the quarter hour: periods
+    and snapshot ages move with the clock (quarter hours cover every reporting time zone's
+    day boundary), so a later run in another quarter hour always recomputes.
+    """
+    moment = now.astimezone(UTC)
+    moment = moment.replace(minute=moment.minute - moment.minute % 15, second=0,
+                            microsecond=0)
+    parts = [__version__, moment.isoformat(), mappings.portfolio.model_dump_json(),
+             mappings.sources.model_dump_json(),
+             *(spec.model_dump_json() for spec in mappings.indicator_files)]
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 def _iso(moment: datetime) -> str:

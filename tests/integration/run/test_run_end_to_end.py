@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from fiveo_sync.compute import load_history
 from fiveo_sync.logs import get_logger
 from fiveo_sync.runner import Runner
+from fiveo_sync.settings import MappingsSettings
 from fiveo_sync.state import StateStore
 
 from .conftest import start_platforms
@@ -76,6 +78,7 @@ def test_run_twice_writes_each_record_once_then_nothing(tmp_path, deployment, wr
 
         second = runner.run()
         assert second.exit_code == 0, second.summary()
+        assert second.compute_skipped  # nothing pulled, same mappings, same quarter hour
         for target in ("servicenow", "jira"):
             counts = second.writes[target]
             assert counts["created"] == counts["updated"] == counts["failed"] == 0, counts
@@ -93,3 +96,21 @@ def test_failing_jira_still_gets_servicenow_written(platforms):
     assert report.writes["servicenow"]["created"] > 0
     assert not _scorecards(platforms)
     _assert_servicenow_matches(platforms, _stored_results(platforms.settings))
+
+
+def test_a_mapping_edit_or_a_later_quarter_hour_recomputes(tmp_path):
+    for platforms in start_platforms(tmp_path):
+        mappings = tmp_path / "mappings"
+        shutil.copytree(platforms.settings.mappings.dir, mappings)
+        settings = platforms.settings.model_copy(
+            update={"mappings": MappingsSettings(dir=mappings)})
+        runner = Runner(settings, clock=platforms.clock, log=LOG)
+        assert not runner.run().compute_skipped
+        assert runner.run().compute_skipped
+        operate = mappings / "indicators" / "operate.yaml"
+        operate.write_text(operate.read_text().replace("value: 24}", "value: 30}", 1))
+        edited = runner.run()
+        assert not edited.compute_skipped and edited.writes["servicenow"]["updated"] > 0
+        platforms.sn.advance(15 * 60)
+        later = Runner(settings, clock=platforms.sn.clock, log=LOG).run()
+        assert not later.compute_skipped
