@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import requests
@@ -297,8 +297,3 @@ class HttpClient:
         return UnavailableError(
             f"{self.platform} unavailable after retries: {detail}",
             platform=self.platform, url=redact_url(url))
-
-
-def utc_now_iso() -> str:
-    """The current time as ISO-8601 UTC with ``Z`` (for logs and bookmarks)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -18,13 +18,9 @@ from fiveo_sync.commands import COMMANDS, Context
 from fiveo_sync.errors import EXIT_SOFTWARE, FiveoSyncError, MappingError, NotAvailableYetError
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that names the problem and exits 2 on usage errors (its default)."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The full command tree of design.md "Command line"."""
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="fiveo-sync",
         description="Pull ServiceNow and Jira, compute 5 O indicators, write them back.",
     )

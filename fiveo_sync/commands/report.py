@@ -9,7 +9,6 @@ narrow the views shown. Makes no network call.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any, TextIO
 
 from fiveo_sync.compute import load_history
 from fiveo_sync.engine.loader import load_mappings
-from fiveo_sync.errors import EXIT_CONFIG, EXIT_OK
+from fiveo_sync.errors import EXIT_OK
+from fiveo_sync.report.html import write_dashboard
 from fiveo_sync.state import StateStore
 from fiveo_sync.views import O_ORDER, View, build_views
 
@@ -88,7 +88,7 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
     """Build views from stored results and show them in the chosen format.
 
     Returns:
-        0, or 78 when ``--format html`` is asked but the dashboard writer is not installed.
+        0.
     """
     settings = ctx.settings
     mappings = load_mappings(settings.mappings.dir)
@@ -99,12 +99,6 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
         ctx.out.write(json.dumps(views_to_json(views), indent=2, sort_keys=True,
                                  ensure_ascii=False) + "\n")
     elif args.format == "html":
-        if importlib.util.find_spec("fiveo_sync.report.html") is None:
-            ctx.out.write("--format html needs fiveo_sync.report.html, which is not "
-                          "installed; use --format table or json\n")
-            return EXIT_CONFIG
-        from fiveo_sync.report.html import write_dashboard
-
         written = write_dashboard(views, args.out, generated_at=ctx.clock())
         ctx.out.write(f"wrote {len(written)} files to {args.out}\n")
     else:
