@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import responses
 from responses import matchers
 
 from connectors.http import HttpClient, RetryPolicy, build_session
@@ -21,15 +20,6 @@ TARGET = ScorecardTarget("payments-web", "Payments Web", "PAY", ("payments",))
 def http():
     return HttpClient("jira", build_session(), RetryPolicy(max_attempts=3),
                       sleep=lambda _s: None)
-
-
-@pytest.fixture
-def mocked():
-    with responses.RequestsMock(assert_all_requests_are_fired=True,
-                                registry=responses.registries.OrderedRegistry) as rsps:
-        yield rsps
-
-
 
 
 def _results(make_result, status="met"):

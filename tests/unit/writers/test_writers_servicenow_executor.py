@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
-import responses
 from responses import matchers
 
 from connectors.http import HttpClient, RetryPolicy, build_session
@@ -27,13 +26,6 @@ def _settings(mode="table"):
 def http():
     return HttpClient("servicenow", build_session(), RetryPolicy(max_attempts=3),
                       sleep=lambda _s: None)
-
-
-@pytest.fixture
-def mocked():
-    with responses.RequestsMock(assert_all_requests_are_fired=True,
-                                registry=responses.registries.OrderedRegistry) as rsps:
-        yield rsps
 
 
 def _query(last=""):
