@@ -40,7 +40,7 @@ from connectors.jira.sandbox.data import (
     build_sprints,
 )
 from connectors.jira.sandbox.render import Renderer, agile_time
-from connectors.world import World, build_sys_id, build_world
+from connectors.world import World, build_change_description, build_sys_id, build_world
 from fiveo_sync.state import StateStore
 
 NOW = datetime(2025, 7, 1, 6, 0, tzinfo=UTC)
@@ -235,14 +235,7 @@ def _changes(world: World, w: _Writer, start: float, end: float) -> dict[str, li
         else:
             updated = max(start, planned - 5 * 86400)
             row["state"] = rng.choice(("-5", "-4", "-3", "-2"))
-        linked = [products[k] for k in service.products if k in products]
-        if linked and rng.random() < 0.6:
-            product = rng.choice(linked)
-            keys = sorted({rng.randint(1, product.issue_count) for _ in range(rng.randint(1, 3))})
-            quoted = ", ".join(f"{product.key}-{n}" for n in keys)
-            row["description"] = f"Deploys {quoted} to production for {service.name}."
-        else:
-            row["description"] = f"Routine {kind} change on {service.name}."
+        row["description"] = build_change_description(rng, service, products, kind)
         row["sys_updated_on"] = _sn(updated)
         w.add("servicenow", "change_request", sys_id, _iso(updated), row)
     for entries in failed.values():

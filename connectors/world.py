@@ -154,6 +154,21 @@ def build_sys_id(*parts: object) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
+def build_change_description(rng: random.Random, service: Service,
+                             products: dict[str, Product], kind: str) -> str:
+    """A change description; 60 % of changes to a service with products quote Jira keys.
+
+    The quoted keys name issues that exist in the Jira sandbox of the same world.
+    """
+    linked = [products[key] for key in service.products if key in products]
+    if linked and rng.random() < 0.6:
+        product = rng.choice(linked)
+        keys = sorted({rng.randint(1, product.issue_count) for _ in range(rng.randint(1, 3))})
+        quoted = ", ".join(f"{product.key}-{n}" for n in keys)
+        return f"Deploys {quoted} to production for {service.name}."
+    return f"Routine {kind} change on {service.name}."
+
+
 def _people(rng: random.Random, seed: int, count: int) -> tuple[Person, ...]:
     people = []
     for i in range(count):

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from connectors.servicenow.sandbox.database import SN_FORMAT, Database
 from connectors.servicenow.sandbox.schema import load_choices
-from connectors.world import World, build_sys_id
+from connectors.world import World, build_change_description, build_sys_id
 
 _PRIORITY = {(1, 1): 1, (1, 2): 2, (2, 1): 2, (1, 3): 3, (2, 2): 3, (3, 1): 3,
              (2, 3): 4, (3, 2): 4, (3, 3): 5}
@@ -211,14 +211,7 @@ def _changes(db: Database, world: World, start: float,
             values.update(state=rng.choice(("-5", "-4", "-3", "-2")), active="true",
                           approval="requested", sys_updated_on=_fmt(max(start, opened)),
                           sys_mod_count="2")
-        linked = [products[key] for key in service.products if key in products]
-        if linked and rng.random() < 0.6:
-            product = rng.choice(linked)
-            keys = sorted({rng.randint(1, product.issue_count) for _ in range(rng.randint(1, 3))})
-            quoted = ", ".join(f"{product.key}-{n}" for n in keys)
-            values["description"] = f"Deploys {quoted} to production for {service.name}."
-        else:
-            values["description"] = f"Routine {kind} change on {service.name}."
+        values["description"] = build_change_description(rng, service, products, kind)
         fill.add(values)
     for entries in by_service.values():
         entries.sort()
