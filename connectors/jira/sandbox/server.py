@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from connectors.jira.sandbox.dataset import Dataset
 from connectors.jira.sandbox.render import Renderer
 from connectors.jira.sandbox.routing import Reply, Request, route
+from connectors.tls import LocalCA, TLSHTTPServer, shared_ca
 from connectors.world import World, build_world
 
 FAULT_KINDS = ("429", "500", "503", "slow", "drop", "truncate")
@@ -50,6 +51,8 @@ class JiraSandbox:
             form (``…Sprint@…[id=…,goal=a, b,…]``); Cloud always serves objects.
         index_lag_s: Cloud search misses issues updated this recently unless they are
             named in ``reconcileIssues`` (jira-api.md §2.1).
+        tls: serve HTTPS with a certificate from ``ca`` (see :attr:`ca_bundle`).
+        ca: the CA to use with ``tls`` (default :func:`connectors.tls.shared_ca`).
         **count_overrides: passed to :func:`connectors.world.build_world`
             (e.g. ``jira_issues=20_000``).
     """
@@ -59,7 +62,8 @@ class JiraSandbox:
                  latency_ms: int = 0, fault_rate: float = 0.0,
                  fault_kinds: Iterable[str] | None = None,
                  user_time_zone: str = "Pacific/Auckland", sprint_field: str = "objects",
-                 index_lag_s: float = 0.0, **count_overrides: int) -> None:
+                 index_lag_s: float = 0.0, tls: bool = False, ca: LocalCA | None = None,
+                 **count_overrides: int) -> None:
         if deployment not in ("cloud", "datacenter"):
             raise ValueError("deployment must be 'cloud' or 'datacenter'")
         if sprint_field not in ("objects", "strings"):
@@ -88,6 +92,7 @@ class JiraSandbox:
         self._lock = threading.Lock()
         self._started_at = time.monotonic()
         self._offset = timedelta(0)
+        self._ca = (ca or shared_ca()) if tls else None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.credentials, self.readonly_credentials = self._build_credentials(seed)
@@ -203,16 +208,25 @@ class JiraSandbox:
 
     @property
     def url(self) -> str:
-        """The base URL, e.g. ``http://127.0.0.1:54321``."""
+        """The base URL, e.g. ``http://127.0.0.1:54321`` (``https://`` with TLS)."""
+        scheme = "https" if self._ca is not None else "http"
         if self._server is None:
-            return f"http://{self.host}:{self.port}"
+            return f"{scheme}://{self.host}:{self.port}"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{scheme}://{host}:{port}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """The CA bundle PEM that verifies this sandbox's certificate; None without TLS."""
+        return str(self._ca.ca_bundle) if self._ca is not None else None
+
+    def _bind(self) -> ThreadingHTTPServer:
+        context = self._ca.server_context() if self._ca is not None else None
+        return TLSHTTPServer((self.host, self.port), _make_handler(self), context)
 
     def start(self) -> JiraSandbox:
         """Bind and serve in a daemon thread."""
-        self._server = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
-        self._server.daemon_threads = True
+        self._server = self._bind()
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         name="jira-sandbox", daemon=True)
         self._thread.start()
@@ -227,7 +241,7 @@ class JiraSandbox:
                 self._thread.join(0.5)
             return
         if self._server is None:
-            self._server = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
+            self._server = self._bind()
         self._server.serve_forever()
 
     def stop(self) -> None:

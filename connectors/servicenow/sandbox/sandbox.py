@@ -31,6 +31,7 @@ from connectors.servicenow.sandbox.importset import ImportSetApi
 from connectors.servicenow.sandbox.reply import ApiRequest, Reply, error_reply
 from connectors.servicenow.sandbox.server import SandboxServer
 from connectors.servicenow.sandbox.tableapi import Acl, TableApi
+from connectors.tls import LocalCA, shared_ca
 from connectors.world import build_sys_id, build_world
 
 
@@ -57,12 +58,15 @@ class ServiceNowSandbox:
         latency_ms: added to every request.
         fault_rate: probability of a random fault per API request.
         fault_kinds: kinds drawn from (see :mod:`.faults`).
+        tls: serve HTTPS with a certificate from ``ca`` (see :attr:`ca_bundle`).
+        ca: the CA to use with ``tls`` (default :func:`connectors.tls.shared_ca`).
         **count_overrides: world count overrides, e.g. ``incidents=50_000``.
     """
 
     def __init__(self, seed: int = 7, scale: str = "small", now: datetime | None = None,
                  host: str = "127.0.0.1", port: int = 0, latency_ms: int = 0,
                  fault_rate: float = 0.0, fault_kinds: list[str] | tuple[str, ...] | None = None,
+                 tls: bool = False, ca: LocalCA | None = None,
                  **count_overrides: int) -> None:
         self.world = build_world(seed, scale, now, **count_overrides)
         self.host, self.port = host, port
@@ -88,6 +92,7 @@ class ServiceNowSandbox:
         self.attachment_api = AttachmentApi(self.db, writers, lambda: self.url)
         self.log: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
+        self._ca = (ca or shared_ca()) if tls else None
         self._server: SandboxServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -96,12 +101,16 @@ class ServiceNowSandbox:
     def start(self) -> ServiceNowSandbox:
         """Bind and serve in a background thread."""
         if self._server is None:
-            self._server = SandboxServer((self.host, self.port), self)
+            self._server = self._bind()
             self.port = self._server.server_address[1]
             self._thread = threading.Thread(target=self._server.serve_forever,
                                             name="servicenow-sandbox", daemon=True)
             self._thread.start()
         return self
+
+    def _bind(self) -> SandboxServer:
+        context = self._ca.server_context() if self._ca is not None else None
+        return SandboxServer((self.host, self.port), self, context)
 
     def stop(self) -> None:
         """Stop serving and release the port."""
@@ -118,7 +127,7 @@ class ServiceNowSandbox:
             while self._thread is not None and self._thread.is_alive():
                 self._thread.join(0.5)
             return
-        self._server = SandboxServer((self.host, self.port), self)
+        self._server = self._bind()
         self.port = self._server.server_address[1]
         try:
             self._server.serve_forever()
@@ -134,8 +143,14 @@ class ServiceNowSandbox:
 
     @property
     def url(self) -> str:
-        """The instance URL, e.g. ``http://127.0.0.1:54321``."""
-        return f"http://{self.host}:{self.port}"
+        """The instance URL, e.g. ``http://127.0.0.1:54321`` (``https://`` with TLS)."""
+        scheme = "https" if self._ca is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """The CA bundle PEM that verifies this sandbox's certificate; None without TLS."""
+        return str(self._ca.ca_bundle) if self._ca is not None else None
 
     @property
     def credentials(self) -> dict[str, tuple[str, str]]:

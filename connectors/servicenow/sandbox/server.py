@@ -13,22 +13,30 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from connectors.servicenow.sandbox.reply import ApiRequest, Reply
+from connectors.tls import TLSServerMixin
 
 
-class SandboxServer(ThreadingHTTPServer):
-    """A threaded server whose handler asks ``dispatcher`` for each reply."""
+class SandboxServer(TLSServerMixin, ThreadingHTTPServer):
+    """A threaded server whose handler asks ``dispatcher`` for each reply.
+
+    With ``ssl_context`` it serves HTTPS, the handshake done in each connection's thread
+    (:class:`connectors.tls.TLSServerMixin`).
+    """
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], dispatcher: Any) -> None:
+    def __init__(self, address: tuple[str, int], dispatcher: Any,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         super().__init__(address, _Handler)
+        self.ssl_context = ssl_context
         self.dispatcher = dispatcher
         self.bytes_sent = 0
         self._bytes_lock = threading.Lock()
