@@ -80,6 +80,9 @@ class JiraSandbox:
         self.request_log: list[tuple[str, str, dict[str, list[str]]]] = []
         self.counters: Counter[str] = Counter()
         self.writes: list[tuple[str, str, Any]] = []
+        # (issue key, kind) of every write that asked Jira to notify watchers
+        # (``notifyUsers`` true or absent), for tests of calm write-back.
+        self.notifications: list[tuple[str, str]] = []
         self.bytes_sent = 0
         self.properties: dict[tuple[str, str], Any] = {}
         self.dashboards: list[dict[str, Any]] = []
