@@ -19,6 +19,7 @@ from fiveo_sync.engine.evaluate import (
     evaluate_records,
     evaluate_sprint,
 )
+from fiveo_sync.engine.evidence import build_record_evidence, build_sprint_evidence
 from fiveo_sync.engine.filters import compile_filters, param_refs
 from fiveo_sync.engine.index import DataIndex
 from fiveo_sync.engine.periods import Period, period_of
@@ -166,18 +167,20 @@ def _compute_one(item: BoundIndicator, scope: Scope, index: DataIndex, book: Ser
         units = slots[period.id][1]
         if kind == "sprint_goal_share":
             outcomes = {"all": (evaluate_goal_share(goal_sprints, spec.measure.last, period),
-                                None)}
+                                None, None)}  # sprints are not records: no evidence
         else:
             outcomes = _breakdowns(item, units, ctx, period, index)
-        for label, (outcome, value) in outcomes.items():
-            out.append(_result(item, scope, period, label, value, outcome, book))
+        for label, (outcome, value, counted) in outcomes.items():
+            evidence = {} if counted is None else \
+                build_record_evidence(spec.source, counted, outcome.flags)
+            out.append(_result(item, scope, period, label, value, outcome, book, evidence))
     return out
 
 
 def _breakdowns(item: BoundIndicator, units: list[Any], ctx: EvalContext, period: Period,
-                index: DataIndex) -> dict[str, tuple[Outcome, Any]]:
+                index: DataIndex) -> dict[str, tuple[Outcome, Any, list[Any]]]:
     spec = item.spec
-    out = {"all": (evaluate_records(spec.measure, units, ctx, period), None)}
+    out = {"all": (evaluate_records(spec.measure, units, ctx, period), None, units)}
     if spec.breakdown is None:
         return out
     field = spec.breakdown.field
@@ -194,8 +197,9 @@ def _breakdowns(item: BoundIndicator, units: list[Any], ctx: EvalContext, period
         else sorted(groups, key=lambda v: (len(v), v))
     label = field.rsplit(".", 1)[-1]
     for value in wanted:
-        outcome = evaluate_records(spec.measure, groups.get(value, []), ctx, period)
-        out[f"{label}={value}"] = (outcome, value)
+        members = groups.get(value, [])
+        outcome = evaluate_records(spec.measure, members, ctx, period)
+        out[f"{label}={value}"] = (outcome, value, members)
     return out
 
 
@@ -223,15 +227,21 @@ def _compute_sprints(item: BoundIndicator, scope: Scope, index: DataIndex, book:
         if period.id not in chosen:
             continue
         if spec.period.placement == "completed_sprints":
-            outcome = evaluate_records(spec.measure, by_sprint.get(sprint.id, []), ctx, period)
+            members = by_sprint.get(sprint.id, [])
+            outcome = evaluate_records(spec.measure, members, ctx, period)
+            evidence = build_record_evidence(spec.source, members, outcome.flags)
         else:
-            outcome = evaluate_sprint(spec.measure, sprint_sets(sprint, index, params))
-        out.append(_result(item, scope, period, "all", None, outcome, book))
+            sets = sprint_sets(sprint, index, params)
+            outcome = evaluate_sprint(spec.measure, sets)
+            evidence = {} if outcome.flags.get("no_commitment") else \
+                build_sprint_evidence(spec.measure, sets, outcome.flags)
+        out.append(_result(item, scope, period, "all", None, outcome, book, evidence))
     return out
 
 
 def _result(item: BoundIndicator, scope: Scope, period: Period, breakdown: str,
-            breakdown_value: Any, outcome: Outcome, book: SeriesBook) -> IndicatorResult:
+            breakdown_value: Any, outcome: Outcome, book: SeriesBook,
+            evidence: dict[str, tuple[str, ...]] | None = None) -> IndicatorResult:
     spec = item.spec
     target = spec.target
     if breakdown_value is not None and spec.breakdown is not None:
@@ -252,6 +262,6 @@ def _result(item: BoundIndicator, scope: Scope, period: Period, breakdown: str,
         value=outcome.value, unit=spec.unit, n=outcome.n, excluded=outcome.excluded,
         target=target.text(), target_low=low, target_high=high, direction=spec.direction,
         status=status, baseline=baseline, trend=trend, delta=delta, sources=_sources(spec),
-        flags=flags, snapshot=spec.snapshot)
+        flags=flags, snapshot=spec.snapshot, evidence=evidence or {})
     book.record(result)
     return result

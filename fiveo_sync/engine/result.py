@@ -13,6 +13,8 @@ from typing import Any
 
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
 _DATETIME_FIELDS = ("period_start", "period_end")
+# Beyond this many records of one kind a result keeps no ids (the store holds every result).
+EVIDENCE_CAP = 2000
 
 
 def format_utc(moment: datetime) -> str:
@@ -75,6 +77,11 @@ class IndicatorResult:
         sources: the systems the value came from.
         flags: extra facts, e.g. ``{"approximate": True}``.
         snapshot: True for indicators that describe the state at ``now``.
+        evidence: the canonical ids of the records the value was computed over, per record
+            kind (``incident``, ``change``, ``problem``, ``sla``: ``sys_id``; ``work_item``:
+            issue key), sorted; views and writers turn them into links to the platform.
+            A kind with more than ``EVIDENCE_CAP`` records is left out and counted in
+            ``flags["evidence_omitted"]`` instead.
     """
 
     indicator: str
@@ -103,6 +110,7 @@ class IndicatorResult:
     sources: tuple[str, ...]
     flags: dict[str, Any] = field(default_factory=dict)
     snapshot: bool = False
+    evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -128,6 +136,8 @@ class IndicatorResult:
                 value = list(value)
             elif spec.name == "flags":
                 value = dict(value)
+            elif spec.name == "evidence":
+                value = {kind: list(ids) for kind, ids in sorted(value.items())}
             out[spec.name] = value
         out["key"] = self.key
         return out
@@ -150,6 +160,8 @@ class IndicatorResult:
                 kwargs[name] = parse_utc(value)
         kwargs["sources"] = tuple(kwargs.get("sources") or ())
         kwargs["flags"] = dict(kwargs.get("flags") or {})
+        kwargs["evidence"] = {kind: tuple(ids)
+                              for kind, ids in (kwargs.get("evidence") or {}).items()}
         for name in ("value", "target_low", "target_high", "baseline", "delta"):
             if kwargs.get(name) is not None:
                 kwargs[name] = float(kwargs[name])
