@@ -1,6 +1,6 @@
 """The self-contained HTML dashboard: one page per owner view, plus an index.
 
-Each page works offline: CSS is inlined, sparklines are inline SVG, there are no scripts,
+Each page works offline: CSS is inlined, charts are inline SVG, there are no scripts,
 and a Content-Security-Policy forbids loading anything else. Every piece of text that comes
 from data (service and product names, owners, indicator names, targets) goes through
 :func:`html.escape`, so a service named ``<script>alert(1)</script>`` shows as text.
@@ -20,7 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fiveo_sync.report.sparkline import build_sparkline
+from fiveo_sync.report.chart import build_chart_figure, chart_anchor
+from fiveo_sync.report.portfolio import build_portfolio_body
 from fiveo_sync.writers.servicenow import format_number
 
 O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
@@ -61,8 +62,8 @@ def _scope_text(result: Any) -> str:
 def _row(result: Any, history: dict[str, Any]) -> str:
     status = _slug(result.status).replace("-", "_")
     trend = result.trend if result.trend in TREND_MARKS else "none"
-    series = history.get(getattr(result, "series_key", ""), ())
-    spark = build_sparkline(series, label=result.name or result.indicator)
+    anchor = chart_anchor(getattr(result, "series_key", result.indicator))
+    spark = f'<a class="to-chart" href="#{_text(anchor)}">chart</a>'
     return (f'<tr class="status-{status}" data-indicator="{_text(result.indicator)}">'
             f"<td>{_text(result.name or result.indicator)}"
             f"<small>{_text(result.indicator)}</small></td>"
@@ -75,7 +76,18 @@ def _row(result: Any, history: dict[str, Any]) -> str:
             f"<td>{spark}</td><td>{_text(', '.join(result.sources))}</td></tr>")
 
 
-def _section(o: str, results: Sequence[Any], history: dict[str, Any]) -> str:
+def _charts(results: Sequence[Any], history: dict[str, Any], now: datetime | None) -> str:
+    figures = []
+    for result in results:
+        key = getattr(result, "series_key", result.indicator)
+        caption = f"{result.name or result.indicator} · {_scope_text(result)}"
+        figures.append(build_chart_figure(result, history.get(key, ()), now=now,
+                                          anchor=chart_anchor(key), caption=caption))
+    return f'<div class="charts">{"".join(figures)}</div>'
+
+
+def _section(o: str, results: Sequence[Any], history: dict[str, Any],
+             now: datetime | None = None) -> str:
     tally = Counter(r.status for r in results)
     counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(tally.items()))
     head = (f'<section class="o" id="o-{o}"><h2>{_text(o.capitalize())}'
@@ -83,10 +95,11 @@ def _section(o: str, results: Sequence[Any], history: dict[str, Any]) -> str:
     if not results:
         return head + '<p class="empty">No indicators in this view.</p></section>'
     header = "".join(f"<th>{h}</th>" for h in ("Indicator", "Scope", "Period", "Value",
-                                                "Target", "Status", "Trend", "History",
+                                                "Target", "Status", "Trend", "Chart",
                                                 "Source"))
     rows = "".join(_row(r, history) for r in results)
-    return f"{head}<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table></section>"
+    return (f"{head}<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>"
+            f"{_charts(results, history, now)}</section>")
 
 
 def _page(title: str, heading: str, lines: Iterable[str], body: str, stamp: str) -> str:
@@ -99,8 +112,11 @@ def _page(title: str, heading: str, lines: Iterable[str], body: str, stamp: str)
             f"<footer>{_text(stamp)}</footer></body></html>\n")
 
 
-def build_view_page(view: Any, *, title: str, stamp: str) -> str:
-    """The HTML of one owner view: the five O's as sections of indicator rows."""
+def build_view_page(view: Any, *, title: str, stamp: str, now: datetime | None = None) -> str:
+    """The HTML of one owner view: the five O's as sections of indicator rows and charts.
+
+    ``now`` is the moment the page describes: a period still running then is drawn partial.
+    """
     history = dict(getattr(view, "history", None) or {})
     results = list(view.results)
     kind = str(view.kind).capitalize()
@@ -111,7 +127,7 @@ def build_view_page(view: Any, *, title: str, stamp: str) -> str:
         lines.append(f"{other} linked: {_text(', '.join(map(str, linked)))}")
     lines.append('<nav><a href="index.html">← all views</a></nav>')
     extra = sorted({r.o for r in results} - set(O_ORDER))
-    sections = "".join(_section(o, [r for r in results if r.o == o], history)
+    sections = "".join(_section(o, [r for r in results if r.o == o], history, now)
                        for o in (*O_ORDER, *extra))
     heading = f"{_text(kind)}: {_text(view.name or view.id)}"
     return _page(f"{view.name or view.id} — {title}", heading, lines, sections, stamp)
@@ -133,13 +149,23 @@ def build_index_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: s
             f"</tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
     if not rows:
         body = '<section class="o"><p class="empty">No views yet: run a sync.</p></section>'
-    return _page(title, _text(title), [f"{len(rows)} views"], body, stamp)
+    lines = [f"{len(rows)} views",
+             '<nav><a href="portfolio.html">Portfolio heatmap: every service and product '
+             "× the five O's →</a></nav>"]
+    return _page(title, _text(title), lines, body, stamp)
+
+
+def build_portfolio_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: str) -> str:
+    """The portfolio page: services and products × the five O's as a status heatmap."""
+    lines = ['<nav><a href="index.html">← all views</a></nav>']
+    return _page(f"Portfolio — {title}", f"Portfolio: {_text(title)}", lines,
+                 build_portfolio_body(entries), stamp)
 
 
 def write_dashboard(views: Iterable[Any], out_dir: str | Path, *,
                     title: str = "5 O dashboard",
                     generated_at: datetime | None = None) -> list[Path]:
-    """Write one HTML file per view and ``index.html`` into ``out_dir``.
+    """Write one HTML file per view, ``portfolio.html`` and ``index.html`` into ``out_dir``.
 
     Args:
         views: owner views (service and product), results latest-first per series.
@@ -166,9 +192,14 @@ def write_dashboard(views: Iterable[Any], out_dir: str | Path, *,
             filename = f"{base}-{n}.html"
         used.add(filename)
         path = out / filename
-        path.write_text(build_view_page(view, title=title, stamp=stamp), encoding="utf-8")
+        page = build_view_page(view, title=title, stamp=stamp, now=moment)
+        path.write_text(page, encoding="utf-8")
         written.append(path)
         entries.append((view, filename))
+    portfolio = out / "portfolio.html"
+    portfolio.write_text(build_portfolio_page(entries, title=title, stamp=stamp),
+                         encoding="utf-8")
+    written.append(portfolio)
     index = out / "index.html"
     index.write_text(build_index_page(entries, title=title, stamp=stamp), encoding="utf-8")
     written.append(index)
