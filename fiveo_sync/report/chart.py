@@ -320,7 +320,7 @@ def partial_periods(result: Any, now: datetime | None) -> set[str]:
 
 
 def build_chart_figure(result: Any, history: Iterable[Any], *, now: datetime | None,
-                       anchor: str, caption: str) -> str:
+                       anchor: str, caption: str, partial: set[str] | None = None) -> str:
     """A ``<figure>`` holding the chart of one result's series, for a dashboard page.
 
     Args:
@@ -329,12 +329,14 @@ def build_chart_figure(result: Any, history: Iterable[Any], *, now: datetime | N
         now: the moment the page describes (a period ending after it is partial).
         anchor: the figure's ``id`` (already safe: letters, digits and hyphens).
         caption: the chart's caption text (escaped here).
+        partial: the periods the view marks partial; None derives them from ``now``.
 
     Returns:
         The figure markup.
     """
     items = list(history or ()) or [(result.period, result.value, result.status)]
-    points = build_points(items, partial_periods=partial_periods(result, now))
+    marked = partial if partial is not None else partial_periods(result, now)
+    points = build_points(items, partial_periods=marked)
     target = build_target(result)
     svg = build_chart(points, title=caption, unit=str(getattr(result, "unit", "") or ""),
                       target=target)

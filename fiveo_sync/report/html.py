@@ -76,13 +76,18 @@ def _row(result: Any, history: dict[str, Any]) -> str:
             f"<td>{spark}</td><td>{_text(', '.join(result.sources))}</td></tr>")
 
 
-def _charts(results: Sequence[Any], history: dict[str, Any], now: datetime | None) -> str:
+def _charts(items: Sequence[Any], history: dict[str, Any], now: datetime | None) -> str:
+    """One chart per series; ``items`` are results or ``views.SeriesRow`` (headline+partial)."""
     figures = []
-    for result in results:
-        key = getattr(result, "series_key", result.indicator)
+    for item in items:
+        result = getattr(item, "lead", item)
+        key = getattr(item, "series_key", result.indicator)
+        partial = getattr(item, "partial", None)
+        marked = {partial.period} if partial is not None else None
         caption = f"{result.name or result.indicator} · {_scope_text(result)}"
         figures.append(build_chart_figure(result, history.get(key, ()), now=now,
-                                          anchor=chart_anchor(key), caption=caption))
+                                          anchor=chart_anchor(key), caption=caption,
+                                          partial=marked))
     return f'<div class="charts">{"".join(figures)}</div>'
 
 
@@ -118,6 +123,7 @@ def build_view_page(view: Any, *, title: str, stamp: str, now: datetime | None =
     ``now`` is the moment the page describes: a period still running then is drawn partial.
     """
     history = dict(getattr(view, "history", None) or {})
+    now = getattr(view, "now", None) or now
     results = list(view.results)
     kind = str(view.kind).capitalize()
     lines = [f"Owner: {_text(view.owner or 'not set')}"]

@@ -144,3 +144,16 @@ def test_anchor_is_safe_and_distinct_for_names_that_slug_alike():
     a, b = chart_anchor("fiveo:x:service:a b:all"), chart_anchor("fiveo:x:service:a-b:all")
     assert a != b
     assert re.fullmatch(r"chart-[\w-]+", chart_anchor("fiveo:x:service:<b>&\"':all"))
+
+
+def test_figure_takes_the_views_partial_period_over_the_clock():
+    result = build_result(period="2025-02")  # complete at "now"
+    history = [("2025-01", 20.0, "missed"), ("2025-02", 14.0, "met"),
+               ("2025-03", 12.0, "met")]
+    now = datetime(2025, 3, 15, tzinfo=UTC)
+    derived = build_chart_figure(result, history, now=now, anchor="a", caption="c")
+    assert "partial" not in derived.split("<svg", 1)[1]  # the headline period is over
+    marked = build_chart_figure(result, history, now=now, anchor="a", caption="c",
+                                partial={"2025-03"})
+    assert marked.count('class="pt status-met partial"') == 1
+    assert "last 2 complete periods + current to date" in marked
