@@ -98,7 +98,7 @@ def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
         say.run_summary(second)
 
         say.heading("3. What the owners see")
-        _print_views(settings, out)
+        _print_views(settings, out, clock())
 
         say.heading("4. Where to look")
         say.line(f"  Dashboard:   {(options.out_dir / 'index.html').resolve()}")
@@ -141,16 +141,15 @@ def _change_something(sn: Any, jira: Any) -> str:
     return "3 incidents resolved, 1 incident and 1 Jira bug raised, 1 Jira issue edited"
 
 
-def _print_views(settings: Settings, out: TextIO) -> None:
+def _print_views(settings: Settings, out: TextIO, now: datetime) -> None:
     """The first service owner's view and the view of a product linked to it."""
     from fiveo_sync.commands.report import render_table
-    from fiveo_sync.compute import load_history
     from fiveo_sync.engine.loader import load_mappings
-    from fiveo_sync.views import build_views
+    from fiveo_sync.views import load_owner_views
 
     mappings = load_mappings(settings.mappings.dir)
     with StateStore(settings.state.path) as store:
-        views = build_views(load_history(store), mappings.portfolio)
+        views = load_owner_views(store, mappings.portfolio, settings, now)
     service = next((v for v in views if v.kind == "service" and v.linked), None)
     chosen = [service] if service else []
     if service is not None:

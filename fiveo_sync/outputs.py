@@ -1,4 +1,9 @@
-"""Local outputs of a run: the HTML dashboard and ``results.json`` from the stored results."""
+"""Local outputs of a run: the HTML dashboard and ``results.json`` from the stored results.
+
+Both show the owner views of :func:`fiveo_sync.views.load_owner_views`: per series the last
+complete period (``headline``) and the current period to date (``partial``), owners by
+display name, evidence links to the counted records.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +15,23 @@ from pathlib import Path
 from typing import Any
 
 from fiveo_sync.commands.report import views_to_json
-from fiveo_sync.compute import load_history
 from fiveo_sync.report.html import write_dashboard
 from fiveo_sync.state.store import StateStore
-from fiveo_sync.views import build_views
+from fiveo_sync.views import load_owner_views
 
 
 def write_outputs(store: StateStore, mappings: Any, out_dir: Path, *,
-                  generated_at: datetime) -> list[Path]:
-    """Write the dashboard (a page per view, ``index.html``) and ``results.json``."""
-    views = build_views(load_history(store), mappings.portfolio)
+                  generated_at: datetime, settings: Any = None) -> list[Path]:
+    """Write the dashboard (a page per view, ``index.html``) and ``results.json``.
+
+    Args:
+        store: the state store.
+        mappings: the loaded mappings (``portfolio``).
+        out_dir: the output folder.
+        generated_at: the run's clock: periods ending by then are complete.
+        settings: the settings, for the instance URLs of evidence links (None: no links).
+    """
+    views = load_owner_views(store, mappings.portfolio, settings, generated_at)
     written = write_dashboard(views, out_dir, generated_at=generated_at)
     document = {"generated_at": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "views": views_to_json(views)}

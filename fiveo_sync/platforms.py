@@ -72,6 +72,9 @@ def connector_options(mappings: Any) -> dict[str, dict[str, Any]]:
             wanted.update(key_fields)
         if kind == "incident":
             wanted.add(sources.parameters.major_rule.source)
+    # Views show people and groups by display name (fiveo_sync.names), not by id.
+    fields.setdefault("sys_user", set()).update({"name", "user_name"})
+    fields.setdefault("sys_user_group", set()).add("name")
     servicenow_fields = {stream: sorted(names) for stream, names in fields.items()
                          if stream not in ("issue", "board", "sprint", "sprint_scope",
                                            "field", "status")}

@@ -163,7 +163,7 @@ class Runner:
 
         try:
             written = write_outputs(store, mappings, self.settings.report.dir,
-                                    generated_at=self.clock())
+                                    generated_at=self.clock(), settings=self.settings)
         except OSError as exc:
             report.failed_targets["html"] = f"cannot write the dashboard: {exc.strerror}"
             self.log.error("dashboard_failed", error=str(exc))

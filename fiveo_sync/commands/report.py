@@ -4,6 +4,10 @@
 when stdout is a terminal and ``NO_COLOR`` is unset; ``json`` prints the views as JSON on
 stdout; ``html`` writes the self-contained dashboard to ``--out``. ``--view`` and ``--scope``
 narrow the views shown. Makes no network call.
+
+Every format leads with the last complete period of each series and shows the current
+period to date beside it, marked partial (``docs/owner-views.md``); owners appear by display
+name with their id, and values carry links to the records they were computed from.
 """
 
 from __future__ import annotations
@@ -14,12 +18,11 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from fiveo_sync.compute import load_history
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.errors import EXIT_OK
 from fiveo_sync.report.html import write_dashboard
 from fiveo_sync.state import StateStore
-from fiveo_sync.views import O_ORDER, View, build_views
+from fiveo_sync.views import O_ORDER, SeriesRow, View, load_owner_views
 
 _COLOURS = {"met": "32", "at_risk": "33", "missed": "31", "no_data": "90",
             "insufficient_data": "36"}
@@ -42,39 +45,94 @@ def select_views(views: list[View], kind: str | None, scope: str | None) -> list
             and (scope is None or v.id == scope)]
 
 
+def _result_json(result: Any, links: list[Any]) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    data = result.to_dict()
+    data["evidence_links"] = [link.to_dict() for link in links]
+    return data
+
+
+def _row_json(row: SeriesRow) -> dict[str, Any]:
+    return {"series_key": row.series_key, "status": row.status,
+            "headline": _result_json(row.headline, row.headline_links),
+            "partial": _result_json(row.partial, row.partial_links)}
+
+
 def views_to_json(views: list[View]) -> list[dict[str, Any]]:
-    """JSON-able views: the latest results in full, history as [period, value, status]."""
+    """JSON-able views.
+
+    Each view has ``series``: per series the ``headline`` (last complete period, which
+    decides ``status``) and the ``partial`` current period to date, each a full result with
+    its ``evidence_links``; ``results`` (the headline results) and ``history`` as
+    ``[period, value, status]``; the owner's id and display name.
+    """
     return [{"kind": v.kind, "id": v.id, "name": v.name, "owner": v.owner,
-             "linked": v.linked, "results": [r.to_dict() for r in v.results],
+             "owner_name": getattr(v, "owner_name", None) or v.owner,
+             "as_of": v.now.strftime("%Y-%m-%dT%H:%M:%SZ") if getattr(v, "now", None) else None,
+             "linked": v.linked,
+             "linked_names": dict(getattr(v, "linked_names", None) or {}),
+             "series": [_row_json(row) for row in getattr(v, "rows", ())],
+             "results": [r.to_dict() for r in v.results],
              "history": {k: [list(p) for p in items] for k, items in v.history.items()}}
             for v in views]
 
 
 def _value(result: Any) -> str:
-    if result.value is None:
+    if result is None or result.value is None:
         return "–"
     return f"{result.value:.2f} {result.unit}".rstrip()
+
+
+def _person(ident: str | None, name: str | None) -> str:
+    if not ident:
+        return "–"
+    return f"{name} ({ident})" if name and name != ident else ident
+
+
+def _partial_text(row: SeriesRow) -> str:
+    if row.partial is None:
+        return ""
+    return f"{row.partial.period} to date: {_value(row.partial)} (partial)"
+
+
+def _evidence_text(row: SeriesRow) -> str:
+    links = row.headline_links if row.headline is not None else row.partial_links
+    return f"[{', '.join(link.label for link in links)}]" if links else ""
 
 
 def render_table(views: list[View], colour: bool) -> str:
     """Plain-text tables, one per view, grouped by O."""
     lines: list[str] = []
     for view in views:
-        lines.append(f"== {view.kind} {view.name} ({view.id}), owner: {view.owner or '–'}")
+        owner = _person(view.owner, getattr(view, "owner_name", None))
+        lines.append(f"== {view.kind} {view.name} ({view.id}), owner: {owner}")
+        if getattr(view, "now", None) is not None:
+            lines.append(f"  last complete period first, as of {view.now:%Y-%m-%d %H:%M} UTC;"
+                         " the current period to date is partial and decides no status")
         for o in O_ORDER:
-            rows = [r for r in view.results if r.o == o]
+            rows = [r for r in view.rows if r.lead.o == o]
             if not rows:
                 continue
             lines.append(f"  {o.capitalize()}")
-            for r in rows:
-                status = r.status
-                if colour:
-                    status = f"\x1b[{_COLOURS.get(status, '0')}m{status}\x1b[0m"
-                scope = r.scope if r.breakdown == "all" else f"{r.scope} {r.breakdown}"
-                lines.append(f"    {r.indicator:<38} {scope:<24} {r.period:<10} "
-                             f"{_value(r):>12}  {r.target:<16} {status:<18} {r.trend}")
+            for row in rows:
+                lines.append(_table_line(row, colour))
         lines.append("")
     return "\n".join(lines) + ("\n" if lines else "no views\n")
+
+
+def _table_line(row: SeriesRow, colour: bool) -> str:
+    lead, head = row.lead, row.headline
+    status = row.status.replace("no_complete_period", "no complete period")
+    pad = " " * max(0, 18 - len(status))
+    if colour:
+        status = f"\x1b[{_COLOURS.get(row.status, '0')}m{status}\x1b[0m"
+    scope = lead.scope if lead.breakdown == "all" else f"{lead.scope} {lead.breakdown}"
+    period = head.period if head is not None else "–"
+    trend = head.trend if head is not None else "none"
+    extra = "  ".join(t for t in (_partial_text(row), _evidence_text(row)) if t)
+    return (f"    {lead.indicator:<38} {scope:<24} {period:<10} {_value(head):>12}  "
+            f"{lead.target:<16} {status}{pad} {trend:<10} {extra}").rstrip()
 
 
 def _wants_colour(out: TextIO) -> bool:
@@ -93,8 +151,8 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
     settings = ctx.settings
     mappings = load_mappings(settings.mappings.dir)
     with StateStore(settings.state.path) as store:
-        results = load_history(store)
-    views = select_views(build_views(results, mappings.portfolio), args.view, args.scope)
+        views = load_owner_views(store, mappings.portfolio, settings, ctx.clock())
+    views = select_views(views, args.view, args.scope)
     if args.format == "json":
         ctx.out.write(json.dumps(views_to_json(views), indent=2, sort_keys=True,
                                  ensure_ascii=False) + "\n")
