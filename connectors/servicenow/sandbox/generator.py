@@ -16,6 +16,7 @@ import time
 from datetime import timedelta
 
 from connectors.servicenow.sandbox.database import SN_FORMAT, Database
+from connectors.servicenow.sandbox.meta_tables import populate_meta
 from connectors.servicenow.sandbox.schema import load_choices
 from connectors.world import World, build_change_description, build_sys_id
 
@@ -78,6 +79,7 @@ def populate(db: Database, world: World) -> None:
     changes = _changes(db, world, start, end)
     problems = _problems(db, world, start, end)
     _incidents(db, world, start, end, changes, problems, slas)
+    populate_meta(db)  # last: no rng draws, so the world's data is unchanged
 
 
 def _common(table: str) -> dict[str, str]:

@@ -6,7 +6,10 @@ condition, ``OR``-prefixed conditions (OR with the previous one), or ``ORDERBY``
 Field names are case-sensitive and may be dot-walked through references
 (``caller_id.email``). A term naming an unknown field or an unknown operator is dropped
 silently, like the platform does, unless ``invalid_returns_no_rows`` is set
-(``glide.invalid_query.returns_no_rows``).
+(``glide.invalid_query.returns_no_rows``). Values may be ``javascript:gs.…()`` scripts
+(:mod:`.datefn`); date operators ``ON``/``NOTON`` (``@``-separated bounds) and
+``RELATIVEGT|GE|LT|LE`` (``@hour@ago@3``); ``CONTAINS``/``DOES NOT CONTAIN`` are the
+GlideRecord spellings of ``LIKE``/``NOT LIKE``.
 """
 
 from __future__ import annotations
@@ -16,12 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from connectors.servicenow.sandbox.datefn import ScriptContext, evaluate, relative_moment
+
 Row = list[str]
 Getter = Callable[[Row], str]
 
-_OPERATORS = ("NOT IN", "NOT LIKE", "ISNOTEMPTY", "ISEMPTY", "ANYTHING", "EMPTYSTRING",
-              "STARTSWITH", "ENDSWITH", "NSAMEAS", "SAMEAS", "BETWEEN", "LIKE", "IN",
-              "!=", ">=", "<=", "=", ">", "<")
+_OPERATORS = ("NOT IN", "NOT LIKE", "DOES NOT CONTAIN", "ISNOTEMPTY", "ISEMPTY", "ANYTHING",
+              "EMPTYSTRING", "STARTSWITH", "ENDSWITH", "NSAMEAS", "SAMEAS", "BETWEEN",
+              "CONTAINS", "LIKE", "NOTON", "ON", "RELATIVEGT", "RELATIVEGE", "RELATIVELT",
+              "RELATIVELE", "IN", "!=", ">=", "<=", "=", ">", "<")
+_ALIASES = {"CONTAINS": "LIKE", "DOES NOT CONTAIN": "NOT LIKE"}
+_RELATIVE = {"RELATIVEGT": ">", "RELATIVEGE": ">=", "RELATIVELT": "<", "RELATIVELE": "<="}
 _CONDITION = re.compile(
     r"^([a-z_][a-z0-9_.]*?)(" + "|".join(re.escape(op) for op in _OPERATORS) + r")(.*)$",
     re.DOTALL)
@@ -104,7 +112,8 @@ def _comparable(value: str, kind: str) -> tuple:
 
 
 def parse_query(text: str, table: str, resolver: Resolver, *,
-                invalid_returns_no_rows: bool = False) -> Query:
+                invalid_returns_no_rows: bool = False,
+                context: ScriptContext | None = None) -> Query:
     """Compile an encoded query for ``table``.
 
     Args:
@@ -112,6 +121,7 @@ def parse_query(text: str, table: str, resolver: Resolver, *,
         table: the table queried.
         resolver: field lookup, including dot-walking.
         invalid_returns_no_rows: return no rows instead of dropping invalid terms.
+        context: clock and user for ``javascript:`` values (without it they are invalid).
     """
     query = Query()
     if not text:
@@ -129,7 +139,7 @@ def parse_query(text: str, table: str, resolver: Resolver, *,
                     query.order.append((found[0], found[1], descending))
                 continue
             is_or = item.startswith("OR") and group
-            predicate = _condition(item[2:] if is_or else item, table, resolver)
+            predicate = _condition(item[2:] if is_or else item, table, resolver, context)
             if predicate is None:
                 if invalid_returns_no_rows:
                     query.valid = False
@@ -143,15 +153,30 @@ def parse_query(text: str, table: str, resolver: Resolver, *,
     return query
 
 
-def _condition(text: str, table: str, resolver: Resolver) -> Callable[[Row], bool] | None:
+def _condition(text: str, table: str, resolver: Resolver,
+               context: ScriptContext | None) -> Callable[[Row], bool] | None:
     match = _CONDITION.match(text)
     if match is None:
         return None
     path, op, operand = match.groups()
+    op = _ALIASES.get(op, op)
     found = resolver.getter(table, path)
     if found is None:
         return None
     get, kind = found
+    if op in _RELATIVE:
+        moment = relative_moment(operand, context)
+        return None if moment is None else _ordering(get, "datetime", _RELATIVE[op], moment)
+    if op in ("ON", "NOTON", "BETWEEN") or operand.startswith("javascript:"):
+        parts = operand.split("@") if op in ("ON", "NOTON", "BETWEEN") else [operand]
+        if op in ("ON", "NOTON") and len(parts) == 3:
+            parts = parts[1:]  # "Today@<start>@<end>": the label is for the UI only
+        values = [evaluate(p, context) for p in parts]
+        if any(v is None for v in values):
+            return None
+        operand = "@".join(v for v in values if v is not None)
+        if op in ("ON", "NOTON"):
+            return _on(get, operand, op == "NOTON")
     if op in _UNARY:
         return {
             "ISEMPTY": lambda row: get(row) == "",
@@ -196,6 +221,18 @@ def _condition(text: str, table: str, resolver: Resolver) -> Callable[[Row], boo
                                      _comparable(operand, kind))
         return lambda row: get(row) != operand
     return _ordering(get, kind, op, operand)
+
+
+def _on(get: Getter, operand: str, negate: bool) -> Callable[[Row], bool] | None:
+    """``ON``: the value lies within ``start@end`` (``NOTON``: outside, empty excluded)."""
+    low, sep, high = operand.partition("@")
+    if not sep:
+        return None
+
+    def predicate(row: Row) -> bool:
+        value = get(row)
+        return value != "" and (low <= value <= high) != negate
+    return predicate
 
 
 def _with_lower_bound(predicate: Callable[[Row], bool], get: Getter,

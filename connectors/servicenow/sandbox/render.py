@@ -6,7 +6,7 @@
 ``{display_value, link}``. ``all``: ``{display_value, value}`` per field, references add
 ``link`` unless excluded, date-times add ``display_value_internal``. Date-times are shown in
 UTC (the integration users' time zone). Dot-walked ``sysparm_fields`` come out as flat keys
-(``caller_id.email``).
+(``caller_id.email``), rendered by the type of the column they end on (:mod:`.dotwalk`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.servicenow.sandbox.database import Database
+from connectors.servicenow.sandbox.dotwalk import resolve, walk
 from connectors.servicenow.sandbox.schema import load_choices
 
 _DATES = ("datetime",)
@@ -43,7 +44,7 @@ class Renderer:
             names = list(schema.columns)
         else:
             names = [f for f in dict.fromkeys(requested)
-                     if f in schema.index or ("." in f and self.db.getter(table, f))]
+                     if f in schema.index or ("." in f and resolve(self.db, table, f))]
         return [n for n in names if n not in hidden]
 
     def row(self, table: str, row: list[str], fields: list[str]) -> dict[str, Any]:
@@ -52,17 +53,22 @@ class Renderer:
         out: dict[str, Any] = {}
         for name in fields:
             position = schema.index.get(name)
-            if position is None:  # dot-walked
-                getter = self.db.getter(table, name)
-                out[name] = self._plain(getter[0](row), getter[1], "", name) if getter else ""
+            if position is None:  # dot-walked: typed by the column the path ends on
+                walked = walk(self.db, table, row, name)
+                if walked is None:
+                    continue
+                end, source = walked
+                value = "" if source is None else source[
+                    self.db.tables[end.table].schema.index[end.column]]
+                out[name] = self._value(end.kind, value, end.table, end.column)
                 continue
-            kind = schema.types[name]
-            value = row[position]
-            if kind.startswith("ref:"):
-                out[name] = self._reference(kind[4:], value)
-            else:
-                out[name] = self._plain(value, kind, table, name)
+            out[name] = self._value(schema.types[name], row[position], table, name)
         return out
+
+    def _value(self, kind: str, value: str, table: str, name: str) -> Any:
+        if kind.startswith("ref:"):
+            return self._reference(kind[4:], value)
+        return self._plain(value, kind, table, name)
 
     def _plain(self, value: str, kind: str, table: str, name: str) -> Any:
         if self.display == "false":

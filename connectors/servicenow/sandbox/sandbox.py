@@ -1,7 +1,8 @@
 """``ServiceNowSandbox``: a faithful local ServiceNow instance for tests, demos and the CLI.
 
 Routes (servicenow-api.md §1): Table API (unversioned, ``v1``, ``v2``), Import Set API,
-Attachment API and ``/oauth_token.do``. Users: ``fiveo.integration`` (read and write),
+Attachment API, Aggregate API (``/stats``), Batch API (``/v1/batch``) and
+``/oauth_token.do``. Users: ``fiveo.integration`` (read and write),
 ``fiveo.readonly`` (read only: writes get 403), ``admin``; an OAuth client whose
 client-credentials grant runs as the integration user. Data comes from
 :func:`connectors.world.build_world` (see :mod:`.generator`). The sandbox clock starts at
@@ -20,6 +21,7 @@ from typing import Any
 
 from connectors.servicenow.sandbox.attachment import AttachmentApi
 from connectors.servicenow.sandbox.auth import Authenticator
+from connectors.servicenow.sandbox.batch import BatchApi
 from connectors.servicenow.sandbox.database import Database
 from connectors.servicenow.sandbox.faults import Faults, RateRule
 from connectors.servicenow.sandbox.generator import (
@@ -30,7 +32,8 @@ from connectors.servicenow.sandbox.generator import (
 from connectors.servicenow.sandbox.importset import ImportSetApi
 from connectors.servicenow.sandbox.reply import ApiRequest, Reply, error_reply
 from connectors.servicenow.sandbox.server import SandboxServer
-from connectors.servicenow.sandbox.tableapi import Acl, TableApi
+from connectors.servicenow.sandbox.stats import StatsApi
+from connectors.servicenow.sandbox.tableapi import Acl, TableApi, build_context
 from connectors.tls import LocalCA, shared_ca
 from connectors.world import build_sys_id, build_world
 
@@ -90,6 +93,9 @@ class ServiceNowSandbox:
         self.tables_api = TableApi(self.db, self.acl, lambda: self.url, self._after_list)
         self.import_api = ImportSetApi(self.db, writers, lambda: self.url)
         self.attachment_api = AttachmentApi(self.db, writers, lambda: self.url)
+        self.stats_api = StatsApi(self.db, self.acl.can_read, lambda: self.url,
+                                  lambda user: build_context(self.db, user))
+        self.batch_api = BatchApi(self._route)
         self.log: list[LoggedRequest] = []
         self._log_lock = threading.Lock()
         self._ca = (ca or shared_ca()) if tls else None
@@ -311,4 +317,8 @@ class ServiceNowSandbox:
             return self.import_api.handle(req, parts[1], parts[2] if len(parts) == 3 else None)
         if parts and parts[0] == "attachment":
             return self.attachment_api.handle(req, "/".join(parts[1:]))
+        if len(parts) == 2 and parts[0] == "stats":
+            return self.stats_api.handle(req, parts[1])
+        if parts == ["batch"]:
+            return self.batch_api.handle(req)
         return error_reply(400, "Requested URI does not represent any resource", None)

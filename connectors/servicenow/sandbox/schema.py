@@ -21,6 +21,7 @@ DISPLAY_FIELD = {
     "sys_user": "name", "sys_user_group": "name", "cmdb_ci_service": "name",
     "incident": "number", "problem": "number", "change_request": "number",
     "task_sla": "sys_id", "contract_sla": "name", "u_fiveo_indicator": "u_key",
+    "sys_db_object": "label", "sys_dictionary": "column_label", "sys_choice": "label",
 }
 
 
@@ -55,6 +56,8 @@ class TableSchema:
 def load_schemas() -> dict[str, TableSchema]:
     """Every sandbox table, by name."""
     raw = json.loads((_HERE / "tables.json").read_text(encoding="utf-8"))
+    # The system dictionary tables (meta_tables.py fills them from the definitions here).
+    raw.update(json.loads((_HERE / "meta_tables.json").read_text(encoding="utf-8")))
     schemas = {}
     for name, types in raw.items():
         columns = tuple(sorted(types))

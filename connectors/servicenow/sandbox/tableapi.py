@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from connectors.servicenow.sandbox.database import Database
+from connectors.servicenow.sandbox.datefn import ScriptContext
 from connectors.servicenow.sandbox.query import parse_query
 from connectors.servicenow.sandbox.render import Renderer
 from connectors.servicenow.sandbox.reply import (
@@ -31,6 +32,15 @@ from connectors.servicenow.sandbox.reply import (
 from connectors.servicenow.sandbox.scan import SortedScan
 
 DEFAULT_LIMIT = 10000
+
+
+def build_context(db: Database, user: str) -> ScriptContext:
+    """The clock and the caller's ``sys_user`` record, for ``javascript:`` query values."""
+    users = db.tables["sys_user"]
+    name_at = users.schema.index["user_name"]
+    with db.lock:
+        sys_id = next((sid for sid, row in users.rows.items() if row[name_at] == user), "")
+    return ScriptContext(db.clock(), sys_id, user)
 
 
 class Acl:
@@ -118,7 +128,9 @@ class TableApi:
             return error_reply(400, f"offset is {offset}", "Negative offset is not supported")
         text = req.params.get("sysparm_query") or self._pairs_query(req, table)
         query = parse_query(text, table, self.db,
-                            invalid_returns_no_rows=self.invalid_query_returns_no_rows)
+                            invalid_returns_no_rows=self.invalid_query_returns_no_rows,
+                            context=build_context(self.db, req.user)
+                            if "javascript:" in text or "RELATIVE" in text else None)
         counted = not truthy(req.params.get("sysparm_no_count"))
         linked = not truthy(req.params.get("sysparm_suppress_pagination_header"))
         with self.db.lock:
