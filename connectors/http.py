@@ -5,7 +5,9 @@ and nowhere else (tenacity): ``Retry-After`` is honoured exactly for 429 and 503
 an HTTP-date) up to ``max_wait_s``; 5xx, timeouts, dropped connections and truncated bodies
 back off exponentially with jitter, for idempotent calls only; the whole call stops after
 ``max_attempts`` or ``budget_s``. 401/403 fail at once as :class:`AuthError` with the
-platform's message; other 4xx are :class:`DataError` unless the caller accepts them.
+platform's message; other 4xx are :class:`DataError` unless the caller accepts them. A
+server certificate that fails verification is a :class:`ConfigError` at once (exit 78): no
+retry fixes trust, the operator sets ``http.ca_bundle`` (or the platform its certificate).
 
 Platform facts: servicenow-api.md §8–9, jira-api.md §7–8.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -25,7 +28,7 @@ import requests
 import tenacity
 from requests.adapters import HTTPAdapter
 
-from fiveo_sync.errors import AuthError, DataError, UnavailableError
+from fiveo_sync.errors import AuthError, ConfigError, DataError, UnavailableError
 from fiveo_sync.redaction import redact_text, redact_url
 
 USER_AGENT = "fiveo-sync/0.1"
@@ -96,6 +99,27 @@ def build_session(*, verify: bool | str = True, pool_size: int = 8) -> requests.
     # Proxies only when configured in settings, never silently from the environment.
     session.trust_env = False
     return session
+
+
+def certificate_failure(exc: BaseException) -> str | None:
+    """Why the server's certificate was rejected, when that is what ``exc`` is, else None.
+
+    requests wraps :class:`ssl.SSLCertVerificationError` in urllib3 errors; other TLS
+    failures (a connection cut during the handshake) stay ordinary connection errors.
+    """
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen or not isinstance(current, BaseException):
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            detail = current.verify_message or current.reason
+            return f"certificate verify failed: {detail}" if detail else "certificate verify failed"
+        pending.extend([current.__cause__, current.__context__, *current.args,
+                        getattr(current, "reason", None)])
+    return None
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
@@ -205,6 +229,9 @@ class HttpClient:
         try:
             response = self.session.request(method, url, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
+            reason = certificate_failure(exc)
+            if reason is not None:
+                raise self._untrusted(url, reason) from None
             if not idempotent and not isinstance(exc, requests.ConnectTimeout):
                 # ``failure`` tells a writer whether the platform may still be working on
                 # the request (a timeout) before it looks for what the request did.
@@ -287,6 +314,17 @@ class HttpClient:
             # Quota waits can be an hour: fail fast (jira-api.md §7).
             return exc.response.headers.get("RateLimit-Reason", "").startswith("jira-quota")
         return False
+
+    def _untrusted(self, url: str, reason: str) -> ConfigError:
+        # Not retried: the same certificate fails the same way; the operator must fix trust.
+        verify = self.session.verify
+        trusted = (f"the CA bundle {verify}" if isinstance(verify, str)
+                   else "the system CA store")
+        return ConfigError(
+            f"{self.platform}: TLS certificate verification failed ({reason}), checked "
+            f"against {trusted}. If the platform uses a private or corporate CA, set "
+            "http.ca_bundle to that CA's PEM file",
+            platform=self.platform, url=redact_url(url))
 
     def _unavailable(self, exc: _Retryable, url: str) -> UnavailableError:
         detail = exc.reason

@@ -48,8 +48,16 @@ class DemoOptions:
 
 
 def build_demo_settings(sn: Any, jira: Any, options: DemoOptions) -> Settings:
-    """Settings pointing at the two running sandboxes, state and report under ``out_dir``."""
+    """Settings pointing at the two running sandboxes, state and report under ``out_dir``.
+
+    Sandboxes serving HTTPS must share one CA: its bundle becomes ``http.ca_bundle`` with
+    ``http.verify`` on, as a production run against a private CA is configured.
+    """
     base = load_yaml(shipped_dir("config") / "demo.yaml").data or {}
+    bundles = {b for b in (sn.ca_bundle, jira.ca_bundle) if b is not None}
+    if len(bundles) > 1:
+        raise ValueError("the demo sandboxes must share one CA (one http.ca_bundle)")
+    tls = {"verify": True, "ca_bundle": Path(bundles.pop())} if bundles else {}
     user, password = sn.credentials["integration"]
     if options.deployment == "cloud":
         jira_auth = {"email": jira.credentials["email"],
@@ -61,7 +69,7 @@ def build_demo_settings(sn: Any, jira: Any, options: DemoOptions) -> Settings:
                                       password=password,
                                       write={"mode": options.write_mode}),
         jira=JiraSettings(url=jira.url, deployment=options.deployment, **jira_auth),
-        http=HttpSettings(**base.get("http", {})),
+        http=HttpSettings(**{**base.get("http", {}), **tls}),
         sync=SyncSettings(**base.get("sync", {})),
         state=StateSettings(path=options.out_dir / "state.sqlite"),
         mappings=MappingsSettings(dir=shipped_dir("mappings")),
@@ -74,15 +82,19 @@ def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
     """Start the sandboxes, run twice, show the views; return the exit code."""
     from connectors.jira.sandbox import JiraSandbox
     from connectors.servicenow.sandbox import ServiceNowSandbox
+    from connectors.tls import LocalCA
 
     _fresh_output_dir(options.out_dir)
     now = clock()
     say = _Printer(out)
     say.line(f"fiveo-sync demo: one organisation (seed {options.seed}, scale {options.scale}) "
              "in a ServiceNow and a Jira sandbox on 127.0.0.1")
-    with ServiceNowSandbox(seed=options.seed, scale=options.scale, now=now) as sn, \
+    # One throwaway CA for both sandboxes, its bundle beside the dashboard (verified TLS).
+    ca = LocalCA(options.out_dir)
+    with ServiceNowSandbox(seed=options.seed, scale=options.scale, now=now, tls=True,
+                           ca=ca) as sn, \
             JiraSandbox(seed=options.seed, scale=options.scale, now=now,
-                        deployment=options.deployment) as jira:
+                        deployment=options.deployment, tls=True, ca=ca) as jira:
         settings = build_demo_settings(sn, jira, options)
         runner = Runner(settings, clock=clock, log=log)
         say.line(f"  ServiceNow sandbox: {sn.url}")
@@ -103,6 +115,8 @@ def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
         say.heading("4. Where to look")
         say.line(f"  Dashboard:   {(options.out_dir / 'index.html').resolve()}")
         say.line(f"  JSON:        {(options.out_dir / 'results.json').resolve()}")
+        say.line(f"  CA bundle:   {Path(sn.ca_bundle).resolve()} (the sandboxes' HTTPS "
+                 "certificates; e.g. curl --cacert)")
         say.line(f"  ServiceNow:  {sn.url}/api/now/table/u_fiveo_indicator"
                  "?sysparm_query=u_status!%3Dretired&sysparm_limit=20")
         say.line(f"  Jira:        {jira.url}/rest/api/2/search/jql?jql=labels%3Dfiveo-scorecard"

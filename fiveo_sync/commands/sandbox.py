@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from fiveo_sync.errors import ConfigError
@@ -22,14 +23,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="share of requests that fail (0 to 1)")
     parser.add_argument("--deployment", choices=("cloud", "datacenter"), default="cloud",
                         help="Jira only: Cloud or Data Center behaviour")
+    parser.add_argument("--tls", action="store_true",
+                        help="serve HTTPS with a certificate from a throwaway local CA; the CA "
+                             "bundle path is printed as ca_bundle (set http.ca_bundle to it)")
+    parser.add_argument("--ca-dir", type=Path, default=None,
+                        help="with --tls: write the CA bundle (sandbox-ca.pem) into this folder "
+                             "instead of a temporary one")
 
 
 def build_sandbox(args: argparse.Namespace) -> Any:
     """The sandbox object for the parsed arguments (not started)."""
     if not 0 <= args.fault_rate <= 1:
         raise ConfigError("--fault-rate must be between 0 and 1")
+    if args.ca_dir is not None and not args.tls:
+        raise ConfigError("--ca-dir needs --tls")
     common = {"seed": args.seed, "scale": args.scale, "host": args.host, "port": args.port,
               "latency_ms": args.latency_ms, "fault_rate": args.fault_rate}
+    if args.tls:
+        common.update(tls=True, ca=_local_ca(args.ca_dir))
     if args.platform == "servicenow":
         from connectors.servicenow.sandbox import ServiceNowSandbox
 
@@ -45,6 +56,8 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
     with sandbox:
         info = {"platform": args.platform, "url": sandbox.url,
                 "credentials": _printable(sandbox.credentials)}
+        if sandbox.ca_bundle is not None:
+            info["ca_bundle"] = sandbox.ca_bundle
         print(json.dumps(info, indent=2), file=ctx.out, flush=True)
         ctx.log.info("sandbox_started", platform=args.platform, url=sandbox.url,
                      seed=args.seed, scale=args.scale)
@@ -53,6 +66,16 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
         except KeyboardInterrupt:
             ctx.log.info("sandbox_stopped", platform=args.platform)
     return 0
+
+
+def _local_ca(folder: Path | None) -> Any:
+    from connectors.tls import LocalCA
+
+    try:
+        return LocalCA(folder)
+    except OSError as exc:
+        raise ConfigError(f"--ca-dir {folder}: cannot write the CA bundle there "
+                          f"({exc.strerror or exc})") from None
 
 
 def _printable(credentials: Any) -> Any:

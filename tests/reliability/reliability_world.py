@@ -97,8 +97,9 @@ def start_platforms(out_dir: Path, *, oauth: bool = False, http: HttpSettings = 
         now: the world's "now" (a CLI run in a subprocess uses the real clock, so its
             tests pass :func:`real_now`).
     """
-    with ServiceNowSandbox(seed=SEED, now=now, **COUNTS) as sn, \
-            JiraSandbox(seed=SEED, now=now, deployment=deployment, **COUNTS) as jira:
+    # HTTPS from the shared sandbox CA, verified as in production (http.ca_bundle).
+    with ServiceNowSandbox(seed=SEED, now=now, tls=True, **COUNTS) as sn, \
+            JiraSandbox(seed=SEED, now=now, deployment=deployment, tls=True, **COUNTS) as jira:
         settings = build_demo_settings(sn, jira, DemoOptions(out_dir=out_dir,
                                                              deployment=deployment))
         sn_settings = settings.servicenow.model_copy(update={"page_size": PAGE_SIZE})
@@ -110,6 +111,7 @@ def start_platforms(out_dir: Path, *, oauth: bool = False, http: HttpSettings = 
                 "password": None})
         # A short backfill keeps the write-back to a few hundred records.
         sync = settings.sync.model_copy(update={"backfill_days": BACKFILL_DAYS})
+        http = http.model_copy(update={"verify": True, "ca_bundle": Path(sn.ca_bundle)})
         settings = settings.model_copy(update={"servicenow": sn_settings, "http": http,
                                                "sync": sync})
         yield Platforms(sn, jira, settings, out_dir)
@@ -138,6 +140,9 @@ def settings_env(platforms: Platforms) -> dict[str, str]:
         if name in ("timeout_s", "max_attempts", "max_wait_s", "budget_s", "backoff_s",
                     "concurrency"):
             env[f"FIVEO_HTTP__{name.upper()}"] = str(value)
+    if s.http.ca_bundle is not None:
+        env["FIVEO_HTTP__VERIFY"] = "true"
+        env["FIVEO_HTTP__CA_BUNDLE"] = str(s.http.ca_bundle)
     return env
 
 

@@ -48,8 +48,10 @@ class Platforms:
 def start_platforms(tmp_path: Path, *, deployment: str = "cloud", write_mode: str = "table",
                     mappings_dir: Path | None = None) -> Iterator[Platforms]:
     """Both sandboxes for one organisation; settings write under ``tmp_path / "out"``."""
-    with ServiceNowSandbox(seed=SEED, scale="small", now=WORLD_NOW) as sn, \
-            JiraSandbox(seed=SEED, scale="small", now=WORLD_NOW, deployment=deployment) as jira:
+    # HTTPS from the shared sandbox CA; build_demo_settings trusts it, verify on.
+    with ServiceNowSandbox(seed=SEED, scale="small", now=WORLD_NOW, tls=True) as sn, \
+            JiraSandbox(seed=SEED, scale="small", now=WORLD_NOW, deployment=deployment,
+                        tls=True) as jira:
         settings = build_demo_settings(sn, jira, DemoOptions(
             out_dir=tmp_path / "out", deployment=deployment, write_mode=write_mode))
         if mappings_dir is not None:

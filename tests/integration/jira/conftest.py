@@ -7,6 +7,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from support.tls import verified_http
+
 from connectors.jira import build_connector
 from connectors.jira.sandbox import JiraSandbox
 from connectors.jira.settings import JiraSettings
@@ -19,7 +21,9 @@ def settings_for(sandbox: JiraSandbox, **overrides: Any) -> SimpleNamespace:
     creds = dict(sandbox.credentials)
     jira = JiraSettings(url=sandbox.url, projects=[p.key for p in sandbox.world.products],
                         **creds, **overrides)
-    return SimpleNamespace(jira=jira, http=None, sync=None)
+    # Over TLS (sandboxes start with tls=True) the client trusts the sandbox CA, verify on.
+    http = verified_http(sandbox) if sandbox.ca_bundle else None
+    return SimpleNamespace(jira=jira, http=http, sync=None)
 
 
 def pull(sandbox: JiraSandbox, store: StateStore, *, streams: tuple[str, ...] | None = None,

@@ -12,7 +12,8 @@ from tests.integration.jira.conftest import NOW, assert_store_matches, pull
 @pytest.mark.slow
 @pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
 def test_twenty_thousand_issues_pull_exactly_then_no_change_then_changes(deployment, tmp_path):
-    with JiraSandbox(deployment=deployment, now=NOW, scale="medium", jira_issues=20_000) as sb:
+    with JiraSandbox(tls=True, deployment=deployment, now=NOW, scale="medium",
+                     jira_issues=20_000) as sb:
         store = StateStore(tmp_path / "big.db")
         pull(sb, store, streams=("field", "status", "board", "sprint", "issue"))
         assert_store_matches(sb, store)

@@ -13,7 +13,7 @@ from tests.integration.jira.conftest import NOW, repo_fixtures
 
 @pytest.fixture(scope="module", params=["cloud", "datacenter"])
 def sandbox(request: pytest.FixtureRequest):
-    with JiraSandbox(deployment=request.param, now=NOW, jira_issues=400) as sb:
+    with JiraSandbox(tls=True, deployment=request.param, now=NOW, jira_issues=400) as sb:
         yield sb
 
 
@@ -22,7 +22,8 @@ def _client(sb: JiraSandbox) -> JIRA:
         auth = {"basic_auth": (sb.credentials["email"], sb.credentials["api_token"])}
     else:
         auth = {"token_auth": sb.credentials["pat"]}
-    return JIRA(server=sb.url, max_retries=0, timeout=10, **auth)
+    return JIRA(server=sb.url, max_retries=0, timeout=10, options={"verify": sb.ca_bundle},
+                **auth)
 
 
 def test_server_info_detection(sandbox):

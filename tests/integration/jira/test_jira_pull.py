@@ -11,7 +11,7 @@ from tests.integration.jira.conftest import NOW, assert_store_matches, pull, sto
 
 @pytest.fixture(params=["cloud", "datacenter"])
 def sandbox(request: pytest.FixtureRequest):
-    with JiraSandbox(deployment=request.param, now=NOW, jira_issues=1500) as sb:
+    with JiraSandbox(tls=True, deployment=request.param, now=NOW, jira_issues=1500) as sb:
         yield sb
 
 
@@ -55,7 +55,7 @@ def test_updates_creations_and_deletions_are_reflected(sandbox, tmp_path):
 
 def test_issue_updated_just_after_bookmark_is_seen_in_a_zone_far_from_utc(tmp_path):
     # UTC-11: a UTC literal would be read 11 hours late and miss the update.
-    with JiraSandbox(deployment="cloud", now=NOW, jira_issues=300,
+    with JiraSandbox(tls=True, deployment="cloud", now=NOW, jira_issues=300,
                      user_time_zone="Pacific/Pago_Pago") as sb:
         store = StateStore(tmp_path / "s.db")
         pull(sb, store, streams=("issue",))

@@ -16,8 +16,8 @@ ASKED = "BROWSE_PROJECTS,CREATE_ISSUES,EDIT_ISSUES,ADD_COMMENTS"
 def _auth(sb: JiraSandbox, role: str = "admin") -> dict:
     cred = sb.credentials if role == "admin" else sb.readonly_credentials
     if sb.cloud:
-        return {"auth": (cred["email"], cred["api_token"])}
-    return {"headers": {"Authorization": f"Bearer {cred['pat']}"}}
+        return {"auth": (cred["email"], cred["api_token"]), "verify": sb.ca_bundle}
+    return {"headers": {"Authorization": f"Bearer {cred['pat']}"}, "verify": sb.ca_bundle}
 
 
 def _get(sb: JiraSandbox, path: str, role: str = "admin", **params) -> requests.Response:
@@ -26,7 +26,7 @@ def _get(sb: JiraSandbox, path: str, role: str = "admin", **params) -> requests.
 
 @pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
 def test_mypermissions_answers_as_jira_for_full_and_read_only_accounts(deployment):
-    with JiraSandbox(deployment=deployment, now=NOW, jira_issues=100) as sb:
+    with JiraSandbox(tls=True, deployment=deployment, now=NOW, jira_issues=100) as sb:
         project = sb.world.products[0].key
         full = _get(sb, "/rest/api/2/mypermissions", projectKey=project, permissions=ASKED)
         assert full.status_code == 200
@@ -48,12 +48,12 @@ def test_mypermissions_answers_as_jira_for_full_and_read_only_accounts(deploymen
 
 
 def test_reconcile_issues_sees_through_the_search_index_lag():
-    with JiraSandbox(deployment="cloud", now=NOW, jira_issues=100, index_lag_s=30) as sb:
+    with JiraSandbox(tls=True, deployment="cloud", now=NOW, jira_issues=100, index_lag_s=30) as sb:
         issue = sb.data.find(f"{sb.world.products[0].key}-3")
         sb.update_issue(issue.key, summary="just written")
         client = JIRA(server=sb.url, basic_auth=(sb.credentials["email"],
                                                  sb.credentials["api_token"]),
-                      max_retries=0, timeout=10)
+                      max_retries=0, timeout=10, options={"verify": sb.ca_bundle})
         jql = f"key = {issue.key}"
         assert list(client.enhanced_search_issues(jql, maxResults=10)) == []
         found = client.enhanced_search_issues(jql, maxResults=10, reconcileIssues=[issue.id])
@@ -70,7 +70,7 @@ def test_reconcile_issues_sees_through_the_search_index_lag():
 
 
 def test_data_center_sprint_field_as_old_server_strings_with_commas_in_goals():
-    with JiraSandbox(deployment="datacenter", now=NOW, jira_issues=400,
+    with JiraSandbox(tls=True, deployment="datacenter", now=NOW, jira_issues=400,
                      sprint_field="strings") as sb:
         comma_sprint = next(s for s in sb.data.sprints.values() if s.goal and "," in s.goal)
         member = next(i for i in sb.data.iter_issues() if comma_sprint.id in i.sprints)
@@ -88,7 +88,7 @@ def test_data_center_sprint_field_as_old_server_strings_with_commas_in_goals():
 
 
 def test_sprint_updates_start_close_and_only_rename_closed_sprints():
-    with JiraSandbox(deployment="cloud", now=NOW, jira_issues=100) as sb:
+    with JiraSandbox(tls=True, deployment="cloud", now=NOW, jira_issues=100) as sb:
         board = sb.world.products[0].scrum_board_id
         sprints = sb.data.board_sprints(board)
         active = next(s for s in sprints if s.state == "active")
@@ -113,7 +113,7 @@ def test_sprint_updates_start_close_and_only_rename_closed_sprints():
 
 @pytest.mark.parametrize("deployment", ["cloud", "datacenter"])
 def test_attachment_upload_needs_the_xsrf_header(deployment, tmp_path):
-    with JiraSandbox(deployment=deployment, now=NOW, jira_issues=50) as sb:
+    with JiraSandbox(tls=True, deployment=deployment, now=NOW, jira_issues=50) as sb:
         key = f"{sb.world.products[0].key}-2"
         url = f"{sb.url}/rest/api/2/issue/{key}/attachments"
         files = {"file": ("report.html", b"<p>scorecard</p>", "text/html")}
@@ -130,7 +130,8 @@ def test_attachment_upload_needs_the_xsrf_header(deployment, tmp_path):
         # The jira library sends the header itself.
         auth_kw = ({"basic_auth": (sb.credentials["email"], sb.credentials["api_token"])}
                    if sb.cloud else {"token_auth": sb.credentials["pat"]})
-        client = JIRA(server=sb.url, max_retries=0, timeout=10, **auth_kw)
+        client = JIRA(server=sb.url, max_retries=0, timeout=10,
+                      options={"verify": sb.ca_bundle}, **auth_kw)
         upload = tmp_path / "notes.txt"
         upload.write_text("fiveo")
         assert client.add_attachment(key, str(upload)).filename == "notes.txt"

@@ -25,7 +25,8 @@ CLOCKED = {"field", "status", "board", "sprint", "sprint_scope"}
 def _config(sb: JiraSandbox, tmp_path: Path, name: str) -> tuple[Path, dict[str, str]]:
     lines = [f"mappings: {{dir: {REPO / 'mappings'}}}",
              f"state: {{path: {tmp_path / (name + '.sqlite')}}}",
-             "http: {timeout_s: 10}",
+             # Verified TLS against the sandbox's throwaway CA, as against a private CA.
+             f"http: {{timeout_s: 10, verify: true, ca_bundle: '{sb.ca_bundle}'}}",
              "jira:", f"  url: {sb.url}", "  page_size: 50",
              f"  projects: [{', '.join(p.key for p in sb.world.products)}]"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIVEO_")}
@@ -66,7 +67,8 @@ def _content(store: StateStore, stream: str) -> dict[str, object]:
     ("cloud", "issue"), ("datacenter", "issue"), ("cloud", "sprint_scope")])
 def test_sigkill_mid_pull_then_rerun_gives_the_same_store(deployment, kill_in, tmp_path):
     # The CLI reads the wall clock: anchor the sandbox's data at the real now.
-    with JiraSandbox(deployment=deployment, now=datetime.now(UTC), jira_issues=1500) as sb:
+    with JiraSandbox(tls=True, deployment=deployment, now=datetime.now(UTC),
+                     jira_issues=1500) as sb:
         sb.latency_ms = 5  # keep the victim busy long enough to be killed mid-stream
         victim = _pull(sb, tmp_path, "killed")
         assert victim.stderr is not None

@@ -20,7 +20,7 @@ AGILE_STREAMS = ("board", "sprint", "sprint_scope")
 
 @pytest.fixture(params=["cloud", "datacenter"])
 def sandbox(request: pytest.FixtureRequest):
-    with JiraSandbox(deployment=request.param, now=NOW, jira_issues=200) as sb:
+    with JiraSandbox(tls=True, deployment=request.param, now=NOW, jira_issues=200) as sb:
         yield sb
 
 
@@ -101,8 +101,10 @@ def test_sprints_started_closed_or_regoaled_without_issue_changes_are_seen_next_
 
 def _auth(sb: JiraSandbox) -> dict:
     if sb.cloud:
-        return {"auth": (sb.credentials["email"], sb.credentials["api_token"])}
-    return {"headers": {"Authorization": f"Bearer {sb.credentials['pat']}"}}
+        return {"auth": (sb.credentials["email"], sb.credentials["api_token"]),
+                "verify": sb.ca_bundle}
+    return {"headers": {"Authorization": f"Bearer {sb.credentials['pat']}"},
+            "verify": sb.ca_bundle}
 
 
 def test_old_server_sprint_strings_normalise_to_the_same_sprints_as_objects(tmp_path):
@@ -117,7 +119,7 @@ def test_old_server_sprint_strings_normalise_to_the_same_sprints_as_objects(tmp_
     mappings = load_mappings(tmp_path / "mappings")
     memberships = {}
     for form in ("objects", "strings"):
-        with JiraSandbox(deployment="datacenter", now=NOW, jira_issues=300,
+        with JiraSandbox(tls=True, deployment="datacenter", now=NOW, jira_issues=300,
                          sprint_field=form) as sb:
             store = StateStore(tmp_path / f"{form}.db")
             pull(sb, store, streams=("field", "status", "board", "sprint", "issue"))

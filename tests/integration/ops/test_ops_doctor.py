@@ -1,4 +1,4 @@
-"""fiveo-sync doctor against both sandboxes over loopback HTTP, with full and read-only users."""
+"""fiveo-sync doctor against both sandboxes over verified HTTPS, with full and read-only users."""
 
 import socket
 from datetime import UTC, datetime
@@ -19,13 +19,14 @@ SEED = 7
 
 @pytest.fixture(scope="module")
 def servicenow():
-    with ServiceNowSandbox(seed=SEED, scale="small", now=NOW) as sandbox:
+    with ServiceNowSandbox(seed=SEED, scale="small", now=NOW, tls=True) as sandbox:
         yield sandbox
 
 
 @pytest.fixture(scope="module", params=["cloud", "datacenter"])
 def jira(request):
-    with JiraSandbox(seed=SEED, scale="small", now=NOW, deployment=request.param) as sandbox:
+    with JiraSandbox(seed=SEED, scale="small", now=NOW, deployment=request.param,
+                     tls=True) as sandbox:
         yield sandbox
 
 
@@ -37,6 +38,10 @@ def configure(tmp_path, monkeypatch, *, servicenow=None, jira=None, role="full",
     lines = [f"mappings: {{dir: {REPO / 'mappings'}}}",
              f"state: {{path: {tmp_path / 'state.sqlite'}}}",
              "http: {timeout_s: 5}"]
+    # The sandboxes share one throwaway CA: trust it with verification on.
+    bundle = next((s.ca_bundle for s in (servicenow, jira) if s is not None), None)
+    if bundle is not None:
+        lines[-1] = f"http: {{timeout_s: 5, verify: true, ca_bundle: '{bundle}'}}"
     if servicenow is not None or servicenow_url:
         user, secret = ("nobody", "x")
         if servicenow is not None:

@@ -25,8 +25,8 @@ def samples(text):
 
 def test_textfile_of_a_real_run_matches_its_run_finished_summary(tmp_path):
     textfile = tmp_path / "fiveo_sync.prom"
-    with ServiceNowSandbox(seed=7, scale="small", now=NOW) as sn, \
-            JiraSandbox(seed=7, scale="small", now=NOW) as jira:
+    with ServiceNowSandbox(seed=7, scale="small", now=NOW, tls=True) as sn, \
+            JiraSandbox(seed=7, scale="small", now=NOW, tls=True) as jira:
         settings = build_demo_settings(sn, jira, DemoOptions(out_dir=tmp_path / "out"))
         settings = settings.model_copy(update={"metrics": MetricsSettings(textfile=textfile)})
         with structlog.testing.capture_logs() as logs:

@@ -31,8 +31,10 @@ class Platforms:
 
 def start_platforms(tmp_path: Path, deployment: str = "cloud",
                     write_mode: str = "table") -> Iterator[Platforms]:
-    with ServiceNowSandbox(seed=11, scale="small", now=WORLD_NOW) as sn, \
-            JiraSandbox(seed=11, scale="small", now=WORLD_NOW, deployment=deployment) as jira:
+    # HTTPS from one shared CA: build_demo_settings sets http.ca_bundle and verify on.
+    with ServiceNowSandbox(seed=11, scale="small", now=WORLD_NOW, tls=True) as sn, \
+            JiraSandbox(seed=11, scale="small", now=WORLD_NOW, deployment=deployment,
+                        tls=True) as jira:
         yield Platforms(sn, jira, tmp_path / "out", deployment, write_mode)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from support.tls import verified_http
 
 from connectors.servicenow import build_connector
 from connectors.servicenow.sandbox import ServiceNowSandbox
@@ -30,7 +31,8 @@ def sn_settings(sandbox: ServiceNowSandbox, *, who: str = "integration", auth: s
         values.update(client_id=client_id, client_secret=client_secret)
     values.update(section)
     return Settings(servicenow=ServiceNowSettings(**values),
-                    http=HttpSettings(timeout_s=timeout_s, max_attempts=8, backoff_s=0.0),
+                    http=verified_http(sandbox, HttpSettings(timeout_s=timeout_s,
+                                                             max_attempts=8, backoff_s=0.0)),
                     sync=SyncSettings(overlap_s=300, lag_s=60, backfill_days=400))
 
 
@@ -57,7 +59,8 @@ def sandbox_versions(sandbox: ServiceNowSandbox, table: str) -> dict[str, str]:
 
 @pytest.fixture
 def sandbox() -> Iterator[ServiceNowSandbox]:
-    with ServiceNowSandbox(seed=11, now=NOW, incidents=1500, changes=300, problems=60) as sb:
+    with ServiceNowSandbox(seed=11, now=NOW, incidents=1500, changes=300, problems=60,
+                           tls=True) as sb:
         yield sb
 
 

@@ -46,7 +46,8 @@ def _offset_pull(sandbox: ServiceNowSandbox, limit: int) -> set[str]:
         body = requests.get(f"{sandbox.url}/api/now/v2/table/incident", auth=(user, password),
                             params={"sysparm_query": "ORDERBYsys_updated_on",
                                     "sysparm_fields": "sys_id", "sysparm_limit": limit,
-                                    "sysparm_offset": offset}, timeout=10).json()["result"]
+                                    "sysparm_offset": offset}, timeout=10,
+                            verify=sandbox.ca_bundle).json()["result"]
         if not body:
             return seen
         seen.update(r["sys_id"] for r in body)
@@ -97,10 +98,10 @@ def test_bad_credentials_raise_auth_error_with_the_platform_message_and_no_secre
 def test_readonly_user_reads_but_cannot_write(sandbox: ServiceNowSandbox) -> None:
     user, password = sandbox.credentials["readonly"]
     got = requests.get(f"{sandbox.url}/api/now/table/sys_user?sysparm_limit=1",
-                       auth=(user, password), timeout=10)
+                       auth=(user, password), timeout=10, verify=sandbox.ca_bundle)
     assert got.status_code == 200
     denied = requests.post(f"{sandbox.url}/api/now/table/incident", json={"short_description": "x"},
-                           auth=(user, password), timeout=10)
+                           auth=(user, password), timeout=10, verify=sandbox.ca_bundle)
     assert denied.status_code == 403
     assert denied.json() == {"error": {"message": "User Not Authorized",
                                        "detail": "Failed API level ACL Validation"},
@@ -114,10 +115,11 @@ _PULL_SCRIPT = textwrap.dedent("""
     from connectors.servicenow.settings import ServiceNowSettings
     from fiveo_sync.state import StateStore
     from datetime import datetime, timezone
-    url, user, password, db, now, slow = sys.argv[1:7]
+    url, user, password, db, now, slow, ca_bundle = sys.argv[1:8]
     start = datetime.fromisoformat(now)
     settings = Settings(servicenow=ServiceNowSettings(instance_url=url, username=user,
-                        password=password, page_size=100), http=HttpSettings(timeout_s=10))
+                        password=password, page_size=100),
+                        http=HttpSettings(timeout_s=10, verify=True, ca_bundle=ca_bundle))
     conn = build_connector(settings, clock=lambda: start)
     store = StateStore(db)
     for stream in ("incident", "task_sla"):
@@ -139,7 +141,8 @@ def test_sigkill_mid_pull_then_rerun_gives_the_same_store(sandbox: ServiceNowSan
 
     def run(db: Path, slow: str) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, str(script), sandbox.url, user, password,
-                                 str(db), now, slow], stdout=subprocess.PIPE, text=True,
+                                 str(db), now, slow, sandbox.ca_bundle],
+                                stdout=subprocess.PIPE, text=True,
                                 env={**os.environ, "PYTHONPATH": os.getcwd()})
 
     killed_db = tmp_path / "killed.sqlite"

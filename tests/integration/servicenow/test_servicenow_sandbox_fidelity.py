@@ -23,12 +23,13 @@ DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 @pytest.fixture(scope="module")
 def sb() -> Iterator[ServiceNowSandbox]:
     with ServiceNowSandbox(seed=3, now=datetime(2025, 3, 3, 12, tzinfo=UTC), incidents=400,
-                           changes=120, problems=40) as sandbox:
+                           changes=120, problems=40, tls=True) as sandbox:
         yield sandbox
 
 
 def _get(sb: ServiceNowSandbox, path: str, who: str = "integration", **params: object):
-    return requests.get(sb.url + path, params=params, auth=sb.credentials[who], timeout=10)
+    return requests.get(sb.url + path, params=params, auth=sb.credentials[who], timeout=10,
+                        verify=sb.ca_bundle)
 
 
 def _recorded(name: str) -> dict:
@@ -97,9 +98,11 @@ def test_paging_headers_and_versions(sb: ServiceNowSandbox) -> None:
     rels = dict((m[1], m[0]) for m in re.findall(r'<([^>]+)>;rel="(\w+)"', first.headers["Link"]))
     assert set(rels) == {"first", "prev", "next", "last"}
     assert "sysparm_offset=-100" in rels["prev"] and "sysparm_offset=300" in rels["last"]
-    last = requests.get(rels["last"], auth=sb.credentials["integration"], timeout=10)
+    last = requests.get(rels["last"], auth=sb.credentials["integration"], timeout=10,
+                        verify=sb.ca_bundle)
     assert "Link" not in last.headers and len(last.json()["result"]) == 100
-    negative = requests.get(rels["prev"], auth=sb.credentials["integration"], timeout=10)
+    negative = requests.get(rels["prev"], auth=sb.credentials["integration"], timeout=10,
+                            verify=sb.ca_bundle)
     assert negative.status_code == 400
     assert negative.json()["error"]["detail"] == "Negative offset is not supported"
     nocount = _get(sb, "/api/now/table/incident", sysparm_limit=1, sysparm_no_count="true",
@@ -141,8 +144,9 @@ def test_encoded_query_precedence_ordering_dot_walk_and_dropped_terms(
 
 def test_pysnow_reads_the_sandbox_unchanged(sb: ServiceNowSandbox) -> None:
     user, password = sb.credentials["integration"]
-    client = pysnow.Client(host=urlsplit(sb.url).netloc, user=user, password=password,
-                           use_ssl=False)
+    session = requests.Session()
+    session.auth, session.verify = (user, password), sb.ca_bundle
+    client = pysnow.Client(host=urlsplit(sb.url).netloc, use_ssl=True, session=session)
     incidents = client.resource(api_path="/table/incident")
     buffered = list(incidents.get(query={"priority": "1"}).all())
     assert buffered and all(r["priority"] == "1" for r in buffered)
@@ -157,30 +161,33 @@ def test_pysnow_reads_the_sandbox_unchanged(sb: ServiceNowSandbox) -> None:
 def test_writes_audit_deletes_and_the_import_set_transform(sb: ServiceNowSandbox) -> None:
     auth = sb.credentials["integration"]
     created = requests.post(f"{sb.url}/api/now/table/incident", auth=auth, timeout=10,
-                            json=[{"short_description": "disk full", "sys_id": "x"}, {}])
+                            json=[{"short_description": "disk full", "sys_id": "x"}, {}],
+                            verify=sb.ca_bundle)
     assert created.status_code == 201
     sys_id = created.json()["result"]["sys_id"]
     assert re.fullmatch(r"[0-9a-f]{32}", sys_id)
     assert created.headers["Location"].endswith(f"/api/now/table/incident/{sys_id}")
     patched = requests.patch(f"{sb.url}/api/now/table/incident/{sys_id}", auth=auth,
-                             json={"state": "2"}, timeout=10).json()["result"]
+                             json={"state": "2"}, timeout=10, verify=sb.ca_bundle).json()["result"]
     assert patched["state"] == "2" and patched["sys_mod_count"] == "1"
-    deleted = requests.delete(f"{sb.url}/api/now/table/incident/{sys_id}", auth=auth, timeout=10)
+    deleted = requests.delete(f"{sb.url}/api/now/table/incident/{sys_id}", auth=auth,
+                              timeout=10, verify=sb.ca_bundle)
     assert deleted.status_code == 204 and deleted.content == b""
     assert any(r["documentkey"] == sys_id and r["tablename"] == "incident"
                for r in sb.table("sys_audit_delete"))
     row = {"u_key": "fiveo:x:service:Email:all:2025-02", "u_value": "4.5"}
     first = requests.post(f"{sb.url}/api/now/import/u_fiveo_indicator_import", auth=auth,
-                          json=row, timeout=10).json()
+                          json=row, timeout=10, verify=sb.ca_bundle).json()
     again = requests.post(f"{sb.url}/api/now/import/u_fiveo_indicator_import", auth=auth,
-                          json=row, timeout=10).json()
+                          json=row, timeout=10, verify=sb.ca_bundle).json()
     changed = requests.post(f"{sb.url}/api/now/import/u_fiveo_indicator_import", auth=auth,
-                            json={**row, "u_value": "5"}, timeout=10).json()
+                            json={**row, "u_value": "5"}, timeout=10, verify=sb.ca_bundle).json()
     assert [b["result"][0]["status"] for b in (first, again, changed)] == [
         "inserted", "ignored", "updated"]
     assert len([r for r in sb.table("u_fiveo_indicator") if r["u_key"] == row["u_key"]]) == 1
     many = requests.post(f"{sb.url}/api/now/import/u_fiveo_indicator_import/insertMultiple",
-                         auth=auth, json={"records": [row, {**row, "u_key": "k2"}]}, timeout=10)
+                         auth=auth, json={"records": [row, {**row, "u_key": "k2"}]},
+                         timeout=10, verify=sb.ca_bundle)
     assert set(many.json()) == {"import_set_id", "multi_import_set_id"}
 
 
@@ -190,13 +197,15 @@ def test_attachment_upload_list_and_download(sb: ServiceNowSandbox) -> None:
     up = requests.post(f"{sb.url}/api/now/attachment/file", auth=auth, data=b'{"a": 1}',
                        params={"table_name": "incident", "table_sys_id": target,
                                "file_name": "report.json"},
-                       headers={"Content-Type": "application/json"}, timeout=10)
+                       headers={"Content-Type": "application/json"}, timeout=10,
+                       verify=sb.ca_bundle)
     assert up.status_code == 201
     meta = up.json()["result"]
     assert set(_recorded("docs-attachment-post-file.json")) <= set(meta)
     listed = _get(sb, "/api/now/attachment", sysparm_query=f"table_sys_id={target}")
     assert [m["sys_id"] for m in listed.json()["result"]] == [meta["sys_id"]]
-    assert requests.get(meta["download_link"], auth=auth, timeout=10).content == b'{"a": 1}'
+    downloaded = requests.get(meta["download_link"], auth=auth, timeout=10, verify=sb.ca_bundle)
+    assert downloaded.content == b'{"a": 1}'
 
 
 def test_rate_limit_rule_answers_429_with_headers_and_the_real_body(

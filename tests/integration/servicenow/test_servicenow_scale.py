@@ -17,7 +17,7 @@ STREAMS = ["incident", "change_request", "problem", "cmdb_ci_service", "sys_user
 def big() -> Iterator[ServiceNowSandbox]:
     from datetime import UTC, datetime
     with ServiceNowSandbox(seed=5, now=datetime(2025, 3, 3, 12, tzinfo=UTC),
-                           incidents=50_000) as sandbox:
+                           incidents=50_000, tls=True) as sandbox:
         yield sandbox
 
 

@@ -35,7 +35,7 @@ def _result(scope_type, scope, view, status="met", value=34.0):
 
 class SandboxEndpoint:
     def __init__(self, sandbox: JiraSandbox):
-        session = build_session()
+        session = build_session(verify=sandbox.ca_bundle)
         creds = sandbox.credentials
         if "pat" in creds:
             session.headers["Authorization"] = f"Bearer {creds['pat']}"
@@ -78,7 +78,8 @@ def test_one_scorecard_per_product_then_unchanged_then_comment(deployment):
     results = [_result("product", "payments-web", "product"),
                _result("service", "payments", "combined", value=12.0),
                _result("product", "mail", "product")]
-    with JiraSandbox(seed=3, deployment=deployment, now=NOW, jira_issues=40) as sandbox:
+    with JiraSandbox(seed=3, deployment=deployment, now=NOW, jira_issues=40,
+                     tls=True) as sandbox:
         first = _push(sandbox, results)
         assert first.failed_targets == {}
         assert Counter(o.action for o in first.reports[0].outcomes) == {"created": 2}

@@ -37,7 +37,7 @@ RESULTS = [_result("2025-01", 1), _result("2025-02", 2),
 
 class SandboxEndpoint:
     def __init__(self, sandbox: ServiceNowSandbox):
-        session = build_session()
+        session = build_session(verify=sandbox.ca_bundle)
         session.auth = sandbox.credentials["integration"]
         self.http = HttpClient("servicenow", session, RetryPolicy(max_attempts=4, backoff_s=0),
                                sleep=lambda _s: None)
@@ -49,7 +49,8 @@ class SandboxEndpoint:
 
 @pytest.fixture
 def sandbox():
-    with ServiceNowSandbox(seed=5, now=NOW, incidents=50, changes=10, problems=5) as sb:
+    with ServiceNowSandbox(seed=5, now=NOW, incidents=50, changes=10, problems=5,
+                           tls=True) as sb:
         yield sb
 
 
