@@ -341,9 +341,11 @@ def build_chart_figure(result: Any, history: Iterable[Any], *, now: datetime | N
     svg = build_chart(points, title=caption, unit=str(getattr(result, "unit", "") or ""),
                       target=target)
     complete = sum(1 for p in points if not p.partial)
-    note = f"last {complete} complete period{'s' if complete != 1 else ''}"
-    if any(p.partial for p in points):
-        note += " + current to date"
+    if complete:
+        note = f"last {complete} complete period{'s' if complete != 1 else ''}"
+        note += " + current to date" if any(p.partial for p in points) else ""
+    else:
+        note = "no complete period yet: current period to date only"
     return (f'<figure class="chart-card" id="{_text(anchor)}"'
             f' data-indicator="{_text(getattr(result, "indicator", ""))}">'
             f"<figcaption>{_text(caption)}<small>{_text(note)}</small></figcaption>"
@@ -355,3 +357,18 @@ def chart_anchor(series_key: str) -> str:
     slug = "-".join("".join(c if c.isalnum() else " " for c in series_key.lower()).split())
     digest = hashlib.sha1(series_key.encode("utf-8"), usedforsecurity=False).hexdigest()[:8]
     return f"chart-{slug[-60:].strip('-')}-{digest}"
+
+
+def build_chart_legend() -> str:
+    """One line saying how to read the charts (a filled point, a hollow one, the target)."""
+    dot = ('<svg class="key" width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">'
+           '<circle cx="7" cy="7" r="{r}" fill="{fill}" stroke="{stroke}" stroke-width="2"/>'
+           "</svg>")
+    line = ('<svg class="key" width="22" height="14" viewBox="0 0 22 14" aria-hidden="true">'
+            '<line class="target" x1="1" x2="21" y1="7" y2="7" stroke="#1a7f37" '
+            'stroke-width="1.5" stroke-dasharray="6 3"/></svg>')
+    met = dot.format(r=4, fill=STATUS_COLOURS["met"], stroke=STATUS_COLOURS["met"])
+    partial = dot.format(r=4.5, fill="#fff", stroke=STATUS_COLOURS["met"])
+    return (f'<span class="chart-legend">Charts: {met} a complete period, coloured by its '
+            f"status · {partial} the current period to date (partial: it decides no "
+            f"status) · {line} the target, the side that meets it shaded</span>")

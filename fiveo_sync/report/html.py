@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fiveo_sync.report.chart import build_chart_figure, chart_anchor
+from fiveo_sync.report.chart import build_chart_figure, build_chart_legend, chart_anchor
 from fiveo_sync.report.portfolio import build_portfolio_body
 from fiveo_sync.writers.servicenow import format_number
 
@@ -131,6 +131,7 @@ def build_view_page(view: Any, *, title: str, stamp: str, now: datetime | None =
     if linked:
         other = "Products" if view.kind == "service" else "Services"
         lines.append(f"{other} linked: {_text(', '.join(map(str, linked)))}")
+    lines.append(build_chart_legend())
     lines.append('<nav><a href="index.html">← all views</a></nav>')
     extra = sorted({r.o for r in results} - set(O_ORDER))
     sections = "".join(_section(o, [r for r in results if r.o == o], history, now)

@@ -59,7 +59,7 @@ def test_service_page_shows_five_os_values_targets_and_charts(tmp_path, sample_v
     assert 'class="badge status-missed"' in html and "no data" in html
     # One chart per indicator; the one without any value says so.
     assert html.count('<figure class="chart-card"') == 4
-    assert html.count("<svg") == 3 and "<polyline" in html and "no values yet" in html
+    assert html.count('<svg class="chart"') == 3 and "<polyline" in html and "no values yet" in html
     links = re.findall(r'<a class="to-chart" href="#([^"]+)">', html)
     ids = re.findall(r'<figure class="chart-card" id="([^"]+)"', html)
     assert len(links) == 4 and set(links) == set(ids)
