@@ -3,13 +3,20 @@
 A client given ``sandbox.ca_bundle`` reads real records over HTTPS; a client trusting another
 CA (a second ``trustme`` CA) fails the handshake; a stalled handshake does not hold up other
 clients; the injected transport faults still cut, truncate and delay answers over TLS.
+``fiveo-sync pull`` with a wrong ``http.ca_bundle`` exits 78 (a configuration problem: no retry
+fixes trust) naming certificate verification and ``http.ca_bundle``; the jira library and
+pysnow work unchanged with ``verify=<bundle>``; ``fiveo-sync sandbox --tls`` prints the bundle.
 """
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -18,6 +25,10 @@ import trustme
 from connectors.jira.sandbox import JiraSandbox
 from connectors.servicenow.sandbox import ServiceNowSandbox
 from connectors.tls import shared_ca
+from fiveo_sync.cli import main
+from fiveo_sync.state import StateStore
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +145,112 @@ def test_jira_transport_faults_behave_over_tls(jira):
         issues = session.get(url, timeout=5).json()["issues"]
     assert len(issues) == 20
     assert {issue["key"].split("-")[0] for issue in issues} == {project}
+
+
+# -- fiveo-sync itself -------------------------------------------------------------------------
+
+def _pull_config(tmp_path: Path, sn: ServiceNowSandbox, ca_bundle: str) -> Path:
+    config = tmp_path / "fiveo-sync.yaml"
+    config.write_text("\n".join([
+        f"mappings: {{dir: '{REPO / 'mappings'}'}}",
+        f"state: {{path: '{tmp_path / 'state.sqlite'}'}}",
+        f"http: {{timeout_s: 5, max_attempts: 3, backoff_s: 0, verify: true, "
+        f"ca_bundle: '{ca_bundle}'}}",
+        "servicenow:", f"  instance_url: {sn.url}",
+        f"  username: {sn.credentials['integration'][0]}", ""]))
+    return config
+
+
+def test_pull_with_the_sandbox_ca_reads_every_incident(sn, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FIVEO_SERVICENOW__PASSWORD", sn.credentials["integration"][1])
+    config = _pull_config(tmp_path, sn, sn.ca_bundle)
+    assert main(["--config", str(config), "pull", "--source", "servicenow"]) == 0
+    with StateStore(tmp_path / "state.sqlite") as store:
+        assert store.count_records("servicenow", "incident") == len(sn.table("incident"))
+
+
+def test_pull_with_a_wrong_ca_bundle_is_a_trust_problem_not_an_outage(
+        sn, wrong_ca, tmp_path, monkeypatch, capsys):
+    password = sn.credentials["integration"][1]
+    monkeypatch.setenv("FIVEO_SERVICENOW__PASSWORD", password)
+    config = _pull_config(tmp_path, sn, wrong_ca)
+    before = sn.requests_for("/api/now/")
+    # 78 (EX_CONFIG): the operator must fix http.ca_bundle; retrying cannot help (not 69).
+    assert main(["--config", str(config), "--log-format", "json", "pull",
+                 "--source", "servicenow"]) == 78
+    err = capsys.readouterr().err
+    message = next(line for line in err.splitlines() if line.startswith("fiveo-sync pull:"))
+    assert "TLS certificate verification failed" in message
+    assert "certificate verify failed: unable to get local issuer certificate" in message
+    assert f"the CA bundle {wrong_ca}" in message and "set http.ca_bundle" in message
+    assert "Traceback" not in err and password not in err
+    assert sn.requests_for("/api/now/") == before  # no request got past the handshake
+
+
+# -- third-party clients, unchanged, with verify=<bundle> -----------------------------------
+
+def test_the_jira_library_connects_over_https_with_the_bundle(jira, wrong_ca):
+    from jira import JIRA
+    from jira.exceptions import JIRAError
+
+    auth = (jira.credentials["email"], jira.credentials["api_token"])
+    client = JIRA(server=jira.url, basic_auth=auth, max_retries=0, timeout=10,
+                  options={"verify": jira.ca_bundle})
+    assert client.myself()["emailAddress"] == auth[0]
+    key = f"{jira.world.products[0].key}-1"
+    assert client.issue(key).fields.summary == jira.data.find(key).summary
+    client.close()
+    with pytest.raises((requests.exceptions.SSLError, JIRAError), match="CERTIFICATE_VERIFY"):
+        JIRA(server=jira.url, basic_auth=auth, max_retries=0, timeout=10,
+             options={"verify": wrong_ca}).myself()
+
+
+def test_pysnow_connects_over_https_with_the_bundle(sn):
+    import pysnow
+
+    session = requests.Session()
+    session.auth, session.verify = sn.credentials["integration"], sn.ca_bundle
+    client = pysnow.Client(host=urlsplit(sn.url).netloc, use_ssl=True, session=session)
+    rows = list(client.resource(api_path="/table/incident").get(
+        query={"priority": "1"}, limit=5).all())
+    expected = {r["sys_id"] for r in sn.table("incident") if r["priority"] == "1"}
+    assert rows and {r["sys_id"] for r in rows} <= expected
+    session.close()
+
+
+# -- the sandbox command --------------------------------------------------------------------
+
+@pytest.mark.parametrize("platform", ["servicenow", "jira"])
+def test_sandbox_command_with_tls_prints_a_usable_ca_bundle(platform, tmp_path):
+    proc = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "-m", "fiveo_sync", "sandbox", platform, "--seed", "3", "--tls",
+         "--ca-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True, cwd=REPO)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.rstrip() == "}":
+                break
+        info = json.loads("".join(lines))
+        assert info["url"].startswith("https://127.0.0.1:")
+        assert info["ca_bundle"] == str(tmp_path / "sandbox-ca.pem")
+        creds = info["credentials"]
+        if platform == "servicenow":
+            answer = requests.get(info["url"] + "/api/now/table/sys_user?sysparm_limit=1",
+                                  auth=tuple(creds["integration"]), verify=info["ca_bundle"],
+                                  timeout=10)
+            assert len(answer.json()["result"]) == 1
+        else:
+            answer = requests.get(info["url"] + "/rest/api/2/myself", verify=info["ca_bundle"],
+                                  auth=(creds["email"], creds["api_token"]), timeout=10)
+            assert answer.json()["emailAddress"] == creds["email"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+
+
+def test_sandbox_command_refuses_ca_dir_without_tls(capsys):
+    assert main(["sandbox", "jira", "--ca-dir", "/tmp"]) == 78
+    assert "--ca-dir needs --tls" in capsys.readouterr().err
