@@ -60,3 +60,17 @@ def test_screenshot_helper_writes_a_png(chromium, dashboard, tmp_path):
     png = tmp_path / "service.png"
     chromium.screenshot(dashboard / "service-payments.html", png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hostile_names_are_text_in_charts_and_heatmap(chromium, dashboard):
+    for name in ("portfolio.html", "service-script-alert-1-script.html"):
+        run = chromium.load_page(dashboard / name)
+        assert run.console == [], name
+        assert not re.search(r"<script[\s>]", run.dom) and "<b>bold" not in run.dom, name
+    dom = chromium.load_page(dashboard / "portfolio.html").dom
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+    # The hostile service's row: five cells, its orient cell at risk and linked to its page.
+    assert dom.count('class="cell heat ') == 15
+    assert 'href="service-script-alert-1-script.html#o-orient"' in dom
+    charts = chromium.load_page(dashboard / "service-script-alert-1-script.html").dom
+    assert "|*_{x} &amp; &lt;b&gt;bold&lt;/b&gt;" in charts  # the chart's caption and title
