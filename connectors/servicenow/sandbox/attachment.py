@@ -1,8 +1,9 @@
 """Attachment API of the sandbox (servicenow-api.md §12).
 
 ``POST /api/now/attachment/file?table_name=&table_sys_id=&file_name=`` with the raw bytes and
-a mandatory ``Content-Type``; ``GET /api/now/attachment`` (metadata list, encoded query and
-limit), ``GET /api/now/attachment/{sys_id}``, ``GET …/{sys_id}/file``, ``DELETE …/{sys_id}``.
+a mandatory ``Content-Type``; ``GET /api/now/attachment`` (metadata list, encoded query,
+limit and offset, ``X-Total-Count``), ``GET /api/now/attachment/{sys_id}``,
+``GET …/{sys_id}/file``, ``DELETE …/{sys_id}``.
 """
 
 from __future__ import annotations
@@ -87,7 +88,13 @@ class AttachmentApi:
                      {"Location": f"{self.base_url()}/api/now/attachment/{sys_id}"})
 
     def _list(self, req: ApiRequest) -> Reply:
+        """Metadata list; ``X-Total-Count`` as on the Table API (pysnc pages on it)."""
         query = parse_query(req.params.get("sysparm_query") or "", TABLE, self.db)
-        limit = int(req.params.get("sysparm_limit") or 10000)
+        try:
+            limit = int(req.params.get("sysparm_limit") or 10000)
+            offset = int(req.params.get("sysparm_offset") or 0)
+        except ValueError:
+            return error_reply(400, "Invalid parameter", "sysparm_limit/offset must be numbers")
         rows = [r for r in self.db.tables[TABLE].rows.values() if query.matches(r)]
-        return Reply(200, {"result": [self._render(r) for r in rows[:limit]]})
+        return Reply(200, {"result": [self._render(r) for r in rows[offset:offset + limit]]},
+                     {"X-Total-Count": str(len(rows))})

@@ -202,6 +202,18 @@ def test_unknown_field_in_a_query_is_dropped_like_the_platform(client, sandbox):
                                          if r["priority"] == "2")
 
 
+def test_invalid_query_returns_no_rows_when_the_property_is_set(client, sandbox):
+    sandbox.tables_api.invalid_query_returns_no_rows = True
+    try:
+        gr = client.GlideRecord("incident")
+        gr.add_query("no_such_field", "x")
+        gr.add_query("priority", "2")
+        gr.query()
+        assert gr.get_row_count() == 0 and not gr.next()
+    finally:
+        sandbox.tables_api.invalid_query_returns_no_rows = False
+
+
 def test_missing_table_raises_the_platform_error(client):
     gr = client.GlideRecord("u_no_such_table")
     with pytest.raises(RequestException, match="Invalid table u_no_such_table"):

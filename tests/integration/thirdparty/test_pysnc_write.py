@@ -123,3 +123,22 @@ def test_a_query_too_long_for_a_url_is_sent_through_the_batch_api(client, sandbo
     gr.query()
     assert sorted(r.get_value("number") for r in gr) == wanted
     assert sandbox.requests_for("/api/now/v1/batch", "POST") == before + 1
+
+
+def test_attachment_upload_list_read_and_delete(client, sandbox):
+    gr = client.GlideRecord("incident")
+    gr.add_query("number", sandbox.table("incident")[5]["number"])
+    gr.query()
+    assert gr.next()
+    location = gr.add_attachment("notes.txt", b"pysnc attachment body", "text/plain")
+    attachment_id = location.rsplit("/", 1)[-1]
+    stored = sandbox.record("sys_attachment", attachment_id)
+    assert (stored["table_name"], stored["table_sys_id"], stored["file_name"]) == \
+        ("incident", gr.get_value("sys_id"), "notes.txt")
+    listed = gr.get_attachments()
+    files = [(a.file_name, a.read()) for a in listed]
+    assert files == [("notes.txt", b"pysnc attachment body")]
+    assert len(listed) == 1  # X-Total-Count
+    for attachment in gr.get_attachments():
+        attachment.delete()
+    assert sandbox.record("sys_attachment", attachment_id) is None

@@ -141,6 +141,24 @@ def test_aggregate_api_through_a_pysnow_resource(client, sandbox):
                             "max": {"opened_at": max(r["opened_at"] for r in fours)}}
 
 
+def test_aggregate_having_and_display_values_of_a_reference_group(client, sandbox):
+    stats = client.resource(api_path="/stats/incident")
+    stats.parameters.add_custom({"sysparm_count": "true", "sysparm_group_by": "assignment_group",
+                                 "sysparm_having": "count^assignment_group^>=^30",
+                                 "sysparm_display_value": "all"})
+    groups = stats.get("").all()
+    names = {g["sys_id"]: g["name"] for g in sandbox.table("sys_user_group")}
+    counts = Counter(r["assignment_group"] for r in sandbox.table("incident"))
+    expected = sorted((k, n) for k, n in counts.items() if n >= 30)
+    assert expected and len(expected) < len(counts)
+    assert sorted((g["groupby_fields"][0]["value"], int(g["stats"]["count"]))
+                  for g in groups) == expected
+    for group in groups:
+        field = group["groupby_fields"][0]
+        assert field["field"] == "assignment_group"
+        assert field["display_value"] == names.get(field["value"], "")
+
+
 def test_missing_table_and_unknown_api_answer_in_the_platform_error_shape(client):
     with pytest.raises(requests.HTTPError) as raised:
         client.resource(api_path="/table/u_missing").get("active=true").all()
@@ -150,5 +168,6 @@ def test_missing_table_and_unknown_api_answer_in_the_platform_error_shape(client
     with pytest.raises(requests.HTTPError) as raised:
         client.resource(api_path="/no_such_api/thing").get("").all()
     body = raised.value.response.json()
+    assert raised.value.response.headers["Content-Type"].startswith("application/json")
     assert raised.value.response.status_code == 400 and body["status"] == "failure"
     assert body["error"]["message"] == "Requested URI does not represent any resource"
