@@ -96,13 +96,16 @@ def build_name_book(store: Any, wanted: Iterable[str] | None = None) -> NameBook
     """The display names the state store knows.
 
     Args:
-        store: the state store (pulled ``sys_user``, ``sys_user_group``, Jira issues).
+        store: the state store (pulled ``sys_user``, ``sys_user_group``, Jira issues), or
+            None (no names).
         wanted: the ids that must be resolved; Jira issues are read until all are found
             (None: read them all).
 
     Returns:
         The name book.
     """
+    if store is None:
+        return NameBook()
     wanted_set = None if wanted is None else {str(w) for w in wanted if w}
     names = _servicenow_names(store)
     missing = None if wanted_set is None else wanted_set - names.keys()

@@ -68,7 +68,7 @@ def _merged_results(store: Any, results: Iterable[Any] | None) -> list[Indicator
 def _plan_servicenow(settings: Any, connector: Any, results: list[IndicatorResult], *,
                      run_id: str, computed_at: datetime,
                      owns_scope: Callable[[str, str], bool] | None = None,
-                     ) -> tuple[Plan, Callable[[], WriteReport]]:
+                     context: Any = None) -> tuple[Plan, Callable[[], WriteReport]]:
     from connectors.servicenow.executor import execute_plan, fetch_current
     from fiveo_sync.writers.servicenow import build_servicenow_plan
 
@@ -77,12 +77,14 @@ def _plan_servicenow(settings: Any, connector: Any, results: list[IndicatorResul
     if owns_scope is not None:
         current = {key: record for key, record in current.items()
                    if owns_scope(record.get("u_scope_type", ""), record.get("u_scope", ""))}
-    plan = build_servicenow_plan(results, current, run_id=run_id, computed_at=computed_at)
+    plan = build_servicenow_plan(results, current, run_id=run_id, computed_at=computed_at,
+                                 context=context)
     return plan, lambda: execute_plan(http, base_url, plan, settings.servicenow)
 
 
 def _plan_jira(settings: Any, connector: Any, results: list[IndicatorResult],
-               portfolio: Any) -> tuple[Plan, Callable[[], WriteReport]]:
+               portfolio: Any, *, now: datetime | None = None,
+               context: Any = None) -> tuple[Plan, Callable[[], WriteReport]]:
     from connectors.jira.executor import detect_flavour, execute_plan, fetch_current
     from fiveo_sync.writers.jira import build_jira_plan, build_scorecard_targets
 
@@ -94,7 +96,8 @@ def _plan_jira(settings: Any, connector: Any, results: list[IndicatorResult],
     current = fetch_current(http, base_url, flavour=flavour, label=jira.scorecard.label,
                             projects={t.project_key: t.product for t in targets})
     plan = build_jira_plan(targets, results, current, flavour=flavour,
-                           label=jira.scorecard.label, issue_type=jira.scorecard.issue_type)
+                           label=jira.scorecard.label, issue_type=jira.scorecard.issue_type,
+                           now=now, context=context)
     return plan, lambda: execute_plan(http, base_url, plan, flavour=flavour)
 
 
@@ -138,19 +141,35 @@ def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_ru
 
         connectors = build_connectors(settings, clock=clock, only=wanted or None)
     try:
+        if mappings is None:
+            from fiveo_sync.engine.loader import load_mappings
+
+            mappings = load_mappings(settings.mappings.dir)
+        context = _publish_context(settings, store, mappings.portfolio)
         return _push_targets(settings, connectors, wanted, all_results, mappings,
                              dry_run=dry_run, run_id=run_id, now=now, log=log,
-                             owns_scope=owns_scope)
+                             owns_scope=owns_scope, context=context)
     finally:
         if owned:
             for connector in connectors.values():
                 connector.close()
 
 
+def _publish_context(settings: Any, store: Any, portfolio: Any) -> Any:
+    """Owner names (from the pulled users and issues) and evidence links for the writers."""
+    from fiveo_sync.evidence_links import build_link_builder
+    from fiveo_sync.names import build_name_book, portfolio_people
+    from fiveo_sync.writers.context import build_publish_context
+
+    names = build_name_book(store, portfolio_people(portfolio))
+    return build_publish_context(portfolio, names, build_link_builder(settings))
+
+
 def _push_targets(settings: Any, connectors: Mapping[str, Any], wanted: list[str],
                   all_results: list[IndicatorResult], mappings: Any, *, dry_run: bool,
                   run_id: str, now: datetime, log: Any,
-                  owns_scope: Callable[[str, str], bool] | None = None) -> PushReport:
+                  owns_scope: Callable[[str, str], bool] | None = None,
+                  context: Any = None) -> PushReport:
     report = PushReport()
     plans: list[Plan] = []
     for target in wanted:
@@ -161,14 +180,14 @@ def _push_targets(settings: Any, connectors: Mapping[str, Any], wanted: list[str
             if target == "servicenow":
                 plan, execute = _plan_servicenow(settings, connector, all_results,
                                                  run_id=run_id, computed_at=now,
-                                                 owns_scope=owns_scope)
+                                                 owns_scope=owns_scope, context=context)
             else:
                 if mappings is None:
                     from fiveo_sync.engine.loader import load_mappings
 
                     mappings = load_mappings(settings.mappings.dir)
                 plan, execute = _plan_jira(settings, connector, all_results,
-                                           mappings.portfolio)
+                                           mappings.portfolio, now=now, context=context)
             plans.append(plan)
             log.info("plan_built", target=target, **plan.counts())
             written = _dry_run_report(target, plan) if dry_run else execute()

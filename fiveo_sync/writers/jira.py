@@ -8,6 +8,11 @@ wiki markup on Data Center); the property holds the results as JSON (≤ 32 768 
 history is trimmed to the latest period per series first). A comment lists indicators whose
 status changed since the property was written. A digest of everything written sits in the
 property, so an unchanged scorecard costs no write at all.
+
+The description leads with each series' last complete period (its status is the one that
+counts) and shows the current period to date beside it, marked partial
+(docs/owner-views.md); the owner and linked services appear by display name, and each value
+links to a Jira issue search or ServiceNow list of exactly the records it counted.
 """
 
 from __future__ import annotations
@@ -16,10 +21,14 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from fiveo_sync.engine.result import IndicatorResult
+from fiveo_sync.engine.result import IndicatorResult, parse_utc
+from fiveo_sync.evidence_links import EvidenceLink
+from fiveo_sync.headline import split_series
 from fiveo_sync.writers import jira_markup
+from fiveo_sync.writers.context import PublishContext
 from fiveo_sync.writers.plan import Plan, WriteOp
 from fiveo_sync.writers.servicenow import format_number
 
@@ -28,6 +37,10 @@ PROPERTY_KEY = "fiveo.scorecard"
 MAX_PROPERTY_CHARS = 32_768
 O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
 HEADER = ("Indicator", "Scope", "Period", "Value", "Target", "Status", "Trend", "Source")
+SCORECARD_HEADER = ("Indicator", "Scope", "Complete period", "Value", "Target", "Status",
+                    "Trend", "To date (partial)", "Evidence", "Source")
+# Jira rejects a description over 32 767 characters: links go first when it would not fit.
+MAX_DESCRIPTION_CHARS = 32_000
 
 
 @dataclass(frozen=True)
@@ -107,9 +120,105 @@ def _row(result: IndicatorResult) -> tuple[str, ...]:
             ", ".join(result.sources))
 
 
+@dataclass(frozen=True)
+class ScorecardRow:
+    """One series of the scorecard: the last complete period and the period to date."""
+
+    headline: IndicatorResult | None
+    partial: IndicatorResult | None
+
+    @property
+    def lead(self) -> IndicatorResult:
+        """The result naming the row: the headline, else the partial."""
+        lead = self.headline or self.partial
+        assert lead is not None
+        return lead
+
+
+def build_scorecard_rows(chosen: Sequence[IndicatorResult], now: datetime) -> list[ScorecardRow]:
+    """Per series, the headline and partial results (complete periods first)."""
+    series: dict[str, list[IndicatorResult]] = {}
+    for result in chosen:
+        series.setdefault(result.series_key, []).append(result)
+    rows = []
+    for key in sorted(series):
+        split = split_series(series[key], now)
+        if split.lead is not None:
+            rows.append(ScorecardRow(split.headline, split.partial))
+    return rows
+
+
+def _evidence_cell(links: Sequence[EvidenceLink], with_links: bool) -> jira_markup.Cell:
+    if not links:
+        return "-"
+    link = links[0]
+    if with_links and not link.long:
+        return (link.label, link.url)
+    return link.label  # a count without a link: the URL is too long for a browser
+
+
+def _scorecard_row(row: ScorecardRow, context: PublishContext,
+                   with_links: bool) -> tuple[jira_markup.Cell, ...]:
+    lead, head, part = row.lead, row.headline, row.partial
+    scope = _row(lead)[1]
+    name = context.scope_name(lead.scope_type, lead.scope)
+    if name != lead.scope:
+        scope = scope.replace(f"{lead.scope_type} {lead.scope}",
+                              f"{lead.scope_type} {name} ({lead.scope})", 1)
+    partial = f"{part.period}: {_value_text(part)} (partial)" if part is not None else "-"
+    shown = head if head is not None else part
+    return (lead.name or lead.indicator, scope, head.period if head else "none complete yet",
+            _value_text(head) if head else "-", lead.target or "-",
+            head.status.replace("_", " ") if head else "-", head.trend if head else "-",
+            partial, _evidence_cell(context.evidence(shown), with_links),
+            ", ".join(lead.sources))
+
+
+def build_scorecard_description(target: ScorecardTarget, rows: Sequence[ScorecardRow],
+                                flavour: str, context: PublishContext | None = None) -> Any:
+    """The description: per O, complete period first, partial beside, evidence links.
+
+    The intro names the product owner and the linked services by display name. When the
+    description would exceed Jira's limit, the links are dropped (counts stay).
+    """
+    context = context or PublishContext()
+    owner_id, owner_name = context.owner("product", target.product)
+    intro = (f"5 O indicators for {target.name or target.product}, written by fiveo-sync. "
+             "Each row leads with the last complete period and its status; the current "
+             "period to date is shown beside it and decides no status. ")
+    if owner_id:
+        intro += (f"Product owner: {owner_name} ({owner_id}). " if owner_name != owner_id
+                  else f"Product owner: {owner_id}. ")
+    if target.services:
+        names = ", ".join(context.scope_name("service", s) for s in target.services)
+        intro += f"Services: {names}. "
+    intro += "Edits to this description are overwritten by the next run."
+    if not rows:
+        intro += " No results yet."
+    document = None
+    for with_links in (True, False):
+        sections = []
+        for o in O_ORDER + tuple(sorted({r.lead.o for r in rows} - set(O_ORDER))):
+            cells = [_scorecard_row(r, context, with_links) for r in rows if r.lead.o == o]
+            if cells:
+                sections.append((o.capitalize(), cells))
+        if flavour == "adf":
+            document = jira_markup.build_adf_document(intro, sections, SCORECARD_HEADER)
+        else:
+            document = jira_markup.build_wiki_document(intro, sections, SCORECARD_HEADER)
+        size = len(document) if isinstance(document, str) else len(json.dumps(document))
+        if size <= MAX_DESCRIPTION_CHARS:
+            break
+    return document
+
+
 def build_description(target: ScorecardTarget, latest: Sequence[IndicatorResult],
                       flavour: str) -> Any:
-    """The description: a table per O of the latest results (ADF dict or wiki string)."""
+    """The description without a clock: a table per O of the latest results.
+
+    Kept for callers without ``now``; :func:`build_scorecard_description` is what the plan
+    writes when it knows the time.
+    """
     sections = []
     for o in O_ORDER + tuple(sorted({r.o for r in latest} - set(O_ORDER))):
         rows = [_row(r) for r in latest if r.o == o]
@@ -128,9 +237,11 @@ def written_result(result: IndicatorResult) -> dict[str, Any]:
     """A result as the scorecard holds it: numbers rounded to 2 decimals, like every writer.
 
     Unrounded values would make a snapshot indicator (an age measured against ``now``)
-    differ on every run and rewrite an unchanged scorecard.
+    differ on every run and rewrite an unchanged scorecard. The evidence ids stay out (the
+    property has 32 768 characters; the description carries the links).
     """
     data = result.to_dict()
+    data.pop("evidence", None)
     for name in ("value", "baseline", "delta"):
         if isinstance(data.get(name), float):
             data[name] = round(data[name], 2)
@@ -168,15 +279,21 @@ def build_property(target: ScorecardTarget, chosen: Sequence[IndicatorResult],
     return value
 
 
-def _statuses(scorecard: Mapping[str, Any] | None) -> dict[str, tuple[str, str]]:
-    """Series key → (period, status) of the latest period in a stored property."""
+def _statuses(scorecard: Mapping[str, Any] | None,
+              now: datetime | None = None) -> dict[str, tuple[str, str]]:
+    """Series key → (period, status) of the latest period in a stored property.
+
+    With ``now``, only periods complete at ``now`` count (a partial status decides nothing).
+    """
     out: dict[str, tuple[str, str, str]] = {}
     for item in (scorecard or {}).get("results") or []:
         try:
             series = (f"fiveo:{item['indicator']}:{item['scope_type']}:{item['scope']}:"
                       f"{item.get('breakdown') or 'all'}")
             start, period, status = item["period_start"], item["period"], item["status"]
-        except (KeyError, TypeError):
+            if now is not None and parse_utc(item["period_end"]) > now:
+                continue
+        except (KeyError, TypeError, ValueError):
             continue  # a property edited by hand: ignore what cannot be read
         if series not in out or start > out[series][0]:
             out[series] = (start, period, status)
@@ -184,9 +301,14 @@ def _statuses(scorecard: Mapping[str, Any] | None) -> dict[str, tuple[str, str]]
 
 
 def status_changes(before: Mapping[str, Any] | None,
-                   latest: Sequence[IndicatorResult]) -> list[str]:
-    """Human lines for each series whose latest status differs from the stored one."""
-    old = _statuses(before)
+                   latest: Sequence[IndicatorResult],
+                   now: datetime | None = None) -> list[str]:
+    """Human lines for each series whose latest status differs from the stored one.
+
+    With ``now``, ``latest`` are the headline (complete) results and the stored statuses
+    are read from complete periods only.
+    """
+    old = _statuses(before, now)
     lines = []
     for result in latest:
         held = old.get(result.series_key)
@@ -200,11 +322,17 @@ def status_changes(before: Mapping[str, Any] | None,
 
 
 def build_digest(summary: str, flavour: str, label: str,
-                 chosen: Sequence[IndicatorResult]) -> str:
-    """A short hash of everything the scorecard shows; equal digests mean nothing to write."""
-    payload = json.dumps({"summary": summary, "flavour": flavour, "label": label,
-                          "results": [written_result(r) for r in chosen]},
-                         sort_keys=True, separators=(",", ":"))
+                 chosen: Sequence[IndicatorResult], description: Any = None) -> str:
+    """A short hash of everything the scorecard shows; equal digests mean nothing to write.
+
+    The description is part of it: it changes when a period completes, a name or a link
+    changes, even if no result does.
+    """
+    content: dict[str, Any] = {"summary": summary, "flavour": flavour, "label": label,
+                               "results": [written_result(r) for r in chosen]}
+    if description is not None:
+        content["description"] = description
+    payload = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -218,7 +346,8 @@ def build_comment(changes: Sequence[str], digest: str, flavour: str) -> Any:
 
 def build_jira_plan(targets: Iterable[ScorecardTarget], results: Iterable[IndicatorResult],
                     current: Mapping[str, CurrentScorecard], *, flavour: str, label: str,
-                    issue_type: str = "Task") -> Plan:
+                    issue_type: str = "Task", now: datetime | None = None,
+                    context: PublishContext | None = None) -> Plan:
     """Diff each product's scorecard against the issue Jira holds into a plan.
 
     Args:
@@ -228,6 +357,9 @@ def build_jira_plan(targets: Iterable[ScorecardTarget], results: Iterable[Indica
         flavour: ``adf`` (Cloud, REST v3) or ``wiki`` (Data Center, REST v2).
         label: the scorecard label (settings ``jira.scorecard.label``).
         issue_type: the issue type to create scorecards with.
+        now: the push's clock: the description leads with complete periods and status
+            changes are those of complete periods (None: the latest period of each series).
+        context: names and evidence links (None: ids, no links).
 
     Returns:
         One ``create``, ``update`` or ``skip_unchanged`` operation per product.
@@ -238,12 +370,19 @@ def build_jira_plan(targets: Iterable[ScorecardTarget], results: Iterable[Indica
     ops = []
     for target in targets:
         chosen = select_results(target, all_results)
-        latest = latest_per_series(chosen)
         summary = build_summary(target)
-        digest = build_digest(summary, flavour, label, chosen)
+        if now is None:
+            latest = latest_per_series(chosen)
+            description = build_description(target, latest, flavour)
+            digest = build_digest(summary, flavour, label, chosen)
+        else:
+            rows = build_scorecard_rows(chosen, now)
+            latest = [r.headline for r in rows if r.headline is not None]
+            description = build_scorecard_description(target, rows, flavour, context)
+            digest = build_digest(summary, flavour, label, chosen, description)
         fields = {"project": target.project_key, "issue_type": issue_type,
                   "summary": summary, "labels": [label],
-                  "description": build_description(target, latest, flavour),
+                  "description": description,
                   "property": build_property(target, chosen, digest), "comment": None}
         held = current.get(target.product)
         if held is None:
@@ -261,7 +400,7 @@ def build_jira_plan(targets: Iterable[ScorecardTarget], results: Iterable[Indica
             ops.append(WriteOp("skip_unchanged", TARGET, target.product, {},
                                reason="unchanged", ref=held.issue_key))
             continue
-        changes = status_changes(held.scorecard, latest)
+        changes = status_changes(held.scorecard, latest, now)
         if changes:
             fields["comment"] = build_comment(changes, digest, flavour)
             changed.append("comment")

@@ -19,7 +19,9 @@ from typing import Any
 _WIKI_SPECIAL = frozenset("*_?-+^~|{}[]!#")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-Rows = Sequence[Sequence[str]]
+# A cell is text, or ``(text, href)`` for a link (evidence links in the scorecard).
+Cell = str | tuple[str, str]
+Rows = Sequence[Sequence[Cell]]
 
 
 def escape_wiki(text: str) -> str:
@@ -50,9 +52,23 @@ def _adf_paragraph(text: str) -> dict[str, Any]:
     return {"type": "paragraph", "content": [{"type": "text", "text": cleaned}]}
 
 
-def _adf_row(cells: Sequence[str], cell_type: str) -> dict[str, Any]:
+def _adf_cell(cell: Cell) -> dict[str, Any]:
+    if isinstance(cell, tuple):
+        text, href = clean_text(cell[0]) or href_text(cell[1]), cell[1]
+        return {"type": "paragraph", "content": [
+            {"type": "text", "text": text,
+             "marks": [{"type": "link", "attrs": {"href": href}}]}]}
+    return _adf_paragraph(cell)
+
+
+def href_text(href: str) -> str:
+    """A link target without characters that would end a wiki link or an ADF href."""
+    return "".join(ch for ch in str(href) if ch not in "|] \n\r\t")
+
+
+def _adf_row(cells: Sequence[Cell], cell_type: str) -> dict[str, Any]:
     return {"type": "tableRow",
-            "content": [{"type": cell_type, "content": [_adf_paragraph(c)]} for c in cells]}
+            "content": [{"type": cell_type, "content": [_adf_cell(c)]} for c in cells]}
 
 
 def build_adf_document(intro: str, sections: Sequence[tuple[str, Rows]],
@@ -89,9 +105,11 @@ def build_adf_list(intro: str, items: Sequence[str]) -> dict[str, Any]:
 
 # -- wiki markup -------------------------------------------------------------------------
 
-def _wiki_cell(text: str) -> str:
+def _wiki_cell(cell: Cell) -> str:
+    if isinstance(cell, tuple):
+        return f"[{escape_wiki(cell[0])}|{href_text(cell[1])}]"
     # An empty cell collapses the table row; a non-breaking space keeps it.
-    return escape_wiki(text) or "\u00a0"
+    return escape_wiki(cell) or "\u00a0"
 
 
 def build_wiki_document(intro: str, sections: Sequence[tuple[str, Rows]],

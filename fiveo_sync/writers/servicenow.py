@@ -9,6 +9,12 @@ Service-view and combined results go to ServiceNow (product-view results go to J
 record whose content is unchanged is skipped; ``u_run_id`` and ``u_computed_at`` are
 bookkeeping and never make a record "changed" on their own. A record that vanished from the
 results is marked ``u_status = retired``, never deleted.
+
+Every period is a record, so ``u_period_state`` says whether its period had ended when it
+was computed (``complete``) or is the period to date (``partial``): lists and reports filter
+on it to show complete periods first (docs/owner-views.md). ``u_scope_name``,
+``u_owner_name`` and ``u_owner_id`` name the service and its owner as people know them;
+``u_evidence`` links to the list of exactly the records the value was computed from.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fiveo_sync.engine.result import IndicatorResult
+from fiveo_sync.headline import period_state
+from fiveo_sync.writers.context import PublishContext
 from fiveo_sync.writers.plan import Plan, WriteOp
 
 TARGET = "servicenow"
@@ -29,7 +37,11 @@ CONTENT_COLUMNS = (
     "u_key", "u_indicator", "u_name", "u_o", "u_view", "u_scope_type", "u_scope",
     "u_breakdown", "u_period", "u_period_start", "u_period_end", "u_value", "u_unit",
     "u_target", "u_status", "u_trend", "u_delta", "u_sample_size", "u_excluded", "u_sources",
+    "u_period_state", "u_scope_name", "u_owner_name", "u_owner_id", "u_evidence",
 )
+# The deployed length of u_evidence: a longer link is left out rather than cut (a cut
+# list would select other records than were counted).
+EVIDENCE_MAX_CHARS = 4000
 COLUMNS = CONTENT_COLUMNS + BOOKKEEPING_COLUMNS
 _NUMERIC_COLUMNS = frozenset({"u_value", "u_delta", "u_sample_size", "u_excluded"})
 
@@ -55,18 +67,36 @@ def build_u_key(result: IndicatorResult) -> str:
             f"{result.breakdown or 'all'}:{result.period}")
 
 
-def build_record(result: IndicatorResult, *, run_id: str,
-                 computed_at: datetime) -> dict[str, str]:
+def build_evidence_text(result: IndicatorResult, context: PublishContext | None) -> str:
+    """``u_evidence``: the ServiceNow list URL of the counted records, or ``""``.
+
+    A result counts one kind of record; should there be several, the first ServiceNow
+    link is written. A link longer than :data:`EVIDENCE_MAX_CHARS` is left out.
+    """
+    if context is None:
+        return ""
+    for link in context.evidence(result):
+        if link.platform == "servicenow" and len(link.url) <= EVIDENCE_MAX_CHARS:
+            return link.url
+    return ""
+
+
+def build_record(result: IndicatorResult, *, run_id: str, computed_at: datetime,
+                 context: PublishContext | None = None) -> dict[str, str]:
     """The ``u_fiveo_indicator`` column values for one result, all strings.
 
     Args:
         result: the indicator result.
         run_id: the run that computed it (bookkeeping column).
-        computed_at: when it was computed (bookkeeping column).
+        computed_at: when it was computed (bookkeeping column; also what
+            ``u_period_state`` is measured against).
+        context: names and evidence links (None: ids only, no link).
 
     Returns:
         Column name to string value, for every column of :data:`COLUMNS`.
     """
+    context_names = context or PublishContext()
+    owner_id, owner_name = context_names.owner(result.scope_type, result.scope)
     return {
         "u_key": build_u_key(result),
         "u_indicator": result.indicator,
@@ -88,6 +118,11 @@ def build_record(result: IndicatorResult, *, run_id: str,
         "u_sample_size": str(int(result.n)),
         "u_excluded": str(int(result.excluded)),
         "u_sources": ",".join(result.sources),
+        "u_period_state": period_state(result, computed_at),
+        "u_scope_name": context_names.scope_name(result.scope_type, result.scope),
+        "u_owner_name": owner_name,
+        "u_owner_id": owner_id,
+        "u_evidence": build_evidence_text(result, context),
         "u_run_id": run_id,
         "u_computed_at": format_datetime(computed_at),
     }
@@ -113,7 +148,8 @@ def changed_columns(wanted: Mapping[str, str], held: Mapping[str, Any]) -> tuple
 
 def build_servicenow_plan(results: Iterable[IndicatorResult],
                           current: Mapping[str, Mapping[str, Any]], *, run_id: str,
-                          computed_at: datetime) -> Plan:
+                          computed_at: datetime,
+                          context: PublishContext | None = None) -> Plan:
     """Diff the results against the records ServiceNow holds into a plan.
 
     Args:
@@ -121,6 +157,7 @@ def build_servicenow_plan(results: Iterable[IndicatorResult],
         current: the records the platform holds, by ``u_key`` (each may carry ``sys_id``).
         run_id: the current run, written into created and updated records.
         computed_at: the computation time, written likewise.
+        context: names and evidence links for the records (None: ids only, no links).
 
     Returns:
         A plan of ``create``, ``update``, ``skip_unchanged`` and ``mark`` operations.
@@ -130,7 +167,8 @@ def build_servicenow_plan(results: Iterable[IndicatorResult],
     for result in results:
         if result.view not in SERVICENOW_VIEWS:
             continue
-        record = build_record(result, run_id=run_id, computed_at=computed_at)
+        record = build_record(result, run_id=run_id, computed_at=computed_at,
+                              context=context)
         key = record["u_key"]
         if key in wanted_keys:
             continue  # the store keeps one result per key; tolerate repeats from callers

@@ -55,7 +55,8 @@ def test_new_results_are_created_and_product_results_left_to_jira(make_result):
 
 def test_unchanged_records_are_skipped_even_with_other_run_id(make_result):
     result = make_result()
-    held = build_record(result, run_id="run-1", computed_at=datetime(2025, 1, 1, tzinfo=UTC))
+    # Computed earlier, but after March ended: the period was complete then too.
+    held = build_record(result, run_id="run-1", computed_at=datetime(2025, 4, 1, 12, tzinfo=UTC))
     held["sys_id"] = "a" * 32
     held["u_value"] = "12.350"  # the platform's own decimal formatting
     plan = _plan([result], {held["u_key"]: held})
