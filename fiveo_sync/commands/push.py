@@ -141,11 +141,11 @@ def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_ru
 
         connectors = build_connectors(settings, clock=clock, only=wanted or None)
     try:
-        if mappings is None:
+        if mappings is None and getattr(settings, "mappings", None) is not None:
             from fiveo_sync.engine.loader import load_mappings
 
             mappings = load_mappings(settings.mappings.dir)
-        context = _publish_context(settings, store, mappings.portfolio)
+        context = _publish_context(settings, store, getattr(mappings, "portfolio", None))
         return _push_targets(settings, connectors, wanted, all_results, mappings,
                              dry_run=dry_run, run_id=run_id, now=now, log=log,
                              owns_scope=owns_scope, context=context)

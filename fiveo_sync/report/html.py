@@ -6,7 +6,10 @@ from data (service and product names, owners, indicator names, targets) goes thr
 :func:`html.escape`, so a service named ``<script>alert(1)</script>`` shows as text.
 
 Views come from ``fiveo_sync.views.build_views`` (``kind``, ``id``, ``name``, ``owner``,
-``results``, ``history``, ``linked``); any object with those attributes works.
+``results``, ``history``, ``linked``); any object with those attributes works. A view with
+``rows`` (``views.SeriesRow``) shows each series' last complete period first, the period to
+date beside it (partial), and evidence links to the counted records; ``owner_name`` and
+``linked_names`` show people and scopes by name with the id as a tooltip.
 """
 
 from __future__ import annotations
@@ -59,20 +62,49 @@ def _scope_text(result: Any) -> str:
     return scope
 
 
-def _row(result: Any, history: dict[str, Any]) -> str:
-    status = _slug(result.status).replace("-", "_")
-    trend = result.trend if result.trend in TREND_MARKS else "none"
+def _evidence_html(links: Sequence[Any]) -> str:
+    """Evidence links (``evidence_links.EvidenceLink``) as anchors, or a dash."""
+    if not links:
+        return "–"
+    return " ".join(
+        f'<a class="evidence" href="{_text(link.url)}" rel="noreferrer" '
+        f'title="{_text(link.query if len(link.query) <= 300 else link.query[:300] + "…")}">'
+        f"{_text(link.label)}</a>" for link in links)
+
+
+def _partial_html(item: Any) -> str:
+    partial = getattr(item, "partial", None)
+    if partial is None:
+        return "–"
+    links = _evidence_html(getattr(item, "partial_links", ()))
+    return (f'<span class="partial">{_text(partial.period)} to date: '
+            f"{_text(value_text(partial))} (partial)</span>"
+            + (f" <small>{links}</small>" if links != "–" else ""))
+
+
+def _status_of(item: Any) -> str:
+    return getattr(item, "status", None) or "no_complete_period"
+
+
+def _row(item: Any, history: dict[str, Any]) -> str:
+    result = getattr(item, "lead", item)
+    head = getattr(item, "headline", item)  # a plain result is its own headline
+    status = _slug(_status_of(item)).replace("-", "_")
+    trend = head.trend if head is not None and head.trend in TREND_MARKS else "none"
     anchor = chart_anchor(getattr(result, "series_key", result.indicator))
     spark = f'<a class="to-chart" href="#{_text(anchor)}">chart</a>'
+    links = getattr(item, "headline_links", ())
     return (f'<tr class="status-{status}" data-indicator="{_text(result.indicator)}">'
             f"<td>{_text(result.name or result.indicator)}"
             f"<small>{_text(result.indicator)}</small></td>"
-            f"<td>{_text(_scope_text(result))}</td><td>{_text(result.period)}</td>"
-            f'<td class="value">{_text(value_text(result))}</td>'
+            f"<td>{_text(_scope_text(result))}</td>"
+            f"<td>{_text(head.period if head is not None else '–')}</td>"
+            f'<td class="value">{_text(value_text(head) if head is not None else "–")}</td>'
             f"<td>{_text(result.target or '–')}</td>"
             f'<td><span class="badge status-{status}">'
-            f"{_text(result.status.replace('_', ' '))}</span></td>"
+            f"{_text(_status_of(item).replace('_', ' '))}</span></td>"
             f'<td class="trend-{trend}">{_text(TREND_MARKS[trend])}</td>'
+            f"<td>{_partial_html(item)}</td><td>{_evidence_html(links)}</td>"
             f"<td>{spark}</td><td>{_text(', '.join(result.sources))}</td></tr>")
 
 
@@ -93,14 +125,15 @@ def _charts(items: Sequence[Any], history: dict[str, Any], now: datetime | None)
 
 def _section(o: str, results: Sequence[Any], history: dict[str, Any],
              now: datetime | None = None) -> str:
-    tally = Counter(r.status for r in results)
+    tally = Counter(_status_of(r) for r in results)
     counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(tally.items()))
     head = (f'<section class="o" id="o-{o}"><h2>{_text(o.capitalize())}'
             f'<span class="tally">{_text(counts)}</span></h2>')
     if not results:
         return head + '<p class="empty">No indicators in this view.</p></section>'
-    header = "".join(f"<th>{h}</th>" for h in ("Indicator", "Scope", "Period", "Value",
-                                                "Target", "Status", "Trend", "Chart",
+    header = "".join(f"<th>{h}</th>" for h in ("Indicator", "Scope", "Complete period",
+                                                "Value", "Target", "Status", "Trend",
+                                                "To date (partial)", "Evidence", "Chart",
                                                 "Source"))
     rows = "".join(_row(r, history) for r in results)
     return (f"{head}<table><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>"
@@ -117,6 +150,15 @@ def _page(title: str, heading: str, lines: Iterable[str], body: str, stamp: str)
             f"<footer>{_text(stamp)}</footer></body></html>\n")
 
 
+def _person_html(ident: Any, name: Any) -> str:
+    """A display name with the id as a tooltip (and beside it), or the id alone."""
+    if not ident:
+        return "not set"
+    if name and str(name) != str(ident):
+        return f'<span title="{_text(ident)}">{_text(name)}</span> <small>({_text(ident)})</small>'
+    return _text(ident)
+
+
 def build_view_page(view: Any, *, title: str, stamp: str, now: datetime | None = None) -> str:
     """The HTML of one owner view: the five O's as sections of indicator rows and charts.
 
@@ -124,17 +166,24 @@ def build_view_page(view: Any, *, title: str, stamp: str, now: datetime | None =
     """
     history = dict(getattr(view, "history", None) or {})
     now = getattr(view, "now", None) or now
-    results = list(view.results)
+    results = list(getattr(view, "rows", None) or view.results)
     kind = str(view.kind).capitalize()
-    lines = [f"Owner: {_text(view.owner or 'not set')}"]
+    lines = [f"Owner: {_person_html(view.owner, getattr(view, 'owner_name', None))}"]
     linked = list(getattr(view, "linked", None) or ())
     if linked:
         other = "Products" if view.kind == "service" else "Services"
-        lines.append(f"{other} linked: {_text(', '.join(map(str, linked)))}")
+        names = dict(getattr(view, "linked_names", None) or {})
+        lines.append(f"{other} linked: "
+                     + ", ".join(_person_html(i, names.get(i)) for i in map(str, linked)))
+    if getattr(view, "rows", None):
+        lines.append("Each row leads with the last complete period and its status; the "
+                     "current period to date is shown beside it, partial, and decides no "
+                     "status.")
     lines.append(build_chart_legend())
     lines.append('<nav><a href="index.html">← all views</a></nav>')
-    extra = sorted({r.o for r in results} - set(O_ORDER))
-    sections = "".join(_section(o, [r for r in results if r.o == o], history, now)
+    extra = sorted({getattr(r, "lead", r).o for r in results} - set(O_ORDER))
+    sections = "".join(_section(o, [r for r in results if getattr(r, "lead", r).o == o],
+                                history, now)
                        for o in (*O_ORDER, *extra))
     heading = f"{_text(kind)}: {_text(view.name or view.id)}"
     return _page(f"{view.name or view.id} — {title}", heading, lines, sections, stamp)
@@ -149,7 +198,8 @@ def build_index_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: s
                         for s in ("met", "at_risk", "missed", "no_data"))
         rows.append(f"<tr><td>{_text(view.kind)}</td>"
                     f'<td><a href="{_text(filename)}">{_text(view.name or view.id)}</a></td>'
-                    f"<td>{_text(view.owner or '')}</td>{cells}</tr>")
+                    f"<td>{_person_html(view.owner, getattr(view, 'owner_name', None))}"
+                    f"</td>{cells}</tr>")
     header = "".join(f"<th>{h}</th>" for h in ("View", "Name", "Owner", "Met", "At risk",
                                                 "Missed", "No data"))
     body = (f'<section class="o" id="views"><h2>Owner views</h2><table><thead><tr>{header}'
