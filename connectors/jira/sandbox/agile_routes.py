@@ -158,7 +158,8 @@ def _agile_issues(sb: JiraSandbox, req: Request, issues: list[Issue]) -> Reply:
     for issue in issues[start:start + size]:
         body = render_issue(sb, req, issue, wanted, expand)
         body["self"] = f"{sb.url}{AGILE}/issue/{issue.id}"
-        if "fields" in body and (wanted is None or "sprint" in wanted):
+        if "fields" in body and "-sprint" not in (wanted or ()) and (
+                wanted is None or wanted & {"sprint", "*all", "*navigable"}):
             sprints = [sb.data.sprints[s] for s in issue.sprints if s in sb.data.sprints]
             active = [s for s in sprints if s.state == "active"]
             body["fields"]["sprint"] = req.render.sprint(active[0]) if active else None

@@ -19,7 +19,10 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from connectors.jira.sandbox.accounts import account_user, actor
+from connectors.jira.sandbox.catalog import all_fields
 from connectors.jira.sandbox.data import Issue
+from connectors.jira.sandbox.issue_expand import issue_body
 from connectors.jira.sandbox.jql import JqlError, Parser, sort_key
 from connectors.jira.sandbox.render import jira_time, sprint_string
 from connectors.jira.sandbox.routing import ISSUE_NOT_FOUND, Reply, Request, error, register
@@ -53,28 +56,18 @@ def server_info(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply:
 @register("GET", r"/rest/api/(?:2|3|latest)/myself")
 def myself(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply:
     """The calling account, with its profile time zone."""
-    cred = sb.credentials if req.role == "admin" else sb.readonly_credentials
-    base = f"{sb.url}/rest/api/{req.version}"
-    if sb.cloud:
-        account = hashlib.md5(cred["email"].encode(), usedforsecurity=False).hexdigest()[:24]
-        return Reply(200, {"self": f"{base}/user?accountId={account}", "accountId": account,
-                           "accountType": "atlassian", "emailAddress": cred["email"],
-                           "displayName": "fiveo-sync" if req.role == "admin" else "Viewer",
-                           "active": True, "timeZone": str(sb.zone), "locale": "en_US",
-                           "groups": {"size": 1, "items": []},
-                           "applicationRoles": {"size": 1, "items": []}})
-    name = "svc_fiveo" if req.role == "admin" else "viewer"
-    return Reply(200, {"self": f"{base}/user?username={name}", "key": f"JIRAUSER{len(name)}",
-                       "name": name, "emailAddress": f"{name}@example.org",
-                       "displayName": name, "active": True, "deleted": False,
-                       "timeZone": str(sb.zone), "locale": "en_US",
-                       "groups": {"size": 1, "items": []}, "expand": "groups,applicationRoles"})
+    body = account_user(actor(req.role), sb.url, req.version, sb.cloud, str(sb.zone))
+    body["groups"] = {"size": 1, "items": []}
+    body["applicationRoles"] = {"size": 1, "items": []}
+    if not sb.cloud:
+        body["expand"] = "groups,applicationRoles"
+    return Reply(200, body)
 
 
 @register("GET", r"/rest/api/(?:2|3|latest)/field")
 def fields(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply:
     """The field list (custom field ids differ between Cloud and Data Center)."""
-    return Reply(200, req.render.field_list())
+    return Reply(200, all_fields(sb.cloud, sb.data.fields))
 
 
 @register("GET", r"/rest/api/(?:2|3|latest)/status")
@@ -104,12 +97,14 @@ def run_jql(sb: JiraSandbox, req: Request, jql: str, *, require_bound: bool) -> 
     data = sb.data
     now = sb.now()
     key = (jql, str(req.render.zone), require_bound, data.version,
-           now.replace(second=0, microsecond=0))
+           now.replace(second=0, microsecond=0), req.role)
     cached = data.query_cache.get(key)
     if cached is not None:
         return cached
     sprints = {s.name.lower(): s.id for s in data.sprints.values()}
-    query = Parser(req.render.zone, now, set(data.projects), sprints).parse(jql)
+    # The caller's account is currentUser(); histories, sprints and people come from data.
+    query = Parser(req.render.zone, now, set(data.projects), sprints, data=data,
+                   user=actor(req.role), cloud=sb.cloud).parse(jql)
     if query.where is None and require_bound:
         raise JqlError(UNBOUNDED)
     where = query.where
@@ -137,14 +132,15 @@ def _ordered_issues(data: Any, order: tuple[tuple[str, bool], ...]) -> list[Issu
 
 
 def wanted_fields(value: Any, default: set[str] | None) -> set[str] | None:
-    """The ``fields`` parameter as a set (``None`` = all navigable)."""
+    """The ``fields`` parameter as a set of ids, ``*all``/``*navigable`` and ``-id`` tokens.
+
+    ``None`` (all navigable fields) or ``default`` when the parameter is absent.
+    """
     if value in (None, "", []):
         return default
     names = value if isinstance(value, list) else str(value).split(",")
-    names = [n.strip() for n in names if n.strip() and not n.strip().startswith("-")]
-    if any(n in ("*all", "*navigable") for n in names):
-        return None
-    return set(names)
+    picked = {n.strip() for n in names if n.strip()}
+    return picked or default
 
 
 def render_issue(sb: JiraSandbox, req: Request, issue: Issue, wanted: set[str] | None,
@@ -152,10 +148,8 @@ def render_issue(sb: JiraSandbox, req: Request, issue: Issue, wanted: set[str] |
     """One issue for search or GET, with the changelog when expanded."""
     if wanted == {"id"}:
         return {"id": str(issue.id)}
-    histories = sb.data.histories(issue) if "changelog" in expand else None
     cap = CHANGELOG_EMBED_CAP if sb.cloud else None
-    body = req.render.issue(issue, sb.data.projects[issue.project], sb.data.sprints, wanted,
-                            histories, cap)
+    body = issue_body(sb, req, issue, wanted, expand, cap)
     field_id = sb.data.fields.sprint
     if sb.data.sprint_strings and not sb.cloud and (body.get("fields") or {}).get(field_id):
         body["fields"][field_id] = [sprint_string(sb.data.sprints[s]) for s in issue.sprints
@@ -327,7 +321,8 @@ def get_issue(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
     issue = sb.data.find(m.group(1))
     if issue is None:
         return error(404, ISSUE_NOT_FOUND)
-    wanted = wanted_fields(req.arg("fields"), None)
+    # GET issue defaults to every field (*all), search to the navigable ones.
+    wanted = wanted_fields(",".join(req.query.get("fields") or []), {"*all"})
     return Reply(200, render_issue(sb, req, issue, wanted, req.arg("expand", "") or ""))
 
 

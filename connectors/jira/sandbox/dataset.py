@@ -26,6 +26,7 @@ from connectors.jira.sandbox.data import (
     build_issue,
     build_sprints,
 )
+from connectors.jira.sandbox.extras import Extras
 from connectors.world import World
 
 # Issues whose regenerated histories are kept (oldest evicted first): the 20,000-issue
@@ -73,6 +74,7 @@ class Dataset:
         self.order_cache: dict[tuple[Any, ...], list[Issue]] = {}
         for index, product in enumerate(world.products):
             self._build_product(index, product)
+        self.extras = Extras(self)
 
     def _build_product(self, index: int, product: Any) -> None:
         project_id = 10000 + index
@@ -123,6 +125,14 @@ class Dataset:
         if not extra:
             return list(base)
         return sorted(base + extra, key=lambda h: (h.created, h.id))
+
+    def is_generated(self, issue_id: int) -> bool:
+        """Whether the issue came from the world (not created through the API)."""
+        return issue_id in self._generated
+
+    def generated_histories(self, issue_id: int) -> list[History]:
+        """The histories the issue was generated with (no API changes)."""
+        return self._generated_histories(issue_id)
 
     def _generated_histories(self, issue_id: int) -> list[History]:
         """Regenerated histories, remembered for up to :data:`HISTORY_CACHE` issues.
@@ -195,8 +205,12 @@ class Dataset:
     def update_issue(self, id_or_key: str, when: datetime, *, status: str | None = None,
                      summary: str | None = None, labels_add: tuple[str, ...] = (),
                      labels_remove: tuple[str, ...] = (), points: float | None = None,
-                     fields: dict[str, Any] | None = None) -> Issue:
-        """Change an issue as a user would; ``updated`` becomes ``when``."""
+                     fields: dict[str, Any] | None = None, author: int | None = None,
+                     ) -> Issue:
+        """Change an issue as a user would; ``updated`` becomes ``when``.
+
+        ``author`` writes the history entry (default: the assignee, as the test knobs do).
+        """
         with self.lock:
             self.version += 1
             issue = self.find(id_or_key)
@@ -232,7 +246,8 @@ class Dataset:
             if fields:
                 issue.extra.update(fields)
             if items:
-                self._record(issue, when, issue.assignee, *items)
+                self._record(issue, when, issue.assignee if author is None else author,
+                             *items)
             else:
                 issue.updated = when
             return issue

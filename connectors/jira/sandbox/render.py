@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from connectors.jira.sandbox.accounts import account_user
 from connectors.jira.sandbox.data import (
     CATEGORIES,
     ISSUE_TYPES,
@@ -22,6 +23,7 @@ from connectors.jira.sandbox.data import (
     Issue,
     Sprint,
 )
+from connectors.jira.sandbox.richtext import for_version
 from connectors.world import Person
 
 
@@ -76,7 +78,9 @@ class Renderer:
         self.people, self.fields = people, fields
 
     def user(self, index: int) -> dict[str, Any]:
-        """A user reference as the deployment renders it."""
+        """A user reference as the deployment renders it (negative: our own accounts)."""
+        if index < 0:
+            return account_user(index, self.base, self.version, self.cloud, str(self.zone))
         person = self.people[index % len(self.people)]
         if self.cloud:
             return {"self": f"{self.base}/rest/api/{self.version}/user?accountId="
@@ -88,14 +92,9 @@ class Renderer:
                 "emailAddress": person.email, "displayName": person.display_name,
                 "active": True, "timeZone": person.time_zone}
 
-    def rich_text(self, text: str | None) -> Any:
+    def rich_text(self, text: Any) -> Any:
         """ADF on Cloud v3, a wiki-markup string otherwise."""
-        if text is None:
-            return None
-        if self.cloud and self.version == "3":
-            return {"type": "doc", "version": 1, "content": [
-                {"type": "paragraph", "content": [{"type": "text", "text": text}]}]}
-        return text
+        return for_version(text, self.cloud and self.version == "3")
 
     def status(self, status_id: str) -> dict[str, Any]:
         """A status object with its category."""
@@ -226,43 +225,3 @@ class Renderer:
                                  "total": len(histories),
                                  "histories": [self.history(h) for h in shown]}
         return body
-
-    def field_list(self) -> list[dict[str, Any]]:
-        """The ``/field`` list with ``clauseNames`` and ``schema``."""
-        f = self.fields
-
-        def system(fid: str, name: str, kind: str, clauses: list[str]) -> dict[str, Any]:
-            return {"id": fid, "key": fid, "name": name, "custom": False, "orderable": True,
-                    "navigable": True, "searchable": True, "clauseNames": clauses,
-                    "schema": {"type": kind, "system": fid}}
-
-        def custom(fid: str, name: str, kind: str, plugin: str,
-                   items: str | None = None) -> dict[str, Any]:
-            number = int(fid.rsplit("_", 1)[1])
-            schema: dict[str, Any] = {"type": kind, "custom": plugin, "customId": number}
-            if items:
-                schema["items"] = items
-            return {"id": fid, "key": fid, "name": name, "untranslatedName": name,
-                    "custom": True, "orderable": True, "navigable": True, "searchable": True,
-                    "clauseNames": [f"cf[{number}]", name], "schema": schema}
-
-        return [
-            system("summary", "Summary", "string", ["summary"]),
-            system("issuetype", "Issue Type", "issuetype", ["issuetype", "type"]),
-            system("status", "Status", "status", ["status"]),
-            system("project", "Project", "project", ["project"]),
-            system("created", "Created", "datetime", ["created", "createdDate"]),
-            system("updated", "Updated", "datetime", ["updated", "updatedDate"]),
-            system("resolutiondate", "Resolved", "datetime", ["resolutiondate", "resolved"]),
-            system("resolution", "Resolution", "resolution", ["resolution"]),
-            system("labels", "Labels", "array", ["labels"]),
-            system("assignee", "Assignee", "user", ["assignee"]),
-            system("reporter", "Reporter", "user", ["reporter"]),
-            system("priority", "Priority", "priority", ["priority"]),
-            system("description", "Description", "string", ["description"]),
-            system("parent", "Parent", "issuelink", ["parent"]),
-            custom(f.story_points, f.story_points_name, "number",
-                   "com.atlassian.jira.plugin.system.customfieldtypes:float"),
-            custom(f.sprint, "Sprint", "array", "com.pyxis.greenhopper.jira:gh-sprint", "json"),
-            custom(f.rank, "Rank", "any", "com.pyxis.greenhopper.jira:gh-lexo-rank"),
-        ]

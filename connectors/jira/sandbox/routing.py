@@ -3,7 +3,9 @@
 Error wording follows the platform (jira-api.md §8): Cloud answers rejected credentials
 with a plain-text 401 (and, for issue URLs, the 404 "does not exist or you do not have
 permission" that hides the issue); Data Center with a JSON 401; Cloud-only endpoints are
-404 on Data Center and the removed legacy search is 410 on Cloud (§2.2).
+404 on Data Center and the removed legacy search is 410 on Cloud (§2.2). A path under
+``/rest/`` that no route serves answers Jersey's JSON 404; other paths the HTML
+"dead link" page.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from connectors.jira.sandbox.render import Renderer
 
@@ -92,7 +95,10 @@ def route(sandbox: JiraSandbox, request: Request) -> Reply:
         agile_routes,
         api_routes,
         attachment_routes,
+        instance_routes,
+        issue_extra_routes,
         permission_routes,
+        project_routes,
         write_routes,
     )
 
@@ -109,7 +115,7 @@ def route(sandbox: JiraSandbox, request: Request) -> Reply:
                       "WWW-Authenticate": "OAuth realm=\"\""})
     deployment = "cloud" if sandbox.cloud else "datacenter"
     if not sandbox.cloud and request.path.startswith("/rest/api/3/"):
-        return _dead_link()
+        return wrong_path(sandbox, request)
     path_known = False
     for method, pattern, func, scope in _ROUTES:
         match = pattern.match(request.path)
@@ -120,7 +126,21 @@ def route(sandbox: JiraSandbox, request: Request) -> Reply:
             return func(sandbox, request, match)
     if path_known:
         return Reply(405, {"message": "Method Not Allowed"})
+    if request.path.startswith("/rest/"):
+        return wrong_path(sandbox, request)
     return _dead_link()
+
+
+def wrong_path(sandbox: JiraSandbox, request: Request) -> Reply:
+    """Jira's REST layer (Jersey) on a path no resource serves: a JSON 404, not a page.
+
+    Wording as recorded from real sites (e.g. solidify/jira-azuredevops-migrator#13:
+    ``{"message": "null for uri: https://…/rest/api/2/issue/X/changelog?…",
+    "status-code": 404}`` on Data Center).
+    """
+    query = urlencode([(k, v) for k, values in request.query.items() for v in values])
+    uri = f"{sandbox.url}{request.path}" + (f"?{query}" if query else "")
+    return Reply(404, {"message": f"null for uri: {uri}", "status-code": 404})
 
 
 def _dead_link() -> Reply:

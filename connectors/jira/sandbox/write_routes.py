@@ -1,4 +1,4 @@
-"""Write routes of the sandbox: issues, labels, properties, comments, links, dashboards.
+"""Write routes of the sandbox: issues, labels, properties, links, dashboards.
 
 Facts from jira-api.md §6.
 
@@ -16,7 +16,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from connectors.jira.sandbox.data import ISSUE_TYPES
-from connectors.jira.sandbox.render import jira_time
 from connectors.jira.sandbox.routing import (
     ISSUE_NOT_FOUND,
     Reply,
@@ -64,8 +63,13 @@ def create_issue(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply:
     if (denied := forbid_viewer(req)) is not None:
         return denied
     fields = dict((req.body or {}).get("fields") or {})
-    project = str((fields.get("project") or {}).get("key") or "").upper()
-    kind = (fields.get("issuetype") or {}).get("name")
+    # Clients name the project and type by key/name or by id (the jira library uses ids).
+    ref = fields.get("project") or {}
+    project = str(ref.get("key") or "").upper() or next(
+        (k for k, p in sb.data.projects.items() if str(p["id"]) == str(ref.get("id"))), "")
+    kind_ref = fields.get("issuetype") or {}
+    kind = kind_ref.get("name") or next(
+        (n for n, v in ISSUE_TYPES.items() if v[0] == str(kind_ref.get("id"))), None)
     problems = {}
     if project not in sb.data.projects:
         problems["project"] = "Specify a valid project ID or key"
@@ -83,6 +87,7 @@ def create_issue(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply:
     issue = sb.data.create_issue(project, kind, fields["summary"], sb.now(),
                                  list(fields.get("labels") or []), extra)
     sb.writes.append(("create", issue.key, fields))
+    sb.notifications.append((issue.key, "create"))
     return Reply(201, {"id": str(issue.id), "key": issue.key,
                        "self": f"{sb.url}/rest/api/{req.version}/issue/{issue.id}"})
 
@@ -113,6 +118,10 @@ def edit_issue(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
                          labels_add=tuple(adds) + tuple(fields.get("labels") or ()),
                          labels_remove=tuple(removes), points=points, fields=extra)
     sb.writes.append(("update", m.group(1), body))
+    # notifyUsers: a query parameter in Jira's docs; atlassian-python-api sends it in the body.
+    flag = req.arg("notifyUsers", body.get("notifyUsers") if isinstance(body, dict) else None)
+    if str(flag).lower() != "false":
+        sb.notifications.append((sb.data.find(m.group(1)).key, "update"))
     return Reply(204)
 
 
@@ -161,38 +170,7 @@ def delete_property(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
     return Reply(204)
 
 
-@register("POST", r"/rest/api/(?:2|3)/issue/([^/]+)/comment")
-def add_comment(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
-    """Add a comment → 201."""
-    issue = sb.data.find(m.group(1))
-    if issue is None:
-        return error(404, ISSUE_NOT_FOUND)
-    if (denied := forbid_viewer(req)) is not None:
-        return denied
-    body = (req.body or {}).get("body")
-    if body in (None, ""):
-        return error(400, errors={"comment": "Comment body can not be empty!"})
-    if (bad := _rich_text_problem(req, body, "comment")) is not None:
-        return bad
-    comments = issue.extra.setdefault("comments", [])
-    comment = {"id": str(10000 + len(sb.writes)), "body": body,
-               "created": jira_time(sb.now(), req.render.zone),
-               "self": f"{sb.url}/rest/api/{req.version}/issue/{issue.id}/comment/"
-                       f"{10000 + len(sb.writes)}"}
-    comments.append(comment)
-    sb.writes.append(("comment", issue.key, body))
-    return Reply(201, comment)
-
-
-@register("GET", r"/rest/api/(?:2|3)/issue/([^/]+)/comment")
-def list_comments(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
-    """Comments of an issue."""
-    issue = sb.data.find(m.group(1))
-    if issue is None:
-        return error(404, ISSUE_NOT_FOUND)
-    comments = issue.extra.get("comments", [])
-    return Reply(200, {"startAt": 0, "maxResults": len(comments), "total": len(comments),
-                       "comments": comments})
+# Comments: see issue_extra_routes (paged listing, authors, ADF/wiki per version).
 
 
 @register("POST", r"/rest/api/(?:2|3)/issue/([^/]+)/remotelink")
