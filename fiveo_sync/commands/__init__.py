@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "run": "the scheduled job: pull, compute and push under the run lock",
     "report": "show owner views from the state store as a table, JSON or HTML",
     "doctor": "check reachability, credentials, permissions and platform settings",
+    "sql": "run one read-only SQL query over the canonical tables (DuckDB)",
+    "export": "write every canonical table to DIR as Parquet or CSV files",
 }
 
 
