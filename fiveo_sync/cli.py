@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from fiveo_sync import __version__, logs
 from fiveo_sync.commands import COMMANDS, Context
@@ -28,7 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", metavar="PATH",
                         help="YAML settings file (default: $FIVEO_CONFIG)")
     parser.add_argument("--log-format", choices=("auto", "json", "console"), default="auto",
-                        help="log rendering on stderr (auto: console on a terminal, else JSON)")
+                        help="log rendering (auto: JSON lines on stderr when it is not a "
+                             "terminal; on a terminal, progress instead of log lines)")
+    parser.add_argument("--log-file", metavar="PATH", type=Path,
+                        help="append the log (JSON lines) to this file instead of stderr; "
+                             "warnings and errors still show on stderr")
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more log detail (-vv adds HTTP library logs)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -48,11 +53,26 @@ def _command_module(name: str):  # noqa: ANN202 - a module object
     return importlib.import_module(module_name)
 
 
+def configure_logs(args: argparse.Namespace) -> str:
+    """Send the log where ``--log-format``, ``--log-file`` and the terminal say.
+
+    Log lines go to stderr when a scheduler or a person asked for them (not a terminal,
+    ``--log-format json|console``, ``-v``), else to the ``--log-file``, else nowhere: a
+    terminal gets progress and a summary instead. When lines do not reach stderr, warnings
+    and errors still do, as short notices.
+    """
+    terminal = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    on_stderr = logs.log_lines_on_stderr(args.log_format, args.verbose, args.log_file,
+                                           terminal)
+    return logs.configure(args.log_format, args.verbose, log_file=args.log_file,
+                          quiet=not on_stderr, notices=not on_stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    fmt = logs.configure(args.log_format, args.verbose)
+    fmt = configure_logs(args)
     log = logs.get_logger("fiveo_sync.cli")
     ctx = Context(config_path=args.config, log_format=fmt, verbosity=args.verbose, log=log)
     try:

@@ -45,6 +45,7 @@ class DemoOptions:
     deployment: str = "cloud"
     write_mode: str = "table"
     keep_running: bool = False
+    log_file: Path | None = None
 
 
 def build_demo_settings(sn: Any, jira: Any, options: DemoOptions) -> Settings:
@@ -101,12 +102,12 @@ def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
         say.line(f"  Jira sandbox ({options.deployment}): {jira.url}")
 
         say.heading("1. Full run: pull everything, compute, write back")
-        first = runner.run(RunOptions(progress=Progress(err)))
+        first = _run_with_progress(runner, err)
         say.run_summary(first)
 
         changed = _change_something(sn, jira)
         say.heading(f"2. Incremental run after {changed}")
-        second = runner.run(RunOptions(progress=Progress(err)))
+        second = _run_with_progress(runner, err)
         say.run_summary(second)
 
         say.heading("3. What the owners see")
@@ -115,6 +116,8 @@ def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
         say.heading("4. Where to look")
         say.line(f"  Dashboard:   {(options.out_dir / 'index.html').resolve()}")
         say.line(f"  JSON:        {(options.out_dir / 'results.json').resolve()}")
+        if options.log_file is not None:
+            say.line(f"  Log:         {options.log_file.resolve()} (the log of both runs)")
         say.line(f"  CA bundle:   {Path(sn.ca_bundle).resolve()} (the sandboxes' HTTPS "
                  "certificates; e.g. curl --cacert)")
         say.line(f"  ServiceNow:  {sn.url}/api/now/table/u_fiveo_indicator"
@@ -133,6 +136,13 @@ def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
             except KeyboardInterrupt:
                 say.line("stopped")
     return exit_code
+
+
+def _run_with_progress(runner: Runner, err: TextIO) -> RunReport:
+    """One run, with its live progress on ``err`` when that is a terminal."""
+    progress = Progress(err, sources=2)
+    with progress:
+        return runner.run(RunOptions(progress=progress))
 
 
 def _change_something(sn: Any, jira: Any) -> str:

@@ -1,4 +1,9 @@
-"""``fiveo-sync run``: the scheduled job (pull, compute, push under the run lock)."""
+"""``fiveo-sync run``: the scheduled job (pull, compute, push under the run lock).
+
+Under a scheduler (stderr not a terminal, or ``--log-format json``) the run writes JSON
+log lines ending with one ``run_finished`` line and nothing else. On a terminal it draws
+its progress on stderr and ends with a short summary (:mod:`fiveo_sync.progress`).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ import argparse
 import sys
 from typing import Any
 
-from fiveo_sync.platforms import SOURCES
-from fiveo_sync.progress import Progress
+from fiveo_sync import logs
+from fiveo_sync.platforms import SOURCES, configured_sources
+from fiveo_sync.progress import Progress, print_summary
 from fiveo_sync.runner import Runner, RunOptions
 
 
@@ -31,11 +37,17 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
         from fiveo_sync.shard import parse_shard
 
         shard = parse_shard(args.shard)
+    settings = ctx.settings
+    progress = Progress(sys.stderr,
+                        sources=len(configured_sources(settings, args.source or None)))
     options = RunOptions(dry_run=args.dry_run, full=args.full,
-                         sources=tuple(args.source or ()), shard=shard,
-                         progress=Progress(sys.stderr))
-    report = Runner(ctx.settings, clock=ctx.clock, log=ctx.log).run(options)
-    if report.failed_sources or report.failed_targets:
+                         sources=tuple(args.source or ()), shard=shard, progress=progress)
+    with progress:
+        report = Runner(settings, clock=ctx.clock, log=ctx.log).run(options)
+    if progress.enabled:
+        print_summary(progress, report, dashboard=settings.report.dir,
+                      log_file=logs.active().file)
+    elif report.failed_sources or report.failed_targets:
         for name, error in {**report.failed_sources, **report.failed_targets}.items():
             print(f"fiveo-sync run: {name} failed: {error}", file=sys.stderr)
     return report.exit_code
