@@ -121,9 +121,15 @@ class TableApi:
     def _list(self, req: ApiRequest, version: str, table: str) -> Reply:
         try:
             limit = int(req.params.get("sysparm_limit") or DEFAULT_LIMIT)
+        except ValueError:
+            limit = 0
+        if limit <= 0:  # since London (rbw/pysnow#100, a captured instance answer)
+            return error_reply(400, "Invalid value given for sysparm_limit",
+                               "sysparm_limit value must be a positive integer")
+        try:
             offset = int(req.params.get("sysparm_offset") or 0)
         except ValueError:
-            return error_reply(400, "Invalid parameter", "sysparm_limit/offset must be numbers")
+            return error_reply(400, "Invalid parameter", "sysparm_offset must be a number")
         if offset < 0:
             return error_reply(400, f"offset is {offset}", "Negative offset is not supported")
         text = req.params.get("sysparm_query") or self._pairs_query(req, table)

@@ -166,6 +166,12 @@ def test_missing_table_and_unknown_api_answer_in_the_platform_error_shape(client
     assert raised.value.response.json() == {
         "error": {"message": "Invalid table u_missing", "detail": None}, "status": "failure"}
     with pytest.raises(requests.HTTPError) as raised:
+        client.resource(api_path="/table/incident").get("active=true", limit=0).all()
+    assert raised.value.response.status_code == 400
+    assert raised.value.response.json()["error"] == {
+        "message": "Invalid value given for sysparm_limit",
+        "detail": "sysparm_limit value must be a positive integer"}
+    with pytest.raises(requests.HTTPError) as raised:
         client.resource(api_path="/no_such_api/thing").get("").all()
     body = raised.value.response.json()
     assert raised.value.response.headers["Content-Type"].startswith("application/json")
