@@ -7,6 +7,7 @@ maps every such id to the display name from the pulled lookup data:
 
 - ServiceNow ``sys_user``: ``user_name`` and ``sys_id`` → ``name``;
 - ServiceNow ``sys_user_group``: ``sys_id`` → ``name``;
+- ServiceNow ``cmdb_ci_service``: ``sys_id`` → ``name`` (a service's default display name);
 - Jira has no user stream: users appear in issue payloads as ``assignee`` and ``reporter``
   with ``displayName`` (Cloud keys them by ``accountId``, Data Center by ``name``/``key``).
 
@@ -64,10 +65,11 @@ def _servicenow_names(store: Any) -> dict[str, str]:
         for ident in (payload.get("user_name"), payload.get("sys_id")):
             if _text(ident):
                 names[_text(ident)] = name
-    for payload in store.iter_payloads("servicenow", "sys_user_group"):
-        name, ident = _text(payload.get("name")), _text(payload.get("sys_id"))
-        if name and ident:
-            names[ident] = name
+    for stream in ("sys_user_group", "cmdb_ci_service"):
+        for payload in store.iter_payloads("servicenow", stream):
+            name, ident = _text(payload.get("name")), _text(payload.get("sys_id"))
+            if name and ident:
+                names[ident] = name
     return names
 
 
@@ -113,6 +115,21 @@ def build_name_book(store: Any, wanted: Iterable[str] | None = None) -> NameBook
         for ident, name in _jira_names(store, missing).items():
             names.setdefault(ident, name)
     return NameBook(names)
+
+
+def scope_display_name(spec: Any, names: NameBook | None = None) -> str:
+    """A service's or product's display name.
+
+    Its portfolio ``name``, else (services) the CMDB name of its business service, else
+    its id.
+    """
+    name = getattr(spec, "name", None)
+    if name:
+        return str(name)
+    business_service = getattr(spec, "business_service", None)
+    if business_service:
+        return (names or NameBook()).name(business_service) or str(business_service)
+    return str(spec.id)
 
 
 def portfolio_people(portfolio: Any) -> set[str]:

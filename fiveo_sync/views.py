@@ -23,7 +23,7 @@ from typing import Any
 from fiveo_sync.engine.result import IndicatorResult
 from fiveo_sync.evidence_links import EvidenceLink, LinkBuilder
 from fiveo_sync.headline import split_series
-from fiveo_sync.names import NameBook
+from fiveo_sync.names import NameBook, scope_display_name
 
 O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
 
@@ -128,7 +128,7 @@ def _view(kind: str, spec: Any, series: dict[str, list[IndicatorResult]],
     rows.sort(key=lambda r: _order(r.lead))
     names: NameBook = context["names"]
     owner = getattr(spec, "owner", None)
-    return View(kind, spec.id, getattr(spec, "name", None) or spec.id, owner,
+    return View(kind, spec.id, context["scope_names"].get(spec.id, spec.id), owner,
                 [r.headline for r in rows if r.headline is not None], history, linked,
                 rows=rows, owner_name=names.name(owner),
                 linked_names={i: context["scope_names"].get(i, i) for i in linked},
@@ -158,8 +158,9 @@ def build_views(results: Iterable[IndicatorResult], portfolio: Any, *,
         items.sort(key=lambda r: r.period_start)
     services = list(getattr(portfolio, "services", ()) or ())
     products = list(getattr(portfolio, "products", ()) or ())
-    scope_names = {s.id: getattr(s, "name", None) or s.id for s in (*services, *products)}
-    context = {"now": now, "names": names or NameBook(), "links": links,
+    names = names or NameBook()
+    scope_names = {s.id: scope_display_name(s, names) for s in (*services, *products)}
+    context = {"now": now, "names": names, "links": links,
                "scope_names": scope_names}
     linked_services: dict[str, list[str]] = defaultdict(list)
     for service in services:

@@ -14,7 +14,7 @@ from typing import Any
 
 from fiveo_sync.engine.result import IndicatorResult
 from fiveo_sync.evidence_links import EvidenceLink, LinkBuilder
-from fiveo_sync.names import NameBook
+from fiveo_sync.names import NameBook, scope_display_name
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def build_publish_context(portfolio: Any, names: NameBook,
     for scope_type, items in (("service", getattr(portfolio, "services", ()) or ()),
                               ("product", getattr(portfolio, "products", ()) or ())):
         for item in items:
-            scope_names[(scope_type, item.id)] = getattr(item, "name", None) or item.id
+            scope_names[(scope_type, item.id)] = scope_display_name(item, names)
             if getattr(item, "owner", None):
                 owners[(scope_type, item.id)] = str(item.owner)
     return PublishContext(links=links, names=names, scope_names=scope_names, owners=owners)

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from fiveo_sync.engine.result import IndicatorResult, parse_utc
-from fiveo_sync.evidence_links import EvidenceLink
+from fiveo_sync.evidence_links import LONG_URL_CHARS, EvidenceLink
 from fiveo_sync.headline import split_series
 from fiveo_sync.writers import jira_markup
 from fiveo_sync.writers.context import PublishContext
@@ -39,8 +39,10 @@ O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
 HEADER = ("Indicator", "Scope", "Period", "Value", "Target", "Status", "Trend", "Source")
 SCORECARD_HEADER = ("Indicator", "Scope", "Complete period", "Value", "Target", "Status",
                     "Trend", "To date (partial)", "Evidence", "Source")
-# Jira rejects a description over 32 767 characters: links go first when it would not fit.
+# Jira rejects a description over 32 767 characters: when it would not fit, the longest
+# links become plain counts first (a link at most this long is kept, in turn).
 MAX_DESCRIPTION_CHARS = 32_000
+_LINK_BUDGETS = (LONG_URL_CHARS, 1000, 500, 250, 0)
 
 
 @dataclass(frozen=True)
@@ -148,17 +150,17 @@ def build_scorecard_rows(chosen: Sequence[IndicatorResult], now: datetime) -> li
     return rows
 
 
-def _evidence_cell(links: Sequence[EvidenceLink], with_links: bool) -> jira_markup.Cell:
+def _evidence_cell(links: Sequence[EvidenceLink], budget: int) -> jira_markup.Cell:
     if not links:
         return "-"
     link = links[0]
-    if with_links and not link.long:
+    if len(link.url) <= budget:
         return (link.label, link.url)
-    return link.label  # a count without a link: the URL is too long for a browser
+    return link.label  # a count without a link: the URL does not fit
 
 
 def _scorecard_row(row: ScorecardRow, context: PublishContext,
-                   with_links: bool) -> tuple[jira_markup.Cell, ...]:
+                   budget: int) -> tuple[jira_markup.Cell, ...]:
     lead, head, part = row.lead, row.headline, row.partial
     scope = _row(lead)[1]
     name = context.scope_name(lead.scope_type, lead.scope)
@@ -170,7 +172,7 @@ def _scorecard_row(row: ScorecardRow, context: PublishContext,
     return (lead.name or lead.indicator, scope, head.period if head else "none complete yet",
             _value_text(head) if head else "-", lead.target or "-",
             head.status.replace("_", " ") if head else "-", head.trend if head else "-",
-            partial, _evidence_cell(context.evidence(shown), with_links),
+            partial, _evidence_cell(context.evidence(shown), budget),
             ", ".join(lead.sources))
 
 
@@ -179,7 +181,7 @@ def build_scorecard_description(target: ScorecardTarget, rows: Sequence[Scorecar
     """The description: per O, complete period first, partial beside, evidence links.
 
     The intro names the product owner and the linked services by display name. When the
-    description would exceed Jira's limit, the links are dropped (counts stay).
+    description would exceed Jira's limit, the longest links become counts first.
     """
     context = context or PublishContext()
     owner_id, owner_name = context.owner("product", target.product)
@@ -196,10 +198,10 @@ def build_scorecard_description(target: ScorecardTarget, rows: Sequence[Scorecar
     if not rows:
         intro += " No results yet."
     document = None
-    for with_links in (True, False):
+    for budget in _LINK_BUDGETS:
         sections = []
         for o in O_ORDER + tuple(sorted({r.lead.o for r in rows} - set(O_ORDER))):
-            cells = [_scorecard_row(r, context, with_links) for r in rows if r.lead.o == o]
+            cells = [_scorecard_row(r, context, budget) for r in rows if r.lead.o == o]
             if cells:
                 sections.append((o.capitalize(), cells))
         if flavour == "adf":
