@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from connectors.servicenow.sandbox.reply import Reply, error_reply
+
 KINDS = ("429", "500", "503", "slow", "drop", "truncate")
 RULE_SYS_ID = "0b3f2e3c1b0d3010a5b0e9f7b04bcb7e"
 
@@ -104,3 +106,22 @@ class RateRule:
         headers = {"X-RateLimit-Limit": str(self.limit), "X-RateLimit-Reset": str(reset),
                    "X-RateLimit-Rule": RULE_SYS_ID}
         return count <= self.limit, headers, max(1, int(reset - now))
+
+
+def fault_reply(fault: Fault, now: datetime) -> Reply | None:
+    """The reply an injected HTTP-status fault gives (``None`` for transport kinds)."""
+    retry = fault.retry_after
+    if fault.kind == "429":
+        headers = {"Retry-After": str(int(retry or 0)),
+                   "X-RateLimit-Limit": "100", "X-RateLimit-Rule": "injected",
+                   "X-RateLimit-Reset": str(int(now.timestamp()) + 3600)}
+        return error_reply(429, "Rate limit exceeded",
+                           "Rate limit of 100 requests per hour for Table API exceeded",
+                           headers)
+    if fault.kind.isdigit():
+        headers = {"Retry-After": str(int(retry))} if retry is not None else {}
+        messages = {"500": "Internal server error", "502": "Bad Gateway",
+                    "503": "Service Unavailable"}
+        return error_reply(int(fault.kind), messages.get(fault.kind, "Error"),
+                           "Injected by the sandbox", headers)
+    return None

@@ -40,6 +40,17 @@ class Reply:
     content_type: str = "application/json;charset=UTF-8"
 
 
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the sandbox saw it (``ServiceNowSandbox.log``)."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    user: str
+    status: int
+
+
 def error_reply(status: int, message: str, detail: str | None = None,
                 headers: dict[str, str] | None = None) -> Reply:
     """The platform's error body ``{"error": {message, detail}, "status": "failure"}``."""

@@ -15,7 +15,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,30 +22,19 @@ from connectors.servicenow.sandbox.attachment import AttachmentApi
 from connectors.servicenow.sandbox.auth import Authenticator
 from connectors.servicenow.sandbox.batch import BatchApi
 from connectors.servicenow.sandbox.database import Database
-from connectors.servicenow.sandbox.faults import Faults, RateRule
+from connectors.servicenow.sandbox.faults import Faults, RateRule, fault_reply
 from connectors.servicenow.sandbox.generator import (
     INTEGRATION_USER,
     READONLY_USER,
     populate,
 )
 from connectors.servicenow.sandbox.importset import ImportSetApi
-from connectors.servicenow.sandbox.reply import ApiRequest, Reply, error_reply
+from connectors.servicenow.sandbox.reply import ApiRequest, LoggedRequest, Reply, error_reply
 from connectors.servicenow.sandbox.server import SandboxServer
 from connectors.servicenow.sandbox.stats import StatsApi
 from connectors.servicenow.sandbox.tableapi import Acl, TableApi, build_context
 from connectors.tls import LocalCA, shared_ca
 from connectors.world import build_sys_id, build_world
-
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    """One request as the sandbox saw it."""
-
-    method: str
-    path: str
-    params: dict[str, str]
-    user: str
-    status: int
 
 
 class ServiceNowSandbox:
@@ -278,7 +266,7 @@ class ServiceNowSandbox:
         fault = self.faults.draw()
         transport = None
         if fault is not None:
-            injected = self._fault_reply(fault)
+            injected = fault_reply(fault, self.clock())
             if injected is not None:
                 return injected, None
             if fault.kind == "slow":
@@ -287,23 +275,6 @@ class ServiceNowSandbox:
         reply = self._route(req)
         reply.headers.update(limit_headers)
         return reply, transport
-
-    def _fault_reply(self, fault: Any) -> Reply | None:
-        retry = fault.retry_after
-        if fault.kind == "429":
-            headers = {"Retry-After": str(int(retry or 0)),
-                       "X-RateLimit-Limit": "100", "X-RateLimit-Rule": "injected",
-                       "X-RateLimit-Reset": str(int(self.clock().timestamp()) + 3600)}
-            return error_reply(429, "Rate limit exceeded",
-                               "Rate limit of 100 requests per hour for Table API exceeded",
-                               headers)
-        if fault.kind.isdigit():
-            headers = {"Retry-After": str(int(retry))} if retry is not None else {}
-            messages = {"500": "Internal server error", "502": "Bad Gateway",
-                        "503": "Service Unavailable"}
-            return error_reply(int(fault.kind), messages.get(fault.kind, "Error"),
-                               "Injected by the sandbox", headers)
-        return None
 
     def _route(self, req: ApiRequest) -> Reply:
         parts = [p for p in req.path.split("/") if p][2:]  # drop "api", "now"
