@@ -62,22 +62,44 @@ def _view():
 
 
 def test_headline_results_are_the_views_own_scope_and_the_all_breakdown():
-    assert [r.indicator for r in headline_results(_view())] == [
-        "operate.mttr", "operate.backlog", "observe.cfr"]
+    assert headline_results(_view()) == [("operate", "met"), ("operate", "missed"),
+                                         ("observe", "at_risk")]
+
+
+class _Row:
+    def __init__(self, headline, partial):
+        self.headline, self.partial = headline, partial
+        self.lead = headline or partial
+        self.status = headline.status if headline else "no_complete_period"
+
+
+def test_rows_give_the_headline_status_and_no_complete_period():
+    partial = build_result(period="2025-04", status="missed")
+    view = _view()
+    view.rows = [_Row(build_result(status="met"), partial), _Row(None, partial)]
+    assert headline_results(view) == [("operate", "met"), ("operate", "no_complete_period")]
+    cells = _cells(build_portfolio_body([(view, "s.html")]))
+    operate = next(c for c in cells if c["o"] == "operate")
+    # The partial period's "missed" decides nothing.
+    assert operate["class"] == "cell heat status-met"
+    assert operate["title"] == "Payments · Operate: 1 met, 1 no complete period"
 
 
 def test_one_cell_per_view_and_o_with_counts_and_a_link_to_the_o_section():
     product = FakeView("product", "payments-web", "Payments Web", "bruno",
                        [build_result(scope_type="product", scope="payments-web",
                                      o="optimise", status="insufficient_data")])
-    cells = _cells(build_portfolio_body([(_view(), "service-payments.html"),
-                                         (product, "product-payments-web.html")]))
+    body = build_portfolio_body([(_view(), "service-payments.html"),
+                                 (product, "product-payments-web.html")])
+    assert ('<span class="seg status-met" style="width:50.0%"></span>'
+            '<span class="seg status-missed" style="width:50.0%"></span>') in body
+    cells = _cells(body)
     assert len(cells) == 10
     by_o = {c["o"]: c for c in cells[:5]}
     assert by_o["operate"]["class"] == "cell heat status-missed"
     assert by_o["operate"]["title"] == "Payments · Operate: 1 missed, 1 met"
     assert by_o["operate"]["href"] == "service-payments.html#o-operate"
-    assert by_o["operate"]["text"] == "missed1 met · 1 missed"
+    assert by_o["operate"]["text"] == "1 of 2 missed1 met · 1 missed"
     assert by_o["observe"]["class"] == "cell heat status-at_risk"
     assert by_o["organise"]["class"] == "cell heat status-none"
     assert by_o["organise"]["href"] is None and by_o["organise"]["text"] == "–"

@@ -1,0 +1,143 @@
+"""The demo's dashboard in headless Chromium: charts drawn, the heatmap whole, screenshots.
+
+The screenshots are kept under the pytest tmp dir; with ``UPDATE_SCREENSHOTS=1`` they are
+also copied to ``docs/img/`` (the README's pictures):
+
+    UPDATE_SCREENSHOTS=1 .venv/bin/pytest tests/browser/test_browser_charts.py -p no:cacheprovider
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from fiveo_sync.compute import load_history
+from fiveo_sync.engine.loader import load_mappings
+from fiveo_sync.paths import shipped_dir
+from fiveo_sync.state import StateStore
+
+pytestmark = pytest.mark.browser
+# Read at import: the suite's autouse fixture clears FIVEO_* variables before each test.
+UPDATE = os.environ.get("UPDATE_SCREENSHOTS") == "1"
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
+
+
+class _Charts(HTMLParser):
+    """Figures (charts) and heatmap cells of a dumped DOM."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.figures: dict[str, dict] = {}
+        self.cells: list[dict] = []
+        self.rows: list[str] = []
+        self._figure: dict | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        cls = (a.get("class") or "").split()
+        if tag == "figure" and "chart-card" in cls:
+            self._figure = {"id": a["id"], "indicator": a.get("data-indicator"),
+                            "slots": None, "points": [], "targets": 0}
+            self.figures[a["id"]] = self._figure
+        elif self._figure is not None and tag == "svg":
+            self._figure["slots"] = int(a["data-points"])
+        elif self._figure is not None and tag == "circle" and "pt" in cls:
+            self._figure["points"].append(cls)
+        elif self._figure is not None and tag == "line" and "target" in cls:
+            self._figure["targets"] += 1
+        elif tag == "td" and "cell" in cls:
+            self.cells.append({"o": a.get("data-o"), "class": cls, "title": a.get("title")})
+        elif tag == "tr" and a.get("data-view"):
+            self.rows.append(a["data-view"])
+
+    def handle_endtag(self, tag):
+        if tag == "figure":
+            self._figure = None
+
+
+def _series(out_dir: Path, key: str):
+    with StateStore(out_dir / "state.sqlite") as store:
+        items = [r for r in load_history(store) if r.series_key == key]
+    return sorted(items, key=lambda r: r.period_start)
+
+
+def _keep(png: Path, name: str) -> None:
+    if UPDATE:
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(png, DOCS_IMG / name)
+
+
+def test_service_page_draws_a_chart_per_indicator_with_target_and_partial(chromium,
+                                                                          demo_dashboard):
+    out_dir, moment = demo_dashboard
+    run = chromium.load_page(out_dir / "service-payments.html")
+    assert run.console == []
+    page = _Charts(run.dom)
+    assert len(page.figures) >= 20
+    # The MTTR chart of payments: the last 12 complete months (as many as the store has)
+    # and the current month to date, drawn hollow; a target line.
+    key = "fiveo:operate.mttr:service:payments:all"
+    items = _series(out_dir, key)
+    complete = [r for r in items if r.period_end <= moment][-12:]
+    partial = [r for r in items if r.period_start <= moment < r.period_end]
+    assert complete and len(partial) == 1
+    mttr = next(f for f in page.figures.values() if f["id"].startswith(
+        "chart-fiveo-operate-mttr-service-payments-all-"))
+    assert mttr["slots"] == len(complete) + 1
+    with_value = [r for r in (*complete, *partial) if r.value is not None]
+    assert len(mttr["points"]) == len(with_value)
+    assert mttr["targets"] == 1
+    expected = Counter(f"status-{r.status}" for r in complete if r.value is not None)
+    drawn = Counter(next(c for c in cls if c.startswith("status-"))
+                    for cls in mttr["points"] if "partial" not in cls)
+    assert drawn == expected
+    if partial[0].value is not None:
+        assert mttr["points"][-1][-1] == "partial"
+    # Every chart on the page marks at most one partial period, and every row links a chart.
+    assert all(sum("partial" in cls for cls in f["points"]) <= 1
+               for f in page.figures.values())
+    assert sum(f["targets"] > 0 for f in page.figures.values()) >= len(page.figures) // 2
+
+
+def test_portfolio_heatmap_has_one_cell_per_view_and_o(chromium, demo_dashboard):
+    out_dir, _ = demo_dashboard
+    run = chromium.load_page(out_dir / "portfolio.html")
+    assert run.console == []
+    page = _Charts(run.dom)
+    mappings = load_mappings(shipped_dir("mappings"))
+    services = [s.id for s in mappings.portfolio.services]
+    products = [p.id for p in mappings.portfolio.products]
+    # Services first, then products (each sorted by name), every one exactly once.
+    assert sorted(page.rows[:len(services)]) == sorted(services)
+    assert sorted(page.rows[len(services):]) == sorted(products)
+    assert len(page.cells) == 5 * len(page.rows)
+    assert [c["o"] for c in page.cells] == list(O_ORDER) * len(page.rows)
+    assert all(c["title"] for c in page.cells)
+    statuses = {next(x for x in c["class"] if x.startswith("status-")) for c in page.cells}
+    assert statuses <= {"status-met", "status-at_risk", "status-missed", "status-no_data",
+                        "status-insufficient_data", "status-none"}
+    assert 'href="portfolio.html"' in chromium.load_page(out_dir / "index.html").dom
+
+
+def test_screenshots_of_a_service_page_and_the_heatmap(chromium, demo_dashboard,
+                                                       tmp_path_factory):
+    out_dir, _ = demo_dashboard
+    shots = tmp_path_factory.mktemp("screenshots")
+    service = shots / "service-page.png"
+    chromium.screenshot(out_dir / "service-payments.html", service,
+                        width=1280, height=1400)
+    heatmap = shots / "portfolio-heatmap.png"
+    run = chromium.screenshot(out_dir / "portfolio.html", heatmap,
+                              width=1280, height=900)
+    assert run.console == []
+    for png in (service, heatmap):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    _keep(service, "service-page.png")
+    _keep(heatmap, "portfolio-heatmap.png")
