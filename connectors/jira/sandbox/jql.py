@@ -1,59 +1,57 @@
-"""A real parser for the JQL subset the sandbox understands (jira-api.md §4, §10).
+"""A real parser for the JQL the sandbox understands (jira-api.md §4, §10).
 
 Grammar (case-insensitive keywords)::
 
-    query   := [or_expr] [ORDER BY sort ("," sort)*]
-    or_expr := and_expr (OR and_expr)*
-    and_expr:= unary (AND unary)*
-    unary   := NOT unary | "(" or_expr ")" | clause
-    clause  := field op value | field (IN | NOT IN) "(" value ("," value)* ")"
+    query    := [or_expr] [ORDER BY sort ("," sort)*]
+    or_expr  := and_expr (OR and_expr)*
+    and_expr := unary (AND unary)*
+    unary    := NOT unary | "(" or_expr ")" | clause
+    clause   := field (= | != | < | > | <= | >= | ~ | !~) operand
+              | field [NOT] IN list | field IS [NOT] EMPTY
+              | field WAS [NOT] [IN] (operand | list) predicate*
+              | field CHANGED predicate*
+    operand  := value | EMPTY | NULL | function "(" [arg ("," arg)*] ")"
+    list     := "(" operand ("," operand)* ")" | function "(" … ")"
+    predicate:= (AFTER | BEFORE | ON | BY | FROM | TO) operand
+              | DURING "(" operand "," operand ")"
 
 Fields: project, key/issuekey, id, issuetype/type, status, statusCategory, labels, sprint,
-updated, created, resolved (with resolutiondate, updatedDate, createdDate aliases).
-Zone-less date literals are read in the searching user's time zone with minute
-resolution; integers on date fields are epoch milliseconds. What it does not understand is
-a :class:`JqlError` carrying Jira's real error wording.
+updated, created, resolved (with resolutiondate, updatedDate, createdDate aliases),
+summary, description, environment, text, assignee, reporter, resolution. Field meanings
+are in :mod:`jql_fields`, dates in :mod:`jql_dates`, text search in :mod:`jql_text`,
+``WAS``/``CHANGED`` in :mod:`jql_history`. What it does not understand is a
+:class:`JqlError` carrying Jira's real error wording.
 """
 
 from __future__ import annotations
 
-import operator
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connectors.jira.sandbox.data import ISSUE_TYPES, STATUS_BY_ID, Issue
+from connectors.jira.sandbox import jql_fields as fields
+from connectors.jira.sandbox import jql_syntax as err
+from connectors.jira.sandbox.data import Issue
+from connectors.jira.sandbox.jql_dates import DATE_FORMATS_TEXT
+from connectors.jira.sandbox.jql_eval import all_of, any_of, negate_if, ordered, slow_if, sort_key
+from connectors.jira.sandbox.jql_fields import JqlContext, Operand
+from connectors.jira.sandbox.jql_history_clauses import HistoryClauses
+from connectors.jira.sandbox.jql_syntax import JqlError, Token, tokenize
+
+__all__ = ["DATE_FORMATS_TEXT", "JqlError", "Parser", "Query", "Token", "sort_key", "tokenize"]
 
 _OPERATORS_TEXT = ("The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', "
                    "'IN', 'NOT IN', 'IS' and 'IS NOT'.")
-DATE_FORMATS_TEXT = ("Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', "
-                     "'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.")
 _FIELDS = {"project": "project", "key": "key", "issuekey": "key", "id": "id",
            "issuetype": "issuetype", "type": "issuetype", "status": "status",
            "statuscategory": "statusCategory", "labels": "labels", "sprint": "sprint",
            "updated": "updated", "updateddate": "updated", "created": "created",
-           "createddate": "created", "resolved": "resolved", "resolutiondate": "resolved"}
-_DATE_FIELDS = {"updated", "created", "resolved"}
-_TOKEN = re.compile(r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-                     |(?P<op>!=|>=|<=|=|>|<|~|!~)
-                     |(?P<punct>[(),])|(?P<word>[^\s(),=!<>~"']+))""", re.VERBOSE)
-_RELATIVE = re.compile(r"^([+-]?)(\d+)([mhdw])$")
-
-
-class JqlError(ValueError):
-    """A JQL query the server rejects (HTTP 400 with ``errorMessages``)."""
-
-
-@dataclass(frozen=True)
-class Token:
-    """A lexical token with its 1-based character position."""
-
-    kind: str
-    text: str
-    pos: int
+           "createddate": "created", "resolved": "resolved", "resolutiondate": "resolved",
+           "summary": "summary", "description": "description", "environment": "environment",
+           "text": "text", "assignee": "assignee", "reporter": "reporter",
+           "resolution": "resolution"}
 
 
 @dataclass(frozen=True)
@@ -64,39 +62,24 @@ class Query:
     order: tuple[tuple[str, bool], ...]  # (field, descending)
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split JQL into tokens; quoted strings keep their content without quotes."""
-    tokens, pos = [], 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        match = _TOKEN.match(text, pos)
-        if not match:
-            raise JqlError(f"Error in the JQL Query: The character '{text[pos]}' is a reserved "
-                           f"JQL character. (line 1, character {pos + 1})")
-        kind = match.lastgroup or "word"
-        raw = match.group(kind)
-        start = match.start(kind) + 1
-        if kind == "str":
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-        tokens.append(Token(kind, raw, start))
-        pos = match.end()
-    return tokens
-
-
-class Parser:
+class Parser(HistoryClauses):
     """Recursive-descent parser producing predicates over sandbox issues.
 
     Args:
         zone: the searching user's time zone (zone-less dates are read in it).
-        now: the sandbox's current time (for relative dates such as ``-15m``).
+        now: the sandbox's current time (for relative dates and date functions).
         projects: known project keys (unknown ones are an error, as in Jira).
         sprints: sprint id by lower-cased name, for ``sprint = "PAY Sprint 3"``.
+        data: the sandbox data set (sprint states, histories, comments, people); needed
+            by sprint functions, ``WAS``/``CHANGED``, users and ``text``.
+        user: the author index of the calling account, for ``currentUser()``.
+        cloud: Cloud or Data Center account names.
     """
 
     def __init__(self, zone: ZoneInfo, now: datetime, projects: set[str],
-                 sprints: dict[str, int]) -> None:
-        self.zone, self.now, self.projects, self.sprints = zone, now, projects, sprints
+                 sprints: dict[str, int], *, data: Any = None, user: int | None = None,
+                 cloud: bool = True) -> None:
+        self.ctx = JqlContext(zone, now, projects, sprints, data, user, cloud)
         self.tokens: list[Token] = []
         self.at = 0
 
@@ -128,8 +111,9 @@ class Parser:
 
     # -- token helpers ------------------------------------------------------------------
 
-    def _peek(self) -> Token | None:
-        return self.tokens[self.at] if self.at < len(self.tokens) else None
+    def _peek(self, ahead: int = 0) -> Token | None:
+        at = self.at + ahead
+        return self.tokens[at] if at < len(self.tokens) else None
 
     def _next(self, expected: str) -> Token:
         token = self._peek()
@@ -156,11 +140,16 @@ class Parser:
             return True
         return False
 
+    def _expect_punct(self, char: str) -> None:
+        if not self._accept_punct(char):
+            token = self._peek()
+            where = f"'{token.text}'" if token else "the end of the query"
+            raise JqlError(f"Error in the JQL Query: Expecting '{char}' but got {where}.")
+
     def _field(self, token: Token) -> str:
         name = _FIELDS.get(token.text.lower())
         if name is None:
-            raise JqlError(f"Field '{token.text}' does not exist or you do not have "
-                           "permission to view it.")
+            raise err.no_field(token.text)
         return name
 
     # -- grammar ------------------------------------------------------------------------
@@ -170,194 +159,131 @@ class Parser:
         while self._is_word("or"):
             self.at += 1
             parts.append(self._and())
-        return parts[0] if len(parts) == 1 else _any_of(parts)
+        return parts[0] if len(parts) == 1 else any_of(parts)
 
     def _and(self) -> Callable[[Issue], bool]:
         parts = [self._unary()]
         while self._is_word("and"):
             self.at += 1
             parts.append(self._unary())
-        return parts[0] if len(parts) == 1 else _all_of(parts)
+        # History clauses read changelogs: evaluate them only on issues the rest admits.
+        parts.sort(key=lambda p: getattr(p, "slow", False))
+        return parts[0] if len(parts) == 1 else all_of(parts)
 
     def _unary(self) -> Callable[[Issue], bool]:
         if self._is_word("not"):
             self.at += 1
             inner = self._unary()
-            return lambda i: not inner(i)
+            return slow_if(lambda i: not inner(i), inner)
         if self._accept_punct("("):
             inner = self._or()
-            if not self._accept_punct(")"):
-                token = self._peek()
-                where = f"'{token.text}'" if token else "the end of the query"
-                raise JqlError(f"Error in the JQL Query: Expecting ')' but got {where}.")
+            self._expect_punct(")")
             return inner
         return self._clause()
+
+    def _operand(self) -> Operand:
+        token = self._next("a value")
+        if token.kind == "punct":
+            raise JqlError(f"Error in the JQL Query: Expecting a value but got '{token.text}'. "
+                           f"(line 1, character {token.pos})")
+        if token.kind == "word" and self._peek() and self._peek().text == "(" \
+                and self._peek().kind == "punct":
+            self.at += 1
+            args: list[str] = []
+            while not self._accept_punct(")"):
+                if args:
+                    self._expect_punct(",")
+                args.append(self._next("an argument").text)
+            return Operand("function", token.text, args=tuple(args), pos=token.pos)
+        if token.kind == "word" and token.text.lower() in ("empty", "null"):
+            return Operand("empty", token.text, pos=token.pos)
+        return Operand("value", token.text, quoted=token.kind == "str", pos=token.pos)
+
+    def _list(self) -> Operand:
+        if self._accept_punct("("):
+            items = [self._operand()]
+            while self._accept_punct(","):
+                items.append(self._operand())
+            self._expect_punct(")")
+            return Operand("list", items=tuple(items))
+        token = self._peek()
+        if token is not None and token.kind == "word" and (self._peek(1) or token).text == "(":
+            return self._operand()
+        raise JqlError("Error in the JQL Query: Expecting '(' after 'IN'.")
 
     def _clause(self) -> Callable[[Issue], bool]:
         field = self._field(self._next("a field name"))
         token = self._next("an operator")
         op = token.text.lower() if token.kind in ("op", "word") else ""
+        following = self._peek()
+        if token.kind == "op" and following is not None and following.kind == "op":
+            op = ""  # "~~", "=>": not one operator
         if op == "not":
             self._expect_word("in")
             op = "not in"
+        elif op in ("is", "was") and self._is_word("not"):
+            self.at += 1
+            op += " not"
+        if op.startswith("was") and self._is_word("in"):
+            self.at += 1
+            op += " in"
+        if op in ("changed", "was", "was not", "was in", "was not in"):
+            return self._history(field, op)
+        if op in ("is", "is not"):
+            operand = self._operand()
+            if operand.kind != "empty" or field == "text":
+                raise err.bad_operator(op, field) if field == "text" else JqlError(
+                    f"Error in the JQL Query: Expecting 'EMPTY' or 'NULL' but got "
+                    f"'{operand.text}'. (line 1, character {operand.pos})")
+            return negate_if(op == "is not", fields.is_empty(field))
         if op in ("in", "not in"):
-            if not self._accept_punct("("):
-                raise JqlError("Error in the JQL Query: Expecting '(' after 'IN'.")
-            values = [self._next("a value")]
-            while self._accept_punct(","):
-                values.append(self._next("a value"))
-            if not self._accept_punct(")"):
-                raise JqlError("Error in the JQL Query: Expecting ')' to close the list.")
-            tests = [self._compare(field, "=", v) for v in values]
-            if field == "project":  # the connector's every query: a set lookup, not a scan
-                keys = {v.text.upper() for v in values}
-                match = lambda i: i.project in keys  # noqa: E731
-            else:
-                match = _any_of(tests)
-            return match if op == "in" else (lambda i: not match(i))
+            return self._in(field, op, self._list())
+        if op in ("~", "!~"):
+            operand = self._operand()
+            if field not in fields.TEXT_FIELDS:
+                raise err.bad_operator(op, field)
+            if operand.kind != "value":
+                raise JqlError(f"The field '{field}' is unable to parse the text given to it.")
+            return negate_if(op == "!~", fields.text_test(self.ctx, field, operand.text))
         if op not in ("=", "!=", ">", ">=", "<", "<="):
             raise JqlError(f"Error in the JQL Query: Expecting operator but got '{token.text}'. "
                            f"{_OPERATORS_TEXT} (line 1, character {token.pos})")
-        return self._compare(field, op, self._next("a value"))
+        return self._compare(field, op, self._operand())
 
-    # -- values -------------------------------------------------------------------------
+    def _in(self, field: str, op: str, operand: Operand) -> Callable[[Issue], bool]:
+        if field in fields.TEXT_FIELDS:
+            raise err.bad_operator(op.upper(), field)
+        items = operand.items if operand.kind == "list" else (operand,)
+        if field == "project" and all(i.kind == "value" for i in items):
+            # The connector's every query: a set lookup, not a scan.
+            keys = {i.text.upper() for i in items}
+            unknown = sorted(keys - self.ctx.projects)
+            if unknown:
+                raise err.no_value("project", unknown[0])
+            match = lambda i: i.project in keys  # noqa: E731
+        else:
+            match = any_of([self._compare(field, "=", item) for item in items])
+        if op == "in":
+            return match
+        present = fields.is_empty(field)
+        return lambda i: not present(i) and not match(i)
 
-    def _compare(self, field: str, op: str, value: Token) -> Callable[[Issue], bool]:
-        if field in _DATE_FIELDS:
+    def _compare(self, field: str, op: str, operand: Operand) -> Callable[[Issue], bool]:
+        if field in fields.TEXT_FIELDS:
+            raise err.bad_operator(op, field)
+        if field in fields.DATE_FIELDS and operand.kind != "empty":
             # In UTC like the issues' own stamps: same-zone comparisons skip utcoffset().
-            bound = self._date(field, value).astimezone(UTC)
-            attr = {"updated": "updated", "created": "created", "resolved": "resolved"}[field]
-            return _ordered(lambda i: getattr(i, attr), op, bound)
+            bound = fields.date_bound(self.ctx, field, operand, not operand.quoted)
+            return ordered(lambda i: getattr(i, field), op, bound)
         if op not in ("=", "!="):
-            if field == "id" and value.text.isdigit():
-                return _ordered(lambda i: i.id, op, int(value.text))
-            raise JqlError(f"The operator '{op}' is not supported by the '{field}' field.")
-        match = self._matcher(field, value.text)
-        return match if op == "=" else (lambda i: not match(i))
+            if field == "id" and operand.text.isdigit():
+                return ordered(lambda i: i.id, op, int(operand.text))
+            raise err.bad_operator(op, field)
+        match = fields.equal(self.ctx, field, operand)
+        if op == "=":
+            return match
+        if operand.kind == "empty":
+            return lambda i: not match(i)
+        empty = fields.is_empty(field)
+        return lambda i: not empty(i) and not match(i)
 
-    def _matcher(self, field: str, text: str) -> Callable[[Issue], bool]:
-        low = text.lower()
-        if field == "project":
-            key = text.upper()
-            if key not in self.projects:
-                raise JqlError(f"The value '{text}' does not exist for the field 'project'.")
-            return lambda i: i.project == key
-        if field == "key":
-            return lambda i: i.key == text.upper()
-        if field == "id":
-            return lambda i: str(i.id) == text
-        if field == "issuetype":
-            names = {n.lower(): n for n in ISSUE_TYPES}
-            if low not in names and text not in {v[0] for v in ISSUE_TYPES.values()}:
-                raise JqlError(f"The value '{text}' does not exist for the field 'issuetype'.")
-            return lambda i: i.type.lower() == low or ISSUE_TYPES[i.type][0] == text
-        if field == "status":
-            ids = {s[0] for s in STATUS_BY_ID.values() if s[1].lower() == low or s[0] == text}
-            if not ids:
-                raise JqlError(f"The value '{text}' does not exist for the field 'status'.")
-            return lambda i: i.status in ids
-        if field == "statusCategory":
-            keys = {"new": "new", "to do": "new", "2": "new", "indeterminate": "indeterminate",
-                    "in progress": "indeterminate", "4": "indeterminate", "done": "done",
-                    "3": "done"}
-            if low not in keys:
-                raise JqlError(f"The value '{text}' does not exist for the field "
-                               "'statusCategory'.")
-            return lambda i: STATUS_BY_ID[i.status][2] == keys[low]
-        if field == "labels":
-            return lambda i: text in i.labels
-        if field == "sprint":
-            sprint_id = int(text) if text.isdigit() else self.sprints.get(low)
-            if sprint_id is None:
-                raise JqlError(f"The value '{text}' does not exist for the field 'sprint'.")
-            return lambda i: sprint_id in i.sprints
-        raise JqlError(f"Field '{field}' does not exist or you do not have permission to view it.")
-
-    def _date(self, field: str, token: Token) -> datetime:
-        text = token.text.strip()
-        if token.kind == "word" and text.isdigit():
-            return datetime.fromtimestamp(int(text) / 1000, tz=self.zone)
-        relative = _RELATIVE.match(text.replace(" ", ""))
-        if relative:
-            sign = -1 if relative.group(1) == "-" else 1
-            unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[relative.group(3)]
-            return self.now + sign * timedelta(**{unit: int(relative.group(2))})
-        for fmt in ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d"):
-            try:
-                return datetime.strptime(text, fmt).replace(tzinfo=self.zone)
-            except ValueError:
-                continue
-        raise JqlError(f"Date value '{text}' for field '{field}' is invalid. "
-                       f"{DATE_FORMATS_TEXT}")
-
-
-# Search evaluates every clause on every issue, for every page a client asks for: the
-# helpers below are built once per query so that evaluation does no per-issue set-up.
-_COMPARE = {"=": operator.eq, "!=": operator.ne, ">": operator.gt, ">=": operator.ge,
-            "<": operator.lt, "<=": operator.le}
-
-
-def _any_of(parts: list[Callable[[Issue], bool]]) -> Callable[[Issue], bool]:
-    def test(issue: Issue) -> bool:
-        for part in parts:
-            if part(issue):
-                return True
-        return False
-    return test
-
-
-def _all_of(parts: list[Callable[[Issue], bool]]) -> Callable[[Issue], bool]:
-    def test(issue: Issue) -> bool:
-        for part in parts:
-            if not part(issue):
-                return False
-        return True
-    return test
-
-
-def _ordered(get: Callable[[Issue], Any], op: str, bound: Any) -> Callable[[Issue], bool]:
-    compare = _COMPARE[op]
-
-    def test(issue: Issue) -> bool:
-        value = get(issue)
-        return value is not None and compare(value, bound)
-    return test
-
-
-_SORT_VALUES: dict[str, Callable[[Issue], Any]] = {
-    "updated": lambda i: i.updated.timestamp(),
-    "created": lambda i: i.created.timestamp(),
-    "resolved": lambda i: i.resolved.timestamp() if i.resolved else float("inf"),
-    "key": lambda i: (i.project, i.number),
-    "id": lambda i: i.id,
-    "project": lambda i: i.project,
-    "status": lambda i: i.status,
-}
-
-
-def sort_key(order: tuple[tuple[str, bool], ...]) -> Callable[[Issue], tuple[Any, ...]]:
-    """A sort key implementing ORDER BY (default ``created DESC`` is the caller's choice)."""
-    getters = [(_SORT_VALUES.get(field, _SORT_VALUES["id"]), descending)
-               for field, descending in order]
-
-    def key(issue: Issue) -> tuple[Any, ...]:
-        return tuple(_Desc(get(issue)) if descending else get(issue)
-                     for get, descending in getters)
-    return key
-
-
-class _Desc:
-    """Inverts comparison for descending sort keys."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __lt__(self, other: _Desc) -> bool:
-        return bool(other.value < self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Desc) and self.value == other.value
-
-    __hash__ = None  # type: ignore[assignment]
