@@ -173,7 +173,8 @@ class Renderer:
             "resolutiondate": jira_time(issue.resolved, self.zone),
             "resolution": resolution,
             "labels": list(issue.labels),
-            "assignee": self.user(issue.assignee),
+            # Unassigned issues (assignee None) answer null, as Jira does.
+            "assignee": self.user(issue.assignee) if issue.assignee is not None else None,
             "reporter": self.user(issue.reporter),
             "creator": self.user(issue.reporter),
             "priority": {"self": f"{self.base}/rest/api/{self.version}/priority/3",
