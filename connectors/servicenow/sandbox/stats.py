@@ -24,6 +24,7 @@ from typing import Any
 
 from connectors.servicenow.sandbox.database import Database
 from connectors.servicenow.sandbox.dotwalk import resolve
+from connectors.servicenow.sandbox.pairs import build_pairs_query
 from connectors.servicenow.sandbox.query import parse_query
 from connectors.servicenow.sandbox.render import Renderer
 from connectors.servicenow.sandbox.reply import ApiRequest, Reply, error_reply, forbidden, truthy
@@ -60,8 +61,7 @@ class StatsApi:
         if req.method not in ("GET", "HEAD"):
             return error_reply(405, "Method not Supported", f"{req.method} is not supported")
         index = target.schema.index
-        text = req.params.get("sysparm_query") or "^".join(
-            f"{k}={v}" for k, v in req.params.items() if k in index)
+        text = req.params.get("sysparm_query") or build_pairs_query(self.db, table, req.params)
         query = parse_query(text, table, self.db, context=self.context(req.user))
         wanted = {agg: _fields(req.params.get(f"sysparm_{agg}_fields")) for agg in _AGGREGATES}
         group_by = [f for f in _fields(req.params.get("sysparm_group_by"))

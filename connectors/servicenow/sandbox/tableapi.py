@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from connectors.servicenow.sandbox.database import Database
 from connectors.servicenow.sandbox.datefn import ScriptContext
+from connectors.servicenow.sandbox.pairs import build_pairs_query
 from connectors.servicenow.sandbox.query import parse_query
 from connectors.servicenow.sandbox.render import Renderer
 from connectors.servicenow.sandbox.reply import (
@@ -132,7 +133,7 @@ class TableApi:
             return error_reply(400, "Invalid parameter", "sysparm_offset must be a number")
         if offset < 0:
             return error_reply(400, f"offset is {offset}", "Negative offset is not supported")
-        text = req.params.get("sysparm_query") or self._pairs_query(req, table)
+        text = req.params.get("sysparm_query") or build_pairs_query(self.db, table, req.params)
         query = parse_query(text, table, self.db,
                             invalid_returns_no_rows=self.invalid_query_returns_no_rows,
                             context=build_context(self.db, req.user)
@@ -169,11 +170,6 @@ class TableApi:
             if link:
                 headers["Link"] = link
         return Reply(200, {"result": result}, headers)
-
-    def _pairs_query(self, req: ApiRequest, table: str) -> str:
-        """``&active=true&state=7`` name=value pairs, used when no sysparm_query is given."""
-        index = self.db.tables[table].schema.index
-        return "^".join(f"{k}={v}" for k, v in req.params.items() if k in index)
 
     def _link(self, req: ApiRequest, offset: int, limit: int, total: int) -> str:
         if limit <= 0 or offset + limit >= total:

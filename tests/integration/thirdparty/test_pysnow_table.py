@@ -90,6 +90,17 @@ def test_is_empty_and_display_values(incidents, sandbox):
             assert record["assignment_group"]["link"].endswith(row["assignment_group"])
 
 
+def test_name_value_pairs_take_display_values_of_choices_and_references(client, sandbox):
+    group = sandbox.table("sys_user_group")[1]
+    resource = client.resource(api_path="/table/incident")
+    resource.parameters.add_custom({"state": "closed", "assignment_group": group["name"].upper(),
+                                    "sysparm_fields": "number"})
+    got = sorted(r["number"] for r in resource.get("").all())
+    expected = sorted(r["number"] for r in sandbox.table("incident")
+                      if r["state"] == "7" and r["assignment_group"] == group["sys_id"])
+    assert got == expected and expected
+
+
 def test_paging_headers_on_a_middle_page(incidents, sandbox):
     response = incidents.get("active=false^ORDERBYnumber", limit=10, offset=20,
                              fields=["number"])
