@@ -60,7 +60,7 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
             info["ca_bundle"] = sandbox.ca_bundle
         print(json.dumps(info, indent=2), file=ctx.out, flush=True)
         ctx.log.info("sandbox_started", platform=args.platform, url=sandbox.url,
-                     seed=args.seed, scale=args.scale)
+                     seed=args.seed, scale=args.scale, ca_bundle=sandbox.ca_bundle)
         try:
             sandbox.serve_forever()
         except KeyboardInterrupt:

@@ -24,7 +24,7 @@ import trustme
 
 from connectors.jira.sandbox import JiraSandbox
 from connectors.servicenow.sandbox import ServiceNowSandbox
-from connectors.tls import shared_ca
+from connectors.tls import LocalCA, shared_ca
 from fiveo_sync.cli import main
 from fiveo_sync.state import StateStore
 
@@ -254,3 +254,17 @@ def test_sandbox_command_with_tls_prints_a_usable_ca_bundle(platform, tmp_path):
 def test_sandbox_command_refuses_ca_dir_without_tls(capsys):
     assert main(["sandbox", "jira", "--ca-dir", "/tmp"]) == 78
     assert "--ca-dir needs --tls" in capsys.readouterr().err
+
+
+# -- the demo's settings ----------------------------------------------------------------------
+
+def test_demo_settings_verify_tls_with_the_shared_bundle_and_no_insecure_flag(sn, jira, tmp_path):
+    from fiveo_sync.demo import DemoOptions, build_demo_settings
+
+    settings = build_demo_settings(sn, jira, DemoOptions(out_dir=tmp_path))
+    assert settings.servicenow.instance_url == sn.url and settings.jira.url == jira.url
+    assert settings.http.verify is True and settings.http.allow_insecure_http is False
+    assert settings.http.tls_verify == sn.ca_bundle
+    with ServiceNowSandbox(seed=7, tls=True, ca=LocalCA(tmp_path / "other")) as other:
+        with pytest.raises(ValueError, match="share one CA"):
+            build_demo_settings(other, jira, DemoOptions(out_dir=tmp_path))

@@ -1,8 +1,10 @@
 """Issue 7, security: the sandboxes listen on loopback only unless told otherwise.
 
-They serve throwaway credentials and write endpoints with no TLS, so a default that bound
+They serve throwaway credentials and write endpoints (plain HTTP by default), so one that bound
 every interface would publish them to the network. Checked on the bound socket and by
-connecting through this machine's non-loopback address (when it has one).
+connecting through this machine's non-loopback address (when it has one). The sandboxes
+stay plain HTTP here on purpose: these tests open raw TCP connections to see which
+interfaces listen, and the classes' default (``tls=False``) is what they guard.
 """
 
 from __future__ import annotations

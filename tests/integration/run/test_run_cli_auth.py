@@ -12,6 +12,8 @@ def env_for(monkeypatch, tmp_path):
     def apply(platforms, source, secret):
         monkeypatch.setenv("FIVEO_STATE__PATH", str(tmp_path / "state.sqlite"))
         monkeypatch.setenv("FIVEO_HTTP__MAX_ATTEMPTS", "2")
+        # The sandboxes serve HTTPS from their shared CA: trust it, verification on.
+        monkeypatch.setenv("FIVEO_HTTP__CA_BUNDLE", str(platforms.settings.http.ca_bundle))
         if source == "servicenow":
             user, _ = platforms.sn.credentials["integration"]
             monkeypatch.setenv("FIVEO_SERVICENOW__INSTANCE_URL", platforms.sn.url)
