@@ -7,6 +7,7 @@ choice or reference field the value may be the display value: ``&state=closed`` 
 a choice label (case-insensitively) to its value, and a reference given by its target's
 display field (or, for users, ``user_name``) to the sys_id; values that are already raw
 stay as they are, and a name that is no column is ignored like any unknown parameter.
+Writes sent with ``sysparm_input_display_value=true`` get the same translation.
 """
 
 from __future__ import annotations
@@ -29,6 +30,25 @@ def build_pairs_query(db: Database, table: str, params: dict[str, str]) -> str:
             value = _reference_value(db, kind[4:], value)
         terms.append(f"{name}={value}")
     return "^".join(terms)
+
+
+def translate_display_values(db: Database, table: str,
+                             values: dict[str, object]) -> dict[str, object]:
+    """A write body sent with ``sysparm_input_display_value=true``, as stored values.
+
+    Choice labels become their values and reference display values their sys_ids, the same
+    translation as for name=value filters; other fields are stored as given.
+    """
+    schema = db.tables[table].schema
+    out: dict[str, object] = {}
+    for name, value in values.items():
+        kind = schema.types.get(name, "")
+        if isinstance(value, str) and kind == "choice":
+            value = _choice_value(table, name, value)
+        elif isinstance(value, str) and kind.startswith("ref:"):
+            value = _reference_value(db, kind[4:], value)
+        out[name] = value
+    return out
 
 
 def _choice_value(table: str, column: str, given: str) -> str:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from connectors.servicenow.sandbox.database import Database
 from connectors.servicenow.sandbox.datefn import ScriptContext
-from connectors.servicenow.sandbox.pairs import build_pairs_query
+from connectors.servicenow.sandbox.pairs import build_pairs_query, translate_display_values
 from connectors.servicenow.sandbox.query import parse_query
 from connectors.servicenow.sandbox.render import Renderer
 from connectors.servicenow.sandbox.reply import (
@@ -199,17 +199,21 @@ class TableApi:
                                      self.acl.fields(req.user, table))
         return renderer.row(table, row, fields)
 
-    def _body(self, req: ApiRequest) -> dict[str, Any] | None:
+    def _body(self, req: ApiRequest, table: str) -> dict[str, Any] | None:
         try:
             body = json.loads(req.body or b"{}")
         except ValueError:
             return None
         if isinstance(body, list):  # the platform uses only the first element
             body = body[0] if body else {}
-        return body if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            return None
+        if truthy(req.params.get("sysparm_input_display_value")):
+            return translate_display_values(self.db, table, body)
+        return body
 
     def _create(self, req: ApiRequest, table: str) -> Reply:
-        body = self._body(req)
+        body = self._body(req, table)
         if body is None:
             return error_reply(400, "Exception while reading request",
                                "The payload is not valid JSON.")
@@ -221,7 +225,7 @@ class TableApi:
         return Reply(201, {"result": self._render(req, table, row)}, headers)
 
     def _update(self, req: ApiRequest, table: str, sys_id: str) -> Reply:
-        body = self._body(req)
+        body = self._body(req, table)
         if body is None:
             return error_reply(400, "Exception while reading request",
                                "The payload is not valid JSON.")

@@ -142,3 +142,15 @@ def test_attachment_upload_list_read_and_delete(client, sandbox):
     for attachment in gr.get_attachments():
         attachment.delete()
     assert sandbox.record("sys_attachment", attachment_id) is None
+
+
+def test_gs_get_user_id_is_the_caller(client, sandbox):
+    me = next(u for u in sandbox.table("sys_user") if u["user_name"] == "fiveo.integration")
+    mine = {sandbox.create("incident", short_description=f"mine {i}", caller_id=me["sys_id"])
+            ["sys_id"] for i in range(2)}
+    gr = client.GlideRecord("incident")
+    gr.add_encoded_query("caller_id=javascript:gs.getUserID()")
+    gr.fields = "sys_id"
+    gr.query()
+    assert {r.get_value("sys_id") for r in gr} == mine == {
+        r["sys_id"] for r in sandbox.table("incident") if r["caller_id"] == me["sys_id"]}

@@ -128,6 +128,19 @@ def test_create_update_delete(incidents, sandbox):
         incidents.get(query={"sys_id": sys_id}).one()
 
 
+def test_create_with_input_display_values(client, sandbox):
+    group = sandbox.table("sys_user_group")[2]
+    resource = client.resource(api_path="/table/incident")
+    resource.parameters.add_custom({"sysparm_input_display_value": "true"})
+    created = resource.create({"short_description": "by display values",
+                               "state": "In Progress", "assignment_group": group["name"]}).one()
+    stored = sandbox.record("incident", created["sys_id"])
+    assert (stored["state"], stored["assignment_group"]) == ("2", group["sys_id"])
+    plain = client.resource(api_path="/table/incident").create(
+        {"short_description": "raw values", "state": "In Progress"}).one()
+    assert sandbox.record("incident", plain["sys_id"])["state"] == "In Progress"
+
+
 def test_aggregate_api_through_a_pysnow_resource(client, sandbox):
     stats = client.resource(api_path="/stats/incident")
     stats.parameters.add_custom({"sysparm_count": "true", "sysparm_group_by": "priority",
