@@ -115,8 +115,8 @@ def certificate_failure(exc: BaseException) -> str | None:
             continue
         seen.add(id(current))
         if isinstance(current, ssl.SSLCertVerificationError):
-            detail = current.verify_message or current.reason
-            return f"certificate verify failed: {detail}" if detail else "certificate verify failed"
+            detail = getattr(current, "verify_message", None)  # set by OpenSSL, not always
+            return f"certificate verify failed: {detail}" if detail else str(current)
         pending.extend([current.__cause__, current.__context__, *current.args,
                         getattr(current, "reason", None)])
     return None

@@ -111,3 +111,41 @@ def test_retry_after_http_date():
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=lambda: 1445412470.0) == 10
     assert parse_retry_after("7") == 7.0
     assert parse_retry_after("garbage") is None
+
+
+def _tls_failure(cause: Exception) -> requests.exceptions.SSLError:
+    """What requests raises for a TLS failure while connecting (urllib3's wrapping)."""
+    import urllib3
+
+    return requests.exceptions.SSLError(urllib3.exceptions.MaxRetryError(
+        None, URL, urllib3.exceptions.SSLError(cause)))
+
+
+@responses.activate
+def test_an_untrusted_certificate_is_a_config_error_at_once(tmp_path):
+    import ssl
+
+    from fiveo_sync.errors import ConfigError
+
+    bundle = tmp_path / "corp-ca.pem"
+    responses.get(URL, body=_tls_failure(ssl.SSLCertVerificationError(
+        1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed")))
+    sleeps: list[float] = []
+    client = HttpClient("servicenow", build_session(verify=str(bundle)), RetryPolicy(),
+                        sleep=sleeps.append)
+    with pytest.raises(ConfigError) as caught:
+        client.request("GET", URL)
+    assert caught.value.exit_code == 78 and sleeps == []
+    assert "TLS certificate verification failed" in str(caught.value)
+    assert f"the CA bundle {bundle}" in str(caught.value) and "http.ca_bundle" in str(caught.value)
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_a_handshake_cut_off_is_an_ordinary_retried_connection_error():
+    import ssl
+
+    responses.get(URL, body=_tls_failure(ssl.SSLEOFError(8, "EOF occurred in violation")))
+    responses.get(URL, json={"result": []})
+    client, sleeps = _client()
+    assert client.request("GET", URL)[1] == {"result": []}
+    assert len(sleeps) == 1
