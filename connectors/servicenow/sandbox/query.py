@@ -202,10 +202,13 @@ def _condition(text: str, table: str, resolver: Resolver,
         if op == "LIKE":
             return lambda row: needle in get(row).lower()
         return lambda row: needle not in get(row).lower()
-    if op == "STARTSWITH":
-        return lambda row: get(row).startswith(operand)
-    if op == "ENDSWITH":
-        return lambda row: get(row).endswith(operand)
+    if op in ("STARTSWITH", "ENDSWITH"):
+        # Case-insensitive like LIKE: the instance's database collation ignores case
+        # (documented examples match "John" with nameSTARTSWITHjohn).
+        prefix = operand.lower()
+        if op == "STARTSWITH":
+            return lambda row: get(row).lower().startswith(prefix)
+        return lambda row: get(row).lower().endswith(prefix)
     if op == "BETWEEN":
         low, _, high = operand.partition("@")
         lo, hi = _comparable(low, kind), _comparable(high, kind)

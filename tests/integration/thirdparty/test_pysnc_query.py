@@ -55,8 +55,10 @@ def test_add_query_with_or_condition_selects_what_a_hand_filter_selects(client, 
     ("short_descriptionLIKEcapacity^priorityIN3,4",
      lambda r: "capacity" in r["short_description"].lower() and r["priority"] in ("3", "4")),
     ("short_descriptionSTARTSWITHCloud^NQshort_descriptionENDSWITHServer^state=6",
-     lambda r: r["short_description"].startswith("Cloud")
-     or (r["short_description"].endswith("Server") and r["state"] == "6")),
+     lambda r: r["short_description"].lower().startswith("cloud")
+     or (r["short_description"].lower().endswith("server") and r["state"] == "6")),
+    ("short_descriptionSTARTSWITHcloud capacity",
+     lambda r: r["short_description"].lower().startswith("cloud capacity")),
     ("priorityNOT IN4,5^short_descriptionNOT LIKEcloud",
      lambda r: r["priority"] not in ("4", "5") and "cloud" not in r["short_description"].lower()),
     ("problem_idISNOTEMPTY", lambda r: r["problem_id"] != ""),
