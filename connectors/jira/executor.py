@@ -11,6 +11,14 @@ Platform facts relied on (jira-api.md):
   label in the project but no property is one a crashed run created before writing the
   property, and it is adopted rather than duplicated. ``PUT /issue/{key}`` edits fields and
   labels (204); ``POST /issue/{key}/comment`` adds a comment (201).
+- Notifications: an edit emails the issue's watchers unless ``?notifyUsers=false`` is
+  sent, which needs *Administer Jira* or *Administer Projects*. Without it Jira rejects
+  the whole edit (403 "To discard the user notification either admin or project admin
+  permissions are required."; the docs say "ignored", Cloud and Data Center answer 403),
+  so the edit is sent once more without the parameter and, for the rest of the run,
+  edits go without it (one warning says what to grant). A comment always notifies: it
+  is the one notification of a run that changed a status. Creating an issue notifies
+  once, per the project's notification scheme.
 - §7: writes to one issue are limited (about 20 per 2 s, 429 ``jira-per-issue-on-write``):
   writes to the same issue are paced here, and a 429 is retried by ``HttpClient`` after
   ``Retry-After``.
@@ -161,12 +169,13 @@ def execute_plan(http: HttpClient, base_url: str, plan: Plan, *, flavour: str,
     pacer = pacer or IssuePacer()
     api = _api(base_url, flavour)
     report = WriteReport(target=TARGET)
+    quiet = QuietEdits()
     for op in plan.for_target(TARGET):
         if not op.writes:
             report.outcomes.append(WriteOutcome(op.key, "unchanged", op.ref))
             continue
         try:
-            outcome = _write(http, api, op, pacer)
+            outcome = _write(http, api, op, pacer, quiet)
         except DataError as exc:
             outcome = WriteOutcome(op.key, "failed", str(exc))
         except FiveoSyncError as exc:  # auth lost or retries exhausted: stop this target
@@ -182,7 +191,45 @@ def execute_plan(http: HttpClient, base_url: str, plan: Plan, *, flavour: str,
     return report
 
 
-def _write(http: HttpClient, api: str, op: WriteOp, pacer: IssuePacer) -> WriteOutcome:
+class QuietEdits:
+    """Whether scorecard edits may ask Jira not to notify watchers (``notifyUsers=false``).
+
+    Starts allowed; after one edit was refused for it and went through without it, the
+    rest of the run sends edits without it.
+    """
+
+    def __init__(self) -> None:
+        self.allowed = True
+
+    def edit(self, http: HttpClient, url: str, payload: Mapping[str, Any]) -> None:
+        """``PUT`` the edit, without notifying watchers where the account may ask that."""
+        if self.allowed:
+            response, body = http.request("PUT", url, params={"notifyUsers": "false"},
+                                          json=payload, accept=(400, 403))
+            if response.status_code < 400:
+                return
+            # Refused: for notifyUsers (project admin missing) or for the edit itself; the
+            # same edit without it tells which (a refused edit raises here as usual).
+            http.request("PUT", url, json=payload)
+            self.allowed = False
+            log.warning("jira_notifications_not_suppressed", platform="jira",
+                        status=response.status_code, message=_error_text(body),
+                        hint="scorecard edits now email the issues' watchers; grant the "
+                             "integration account Administer Projects to keep them quiet")
+            return
+        http.request("PUT", url, json=payload)
+
+
+def _error_text(body: Any) -> str:
+    if isinstance(body, dict):
+        messages = list(body.get("errorMessages") or []) + [
+            f"{k}: {v}" for k, v in (body.get("errors") or {}).items()]
+        return "; ".join(str(m) for m in messages)[:300]
+    return str(body or "")[:300]
+
+
+def _write(http: HttpClient, api: str, op: WriteOp, pacer: IssuePacer,
+           quiet: QuietEdits) -> WriteOutcome:
     fields = op.fields
     if op.action == "create" or not op.ref:
         issue = _create_once(http, api, fields)
@@ -190,14 +237,14 @@ def _write(http: HttpClient, api: str, op: WriteOp, pacer: IssuePacer) -> WriteO
     else:
         issue, action = op.ref, "updated"
         pacer.wait(issue)
-        http.request("PUT", f"{api}/issue/{quote(issue)}", json={
+        quiet.edit(http, f"{api}/issue/{quote(issue)}", {
             "fields": {"summary": fields["summary"], "description": fields["description"]},
             "update": {"labels": [{"add": label} for label in fields["labels"]]}})
         if fields.get("comment") is not None:
+            marker = str(fields.get("comment_marker") or fields["property"]["digest"])
             for attempt in range(1, http.policy.max_attempts + 1):
                 try:
-                    _comment_once(http, api, issue, fields["comment"],
-                                  str(fields["property"]["digest"]), pacer)
+                    _comment_once(http, api, issue, fields["comment"], marker, pacer)
                     break
                 except UnavailableError as exc:
                     # Lost or cut-off answer to the POST: look for the marker, then retry.
@@ -248,10 +295,10 @@ def _create_once(http: HttpClient, api: str, fields: Mapping[str, Any]) -> str:
     raise AssertionError("unreachable")
 
 
-def _comment_once(http: HttpClient, api: str, issue: str, body: Any, digest: str,
+def _comment_once(http: HttpClient, api: str, issue: str, body: Any, marker: str,
                   pacer: IssuePacer) -> None:
-    """Post the status-change comment unless a comment with the same digest exists."""
-    marker = f"fiveo:{digest}"
+    """Post the status-change comment unless a comment with the same marker exists."""
+    marker = f"fiveo:{marker}"
     _, page = http.request("GET", f"{api}/issue/{quote(issue)}/comment",
                            params={"orderBy": "-created", "maxResults": "50"})
     if any(marker in json.dumps(c.get("body"), ensure_ascii=False)

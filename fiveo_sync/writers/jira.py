@@ -256,16 +256,21 @@ def property_json(value: Mapping[str, Any]) -> str:
 
 
 def build_property(target: ScorecardTarget, chosen: Sequence[IndicatorResult],
-                   digest: str) -> dict[str, Any]:
+                   digest: str,
+                   headlines: Sequence[IndicatorResult] | None = None) -> dict[str, Any]:
     """The ``fiveo.scorecard`` value: every result, trimmed to fit 32 768 characters.
 
     Trimming keeps the latest period per series first, then drops the ``flags`` and
     ``name`` of each result, then drops results from the end (``truncated`` counts them).
+    ``headlines`` (series key → ``[period, status]`` of the complete period the scorecard
+    leads with) are kept whole: the next run's status changes are read from them.
     """
     value: dict[str, Any] = {"version": 1, "product": target.product,
                              "project": target.project_key, "digest": digest,
                              "trimmed": False, "truncated": 0,
                              "results": [written_result(r) for r in chosen]}
+    if headlines is not None:
+        value["headlines"] = {r.series_key: [r.period, r.status] for r in headlines}
     if len(property_json(value)) <= MAX_PROPERTY_CHARS:
         return value
     value["trimmed"] = True
@@ -307,10 +312,16 @@ def status_changes(before: Mapping[str, Any] | None,
                    now: datetime | None = None) -> list[str]:
     """Human lines for each series whose latest status differs from the stored one.
 
-    With ``now``, ``latest`` are the headline (complete) results and the stored statuses
-    are read from complete periods only.
+    With ``now``, ``latest`` are the headline (complete) results, compared with the
+    headlines the scorecard showed when it was written (its property's ``headlines``;
+    a property written before they were kept is read from its complete periods).
     """
-    old = _statuses(before, now)
+    stored = (before or {}).get("headlines") if now is not None else None
+    if isinstance(stored, dict):
+        old = {k: (str(v[0]), str(v[1])) for k, v in stored.items()
+               if isinstance(v, list) and len(v) == 2}
+    else:
+        old = _statuses(before, now)
     lines = []
     for result in latest:
         held = old.get(result.series_key)
@@ -338,9 +349,20 @@ def build_digest(summary: str, flavour: str, label: str,
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
-def build_comment(changes: Sequence[str], digest: str, flavour: str) -> Any:
-    """The status-change comment; it names the digest so a rerun does not post it twice."""
-    intro = f"5 O status changes (fiveo:{digest}):"
+def build_comment_marker(before: Mapping[str, Any] | None, changes: Sequence[str]) -> str:
+    """What identifies one set of status changes: the scorecard they start from and them.
+
+    A run that posted the comment but died before recording the new property recomputes
+    the same changes from the same stored property, finds the marker and posts nothing;
+    the same change happening again later starts from another property and is posted.
+    """
+    payload = json.dumps([(before or {}).get("digest"), list(changes)], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def build_comment(changes: Sequence[str], marker: str, flavour: str) -> Any:
+    """The one status-change comment of a run (its marker stops a rerun posting it twice)."""
+    intro = f"5 O status changes (fiveo:{marker}):"
     if flavour == "adf":
         return jira_markup.build_adf_list(intro, changes)
     return jira_markup.build_wiki_list(intro, changes)
@@ -382,10 +404,12 @@ def build_jira_plan(targets: Iterable[ScorecardTarget], results: Iterable[Indica
             latest = [r.headline for r in rows if r.headline is not None]
             description = build_scorecard_description(target, rows, flavour, context)
             digest = build_digest(summary, flavour, label, chosen, description)
+        headlines = latest if now is not None else None
         fields = {"project": target.project_key, "issue_type": issue_type,
                   "summary": summary, "labels": [label],
                   "description": description,
-                  "property": build_property(target, chosen, digest), "comment": None}
+                  "property": build_property(target, chosen, digest, headlines),
+                  "comment": None}
         held = current.get(target.product)
         if held is None:
             ops.append(WriteOp("create", TARGET, target.product, fields,
@@ -404,7 +428,10 @@ def build_jira_plan(targets: Iterable[ScorecardTarget], results: Iterable[Indica
             continue
         changes = status_changes(held.scorecard, latest, now)
         if changes:
-            fields["comment"] = build_comment(changes, digest, flavour)
+            # One comment per run, listing every status change: one notification.
+            marker = build_comment_marker(held.scorecard, changes)
+            fields["comment"] = build_comment(changes, marker, flavour)
+            fields["comment_marker"] = marker
             changed.append("comment")
         ops.append(WriteOp("update", TARGET, target.product, fields, ref=held.issue_key,
                            reason=f"{len(changes)} status change(s)" if changes

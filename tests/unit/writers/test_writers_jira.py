@@ -91,7 +91,7 @@ def test_status_change_adds_a_comment(make_result):
     assert "comment" in op.changed and "property" in op.changed
     texts = " ".join(_texts(op.fields["comment"]))
     assert "Velocity (product payments-web): met → missed (2025-03)" in texts
-    assert op.fields["property"]["digest"] in texts
+    assert f"fiveo:{op.fields['comment_marker']}" in texts
 
 
 def test_value_change_without_status_change_updates_without_comment(make_result):

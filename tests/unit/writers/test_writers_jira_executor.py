@@ -7,6 +7,7 @@ from responses import matchers
 
 from connectors.http import HttpClient, RetryPolicy, build_session
 from connectors.jira.executor import IssuePacer, detect_flavour, execute_plan, fetch_current
+from fiveo_sync import logs
 from fiveo_sync.writers.jira import CurrentScorecard, ScorecardTarget, build_jira_plan
 
 BASE = "https://acme.atlassian.net"
@@ -94,7 +95,7 @@ def test_status_change_comments_once_and_honours_per_issue_429(http, mocked, mak
                             created.fields["property"])
     plan = build_jira_plan([TARGET], _results(make_result, "missed"),
                            {"payments-web": held}, flavour="wiki", label="l")
-    digest = plan.ops[0].fields["property"]["digest"]
+    marker = plan.ops[0].fields["comment_marker"]
     mocked.put(f"{V2}/issue/PAY-9", status=429, body="<html>slow down</html>",
                headers={"Retry-After": "0", "RateLimit-Reason": "jira-per-issue-on-write"})
     mocked.put(f"{V2}/issue/PAY-9", status=204)
@@ -106,7 +107,7 @@ def test_status_change_comments_once_and_honours_per_issue_429(http, mocked, mak
     report = execute_plan(http, BASE, plan, flavour="wiki", pacer=pacer)
     assert [o.action for o in report.outcomes] == ["updated"]
     comment = json.loads(mocked.calls[3].request.body)["body"]
-    assert f"fiveo:{digest}" in comment and "met → missed" in comment
+    assert f"fiveo:{marker}" in comment and "met → missed" in comment
     assert slept == [0.15, 0.15]  # three writes to one issue, spaced
 
     # A rerun after a crash before the property write finds its comment and skips it.
@@ -148,3 +149,63 @@ def test_pacer_waits_only_for_the_same_issue():
     pacer.wait("B-1")
     pacer.wait("A-1")
     assert slept == [pytest.approx(0.05)]
+
+
+QUIET = matchers.query_param_matcher({"notifyUsers": "false"})
+LOUD = matchers.query_param_matcher({})
+DENIED = {"errorMessages": ["To discard the user notification either admin or project admin "
+                            "permissions are required."], "errors": {}}
+
+
+def _two_updates(make_result):
+    targets = [TARGET, ScorecardTarget("mail", "Mail", "MAIL")]
+    results = _results(make_result) + [make_result(
+        view="product", scope_type="product", scope="mail", indicator="optimise.velocity",
+        name="Velocity", o="optimise", unit="SP", value=20.0, sources=("jira",))]
+    created = build_jira_plan(targets, results, {}, flavour="adf", label="l").ops
+    held = {op.key: CurrentScorecard(f"{op.fields['project']}-1", op.fields["summary"],
+                                     ("l",), {**op.fields["property"], "digest": "old"})
+            for op in created}
+    plan = build_jira_plan(targets, results, held, flavour="adf", label="l")
+    assert [op.action for op in plan.ops] == ["update", "update"]
+    return plan
+
+
+def test_edits_ask_jira_not_to_notify_watchers(http, mocked, make_result):
+    plan = _two_updates(make_result)
+    for key in [op.ref for op in plan.ops]:
+        mocked.put(f"{V3}/issue/{key}", status=204, match=[QUIET])
+        mocked.put(f"{V3}/issue/{key}/{PROP}", status=200)
+    report = execute_plan(http, BASE, plan, flavour="adf", pacer=IssuePacer(0))
+    assert [o.action for o in report.outcomes] == ["updated", "updated"]
+
+
+def test_without_project_admin_the_edit_is_sent_again_and_later_ones_go_without(
+        http, mocked, make_result):
+    logs.configure("json")
+    plan = _two_updates(make_result)
+    first, second = [op.ref for op in plan.ops]
+    mocked.put(f"{V3}/issue/{first}", status=403, json=DENIED, match=[QUIET])
+    mocked.put(f"{V3}/issue/{first}", status=204, match=[LOUD])
+    mocked.put(f"{V3}/issue/{first}/{PROP}", status=200)
+    mocked.put(f"{V3}/issue/{second}", status=204, match=[LOUD])  # remembered: no 2nd 403
+    mocked.put(f"{V3}/issue/{second}/{PROP}", status=200)
+    seen = []
+    with logs.listen(seen.append):
+        report = execute_plan(http, BASE, plan, flavour="adf", pacer=IssuePacer(0))
+    assert [o.action for o in report.outcomes] == ["updated", "updated"]
+    (warning,) = [e for e in seen if e["level"] == "warning"]
+    assert warning["event"] == "jira_notifications_not_suppressed"
+    assert warning["status"] == 403 and "project admin" in warning["message"]
+    assert "Administer Projects" in warning["hint"]
+
+
+def test_an_edit_refused_for_itself_fails_as_before(http, mocked, make_result):
+    plan = _two_updates(make_result)
+    no_edit = {"errorMessages": ["You do not have permission to edit issues in this "
+                                 "project."], "errors": {}}
+    first = plan.ops[0].ref
+    mocked.put(f"{V3}/issue/{first}", status=403, json=no_edit, match=[QUIET])
+    mocked.put(f"{V3}/issue/{first}", status=403, json=no_edit, match=[LOUD])
+    report = execute_plan(http, BASE, plan, flavour="adf", pacer=IssuePacer(0))
+    assert report.failed and "permission to edit" in report.error
