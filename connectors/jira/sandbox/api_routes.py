@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.jira.sandbox.accounts import account_user, actor
 from connectors.jira.sandbox.catalog import all_fields
 from connectors.jira.sandbox.data import Issue
-from connectors.jira.sandbox.issue_expand import issue_body
+from connectors.jira.sandbox.issue_expand import hoist_names_schema, issue_body
 from connectors.jira.sandbox.jql import JqlError, Parser, sort_key
 from connectors.jira.sandbox.render import jira_time, sprint_string
 from connectors.jira.sandbox.routing import ISSUE_NOT_FOUND, Reply, Request, error, register
@@ -227,6 +227,7 @@ def search_jql(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply:
         offset = decoded
     page = issues[offset:offset + size]
     body: dict[str, Any] = {"issues": [render_issue(sb, req, i, wanted, expand) for i in page]}
+    body.update(hoist_names_schema(body["issues"]))
     if offset + size < len(issues):
         body["nextPageToken"] = str(token) if token and sb.take_repeat_token() \
             else _token(offset + size, jql)
@@ -277,6 +278,7 @@ def search_dc(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply:
     body = {"expand": "schema,names", "startAt": start, "maxResults": size,
             "total": len(issues),
             "issues": [render_issue(sb, req, i, wanted, expand) for i in page]}
+    body.update(hoist_names_schema(body["issues"]))
     _run_hooks(sb)
     return Reply(200, body)
 

@@ -2,7 +2,8 @@
 
 ``renderedFields`` carries HTML for rich text and Jira's display dates
 (``12/Jun/20 8:13 AM``); ``names`` and ``schema`` describe exactly the fields returned;
-``transitions`` lists what :mod:`.workflow` allows; ``operations`` the issue's link groups.
+``transitions`` lists what :mod:`.workflow` allows; ``operations`` the issue's link groups;
+``editmeta`` the edit screen's fields.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.jira.sandbox.catalog import all_fields
 from connectors.jira.sandbox.data import Issue
+from connectors.jira.sandbox.issue_meta_routes import edit_meta
 from connectors.jira.sandbox.issue_view import (
     ISSUE_EXPAND,
     comment_json,
@@ -53,6 +55,8 @@ def issue_body(sb: JiraSandbox, req: Request, issue: Issue, wanted: set[str] | N
     if "transitions" in parts or "transitions.fields" in parts:
         body["transitions"] = transitions_json(sb, req, issue,
                                                with_fields="transitions.fields" in parts)
+    if "editmeta" in parts:
+        body["editmeta"] = edit_meta(sb, issue)
     if "operations" in parts:
         body["operations"] = _operations(sb, issue)
     if "changelog" in parts:
@@ -61,6 +65,16 @@ def issue_body(sb: JiraSandbox, req: Request, issue: Issue, wanted: set[str] | N
         body["changelog"] = {"startAt": 0, "maxResults": len(shown), "total": len(histories),
                              "histories": [req.render.history(h) for h in shown]}
     return body
+
+
+def hoist_names_schema(issues: list[dict[str, Any]]) -> dict[str, Any]:
+    """Move per-issue ``names``/``schema`` to the top of a search answer, as Jira puts them."""
+    top: dict[str, Any] = {}
+    for issue in issues:
+        for part in ("names", "schema"):
+            if part in issue:
+                top.setdefault(part, {}).update(issue.pop(part))
+    return top
 
 
 def display_time(moment: datetime | None, req: Request) -> str | None:

@@ -3,9 +3,9 @@
 Error wording follows the platform (jira-api.md §8): Cloud answers rejected credentials
 with a plain-text 401 (and, for issue URLs, the 404 "does not exist or you do not have
 permission" that hides the issue); Data Center with a JSON 401; Cloud-only endpoints are
-404 on Data Center and the removed legacy search is 410 on Cloud (§2.2). A path under
-``/rest/`` that no route serves answers Jersey's JSON 404; other paths the HTML
-"dead link" page.
+404 on Data Center and the removed legacy search is 410 on Cloud (§2.2). A documented
+endpoint the sandbox lacks (:mod:`.unbuilt`) answers 404 in Jira's error shape; any other
+path under ``/rest/`` Jersey's wrong-path JSON 404; other paths the HTML "dead link" page.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from connectors.jira.sandbox.render import Renderer
+from connectors.jira.sandbox.unbuilt import documented_unbuilt
 
 if TYPE_CHECKING:
     from connectors.jira.sandbox.server import JiraSandbox
@@ -97,6 +98,7 @@ def route(sandbox: JiraSandbox, request: Request) -> Reply:
         attachment_routes,
         instance_routes,
         issue_extra_routes,
+        issue_meta_routes,
         permission_routes,
         project_routes,
         write_routes,
@@ -124,6 +126,9 @@ def route(sandbox: JiraSandbox, request: Request) -> Reply:
         path_known = True
         if method == request.method or (method == "GET" and request.method == "HEAD"):
             return func(sandbox, request, match)
+    missing = documented_unbuilt(request.method, request.path)
+    if missing is not None:
+        return error(404, missing)
     if path_known:
         return Reply(405, {"message": "Method Not Allowed"})
     if request.path.startswith("/rest/"):
@@ -138,7 +143,8 @@ def wrong_path(sandbox: JiraSandbox, request: Request) -> Reply:
     ``{"message": "null for uri: https://…/rest/api/2/issue/X/changelog?…",
     "status-code": 404}`` on Data Center).
     """
-    query = urlencode([(k, v) for k, values in request.query.items() for v in values])
+    query = urlencode([(k, v) for k, values in request.query.items() for v in values],
+                      safe=",*")
     uri = f"{sandbox.url}{request.path}" + (f"?{query}" if query else "")
     return Reply(404, {"message": f"null for uri: {uri}", "status-code": 404})
 

@@ -38,7 +38,7 @@ def transitions_json(sb: JiraSandbox, req: Request, issue: Issue, *,
         body: dict[str, Any] = {"id": tid, "name": name, "to": req.render.status(status_id),
                                 "hasScreen": category == "done", "isGlobal": True,
                                 "isInitial": False, "isAvailable": True,
-                                "isConditional": False, "isLooped": False}
+                                "isConditional": False, "looped": False}
         if not sb.cloud:
             body = {k: v for k, v in body.items() if k in ("id", "name", "to")}
         if with_fields:
