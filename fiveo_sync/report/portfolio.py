@@ -74,7 +74,11 @@ def _cell(view: Any, filename: str, o: str, results: Sequence[tuple[str, str]]) 
     total = sum(tally.values())
     rated = worst in ("missed", "at_risk", "met")
     head = f"{tally[worst]} of {total} {_LABELS[worst]}" if rated else _LABELS[worst]
-    detail = " · ".join(f"{tally[s]} {_LABELS[s]}" for s in _BAR_ORDER if tally.get(s))
+    parts = [f"{tally[s]} {_LABELS[s]}" for s in ("met", "at_risk", "missed") if tally.get(s)]
+    unrated = total - sum(tally[s] for s in ("met", "at_risk", "missed"))
+    if unrated and rated:  # the tooltip says which: no data, insufficient, no complete period
+        parts.append(f"{unrated} not rated")
+    detail = " · ".join(parts) or _counts(tally)
     tip = f"{name} · {o.capitalize()}: {_counts(tally)}"
     return (f'<td class="cell heat status-{worst}" data-o="{o}" title="{_text(tip)}">'
             f'<a href="{_text(filename)}#o-{o}">{_text(head)}'
@@ -116,6 +120,7 @@ def build_portfolio_body(entries: Sequence[tuple[Any, str]]) -> str:
                      for s in STATUS_ORDER)
     intro = ("<p class=\"legend\">Each cell is the most telling status of that O's headline "
              "indicators, each read at its last complete period (missed, then at risk, then "
-             f"met): {legend} The bar shows the share of each status; hover a cell for the "
-             "counts, click it for the owner's page.</p>")
+             f"met): {legend} The bar shows the share of each status (\"not rated\": no data, "
+             "insufficient data or no complete period yet); hover a cell for the counts, "
+             "click it for the owner's page.</p>")
     return intro + _table("service", entries) + _table("product", entries)

@@ -122,7 +122,8 @@ def test_portfolio_heatmap_has_one_cell_per_view_and_o(chromium, demo_dashboard)
     assert all(c["title"] for c in page.cells)
     statuses = {next(x for x in c["class"] if x.startswith("status-")) for c in page.cells}
     assert statuses <= {"status-met", "status-at_risk", "status-missed", "status-no_data",
-                        "status-insufficient_data", "status-none"}
+                        "status-insufficient_data", "status-no_complete_period",
+                        "status-none"}
     assert 'href="portfolio.html"' in chromium.load_page(out_dir / "index.html").dom
 
 
@@ -135,7 +136,7 @@ def test_screenshots_of_a_service_page_and_the_heatmap(chromium, demo_dashboard,
                         width=1280, height=1400)
     heatmap = shots / "portfolio-heatmap.png"
     run = chromium.screenshot(out_dir / "portfolio.html", heatmap,
-                              width=1280, height=900)
+                              width=1280, height=1200)
     assert run.console == []
     for png in (service, heatmap):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000

@@ -83,6 +83,7 @@ def test_rows_give_the_headline_status_and_no_complete_period():
     # The partial period's "missed" decides nothing.
     assert operate["class"] == "cell heat status-met"
     assert operate["title"] == "Payments · Operate: 1 met, 1 no complete period"
+    assert operate["text"] == "1 of 2 met1 met · 1 not rated"
 
 
 def test_one_cell_per_view_and_o_with_counts_and_a_link_to_the_o_section():
