@@ -159,6 +159,14 @@ def _evidence_cell(links: Sequence[EvidenceLink], budget: int) -> jira_markup.Ce
     return link.label  # a count without a link: the URL does not fit
 
 
+STATUS_COLOURS = {"met": "green", "at_risk": "yellow", "missed": "red"}
+
+
+def status_lozenge(status: str) -> jira_markup.Lozenge:
+    """A status as a lozenge: met green, at risk yellow, missed red, the rest grey."""
+    return jira_markup.Lozenge(status.replace("_", " "), STATUS_COLOURS.get(status, "neutral"))
+
+
 def _scorecard_row(row: ScorecardRow, context: PublishContext,
                    budget: int) -> tuple[jira_markup.Cell, ...]:
     lead, head, part = row.lead, row.headline, row.partial
@@ -171,7 +179,7 @@ def _scorecard_row(row: ScorecardRow, context: PublishContext,
     shown = head if head is not None else part
     return (lead.name or lead.indicator, scope, head.period if head else "none complete yet",
             _value_text(head) if head else "-", lead.target or "-",
-            head.status.replace("_", " ") if head else "-", head.trend if head else "-",
+            status_lozenge(head.status) if head else "-", head.trend if head else "-",
             partial, _evidence_cell(context.evidence(shown), budget),
             ", ".join(lead.sources))
 

@@ -7,20 +7,44 @@ backslash-escaped, a backslash itself becomes an entity (two backslashes would b
 line breaks are folded (a newline ends a table row); in ADF text nodes carry text literally,
 so only control characters are removed and empty text becomes an empty paragraph (empty
 ``text`` nodes are rejected).
+
+A status reads as Jira shows one, a coloured lozenge: the ADF ``status`` inline node
+(``attrs.text``, ``attrs.color`` one of neutral, purple, blue, red, yellow, green) and, in
+wiki markup, bold capitals in the same colour (``{color:#FF5630}*MISSED*{color}``, what
+Atlassian's own ADF-to-wiki conversion gives a status).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 # Characters that start wiki-markup effects: bold, italic, tables, macros, links, lists...
 _WIKI_SPECIAL = frozenset("*_?-+^~|{}[]!#")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-# A cell is text, or ``(text, href)`` for a link (evidence links in the scorecard).
-Cell = str | tuple[str, str]
+_LOZENGE_HEX = {"neutral": "#97A0AF", "purple": "#6554C0", "blue": "#00B8D9",
+                "red": "#FF5630", "yellow": "#FF991F", "green": "#36B37E"}
+
+
+@dataclass(frozen=True)
+class Lozenge:
+    """A status cell: short text on a colour (``neutral`` when the colour is unknown).
+
+    Attributes:
+        text: e.g. ``met``, ``at risk`` (Jira shows lozenges in capitals).
+        color: one of neutral, purple, blue, red, yellow, green.
+    """
+
+    text: str
+    color: str = "neutral"
+
+
+# A cell is text, ``(text, href)`` for a link (evidence links in the scorecard), or a
+# status lozenge.
+Cell = str | tuple[str, str] | Lozenge
 Rows = Sequence[Sequence[Cell]]
 
 
@@ -53,6 +77,11 @@ def _adf_paragraph(text: str) -> dict[str, Any]:
 
 
 def _adf_cell(cell: Cell) -> dict[str, Any]:
+    if isinstance(cell, Lozenge):
+        color = cell.color if cell.color in _LOZENGE_HEX else "neutral"
+        return {"type": "paragraph", "content": [
+            {"type": "status", "attrs": {"text": clean_text(cell.text).upper() or "-",
+                                         "color": color}}]}
     if isinstance(cell, tuple):
         text, href = clean_text(cell[0]) or href_text(cell[1]), cell[1]
         return {"type": "paragraph", "content": [
@@ -106,6 +135,9 @@ def build_adf_list(intro: str, items: Sequence[str]) -> dict[str, Any]:
 # -- wiki markup -------------------------------------------------------------------------
 
 def _wiki_cell(cell: Cell) -> str:
+    if isinstance(cell, Lozenge):
+        hex_colour = _LOZENGE_HEX.get(cell.color, _LOZENGE_HEX["neutral"])
+        return f"{{color:{hex_colour}}}*{escape_wiki(cell.text.upper()) or '-'}*{{color}}"
     if isinstance(cell, tuple):
         return f"[{escape_wiki(cell[0])}|{href_text(cell[1])}]"
     # An empty cell collapses the table row; a non-breaking space keeps it.

@@ -1,0 +1,94 @@
+"""The scorecard as Jira's issue view shows it: header rows, statuses as lozenges, text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from fiveo_sync.writers.jira import ScorecardTarget, build_jira_plan
+
+NOW = datetime(2025, 4, 10, tzinfo=UTC)  # March is the last complete month
+TARGET = ScorecardTarget("payments-web", "Payments Web", "PAY", ("payments",))
+STATUSES = {"Velocity": "met", "Escaped defects": "at_risk", "Lead time": "missed",
+            "Sprint goal set": "no_data", "Defect debt": "insufficient_data"}
+
+
+def _results(make_result):
+    return [make_result(view="product", scope_type="product", scope="payments-web",
+                        indicator=f"optimise.i{n}", name=name, o="optimise", status=status,
+                        value=None if "data" in status else 3.0, sources=("jira",))
+            for n, (name, status) in enumerate(STATUSES.items())]
+
+
+def _description(make_result, flavour):
+    (op,) = build_jira_plan([TARGET], _results(make_result), {}, flavour=flavour,
+                            label="l", now=NOW).ops
+    return op.fields["description"]
+
+
+def _tables(node):
+    if isinstance(node, dict):
+        if node.get("type") == "table":
+            yield node
+        for child in node.get("content", []):
+            yield from _tables(child)
+
+
+def _cell(cell):
+    (paragraph,) = cell["content"]
+    (inline,) = paragraph.get("content") or [{"type": "text", "text": ""}]
+    return inline
+
+
+def test_adf_tables_have_a_header_row_and_statuses_are_coloured_lozenges(make_result):
+    (table,) = _tables(_description(make_result, "adf"))
+    header, *rows = table["content"]
+    assert {c["type"] for c in header["content"]} == {"tableHeader"}
+    titles = [_cell(c)["text"] for c in header["content"]]
+    status_at = titles.index("Status")
+    assert len(rows) == len(STATUSES)
+    shown = {}
+    for row in rows:
+        assert {c["type"] for c in row["content"]} == {"tableCell"}
+        assert len(row["content"]) == len(titles)
+        name = _cell(row["content"][0])["text"]
+        shown[name] = _cell(row["content"][status_at])
+    assert shown["Velocity"] == {"type": "status", "attrs": {"text": "MET", "color": "green"}}
+    assert shown["Escaped defects"]["attrs"] == {"text": "AT RISK", "color": "yellow"}
+    assert shown["Lead time"]["attrs"] == {"text": "MISSED", "color": "red"}
+    assert shown["Sprint goal set"]["attrs"] == {"text": "NO DATA", "color": "neutral"}
+    assert shown["Defect debt"]["attrs"] == {"text": "INSUFFICIENT DATA", "color": "neutral"}
+
+
+def test_wiki_tables_have_a_header_row_and_coloured_statuses(make_result):
+    text = _description(make_result, "wiki")
+    lines = text.splitlines()
+    header = next(line for line in lines if line.startswith("||"))
+    titles = header.strip("|").split("||")
+    assert titles[0] == "Indicator" and "Status" in titles
+    rows = [line for line in lines if line.startswith("|") and not line.startswith("||")]
+    assert len(rows) == len(STATUSES)
+    for row in rows:
+        # Cells split on unescaped bars only (links hold one each: count them apart).
+        cells = row.replace("\\|", "").strip("|").split("|")
+        assert len(cells) - row.count("[") == len(titles), row
+    assert "|{color:#36B37E}*MET*{color}|" in text
+    assert "|{color:#FF991F}*AT RISK*{color}|" in text
+    assert "|{color:#FF5630}*MISSED*{color}|" in text
+    assert "|{color:#97A0AF}*NO DATA*{color}|" in text
+
+
+@pytest.mark.parametrize("flavour", ["adf", "wiki"])
+def test_the_status_lozenge_is_the_headline_status_not_the_partial_one(make_result,
+                                                                          flavour):
+    complete = make_result(view="product", scope_type="product", scope="payments-web",
+                           indicator="optimise.velocity", name="Velocity", o="optimise",
+                           status="met", sources=("jira",))
+    partial = make_result(view="product", scope_type="product", scope="payments-web",
+                          indicator="optimise.velocity", name="Velocity", o="optimise",
+                          status="missed", period="2025-04", sources=("jira",))
+    (op,) = build_jira_plan([TARGET], [complete, partial], {}, flavour=flavour, label="l",
+                            now=NOW).ops
+    text = str(op.fields["description"])
+    assert "MET" in text and "MISSED" not in text
