@@ -7,7 +7,7 @@ from fiveo_sync.cli import main
 from fiveo_sync.commands import COMMANDS
 
 DESIGN_COMMANDS = {"demo", "sandbox", "validate", "pull", "compute", "push", "run", "report",
-                   "doctor"}
+                   "doctor", "sql", "export"}  # sql, export: issue 12
 
 
 def test_every_design_command_is_listed():
