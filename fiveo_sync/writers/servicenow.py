@@ -68,15 +68,16 @@ def build_u_key(result: IndicatorResult) -> str:
 
 
 def build_evidence_text(result: IndicatorResult, context: PublishContext | None) -> str:
-    """``u_evidence``: the ServiceNow list URL of the counted records, or ``""``.
+    """``u_evidence``: the list URL of the counted records, or ``""``.
 
-    A result counts one kind of record; should there be several, the first ServiceNow
-    link is written. A link longer than :data:`EVIDENCE_MAX_CHARS` is left out.
+    A ServiceNow list is preferred; a combined result counted from Jira issues gets the Jira
+    issue search. A link longer than :data:`EVIDENCE_MAX_CHARS` is left out (never cut).
     """
     if context is None:
         return ""
-    for link in context.evidence(result):
-        if link.platform == "servicenow" and len(link.url) <= EVIDENCE_MAX_CHARS:
+    links = sorted(context.evidence(result), key=lambda link: link.platform != "servicenow")
+    for link in links:
+        if len(link.url) <= EVIDENCE_MAX_CHARS:
             return link.url
     return ""
 
