@@ -15,7 +15,7 @@ Grammar (case-insensitive keywords)::
     predicate:= (AFTER | BEFORE | ON | BY | FROM | TO) operand
               | DURING "(" operand "," operand ")"
 
-Fields: project, key/issuekey, id, issuetype/type, status, statusCategory, labels, sprint,
+Fields: project, key/issuekey/issue, id, issuetype/type, status, statusCategory, labels, sprint,
 updated, created, resolved (with resolutiondate, updatedDate, createdDate aliases),
 summary, description, environment, text, assignee, reporter, resolution. Field meanings
 are in :mod:`jql_fields`, dates in :mod:`jql_dates`, text search in :mod:`jql_text`,
@@ -44,7 +44,7 @@ __all__ = ["DATE_FORMATS_TEXT", "JqlError", "Parser", "Query", "Token", "sort_ke
 
 _OPERATORS_TEXT = ("The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', "
                    "'IN', 'NOT IN', 'IS' and 'IS NOT'.")
-_FIELDS = {"project": "project", "key": "key", "issuekey": "key", "id": "id",
+_FIELDS = {"project": "project", "key": "key", "issuekey": "key", "issue": "key", "id": "id",
            "issuetype": "issuetype", "type": "issuetype", "status": "status",
            "statuscategory": "statusCategory", "labels": "labels", "sprint": "sprint",
            "updated": "updated", "updateddate": "updated", "created": "created",

@@ -256,6 +256,8 @@ def test_an_issue_that_never_changed_was_its_current_status():
     ("xyz = 1", "Field 'xyz' does not exist or you do not have permission to view it."),
     ("assignee = foo()", "Unable to find JQL function 'foo()'."),
     ("assignee in membersOf(jira-users)", "Unable to find JQL function 'membersOf(jira-users)'."),
+    ("issue in linkedIssues(PAY-1, blocks)",
+     "Unable to find JQL function 'linkedIssues(PAY-1, blocks)'."),
     ("assignee = now()", "A value provided by the function 'now' is invalid for the field "
                          "'assignee'."),
     ("created > currentUser()", "A date for the field 'created' provided by the function "
