@@ -346,8 +346,10 @@ def build_chart_figure(result: Any, history: Iterable[Any], *, now: datetime | N
         note += " + current to date" if any(p.partial for p in points) else ""
     else:
         note = "no complete period yet: current period to date only"
+    series = getattr(result, "series_key", "")
     return (f'<figure class="chart-card" id="{_text(anchor)}"'
-            f' data-indicator="{_text(getattr(result, "indicator", ""))}">'
+            f' data-indicator="{_text(getattr(result, "indicator", ""))}"'
+            f' data-series="{_text(series)}">'
             f"<figcaption>{_text(caption)}<small>{_text(note)}</small></figcaption>"
             f"{svg}</figure>")
 
