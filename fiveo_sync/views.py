@@ -38,6 +38,7 @@ class SeriesRow:
         partial: the current period to date (never decides the status), or None.
         headline_links: evidence links of the headline value.
         partial_links: evidence links of the partial value.
+        scope_name: display name of the row's service or product (its id when unnamed).
     """
 
     series_key: str
@@ -45,6 +46,7 @@ class SeriesRow:
     partial: IndicatorResult | None
     headline_links: list[EvidenceLink] = field(default_factory=list)
     partial_links: list[EvidenceLink] = field(default_factory=list)
+    scope_name: str = ""
 
     @property
     def lead(self) -> IndicatorResult:
@@ -98,7 +100,7 @@ def _order(result: IndicatorResult) -> tuple:
 
 
 def _row(key: str, items: list[IndicatorResult], now: datetime | None,
-         links: LinkBuilder | None) -> SeriesRow | None:
+         links: LinkBuilder | None, scope_names: dict[tuple[str, str], str]) -> SeriesRow | None:
     if now is None:  # no clock given: every stored period counts as complete
         split_headline, split_partial = items[-1], None
     else:
@@ -107,8 +109,10 @@ def _row(key: str, items: list[IndicatorResult], now: datetime | None,
     if split_headline is None and split_partial is None:
         return None
     build = links.links if links is not None else (lambda _r: [])
+    first = items[0]
     return SeriesRow(key, split_headline, split_partial, build(split_headline),
-                     build(split_partial))
+                     build(split_partial),
+                     scope_names.get((first.scope_type, first.scope), first.scope))
 
 
 def _view(kind: str, spec: Any, series: dict[str, list[IndicatorResult]],
@@ -120,7 +124,7 @@ def _view(kind: str, spec: Any, series: dict[str, list[IndicatorResult]],
             continue
         if kind == "product" and first.scope_type == "service" and first.view != "combined":
             continue
-        row = _row(key, items, context["now"], context["links"])
+        row = _row(key, items, context["now"], context["links"], context["typed_names"])
         if row is None:
             continue
         rows.append(row)
@@ -160,8 +164,10 @@ def build_views(results: Iterable[IndicatorResult], portfolio: Any, *,
     products = list(getattr(portfolio, "products", ()) or ())
     names = names or NameBook()
     scope_names = {s.id: scope_display_name(s, names) for s in (*services, *products)}
+    typed_names = {("service", s.id): scope_names[s.id] for s in services}
+    typed_names.update({("product", p.id): scope_names[p.id] for p in products})
     context = {"now": now, "names": names, "links": links,
-               "scope_names": scope_names}
+               "scope_names": scope_names, "typed_names": typed_names}
     linked_services: dict[str, list[str]] = defaultdict(list)
     for service in services:
         for product_id in service.products or ():

@@ -55,6 +55,7 @@ def _result_json(result: Any, links: list[Any]) -> dict[str, Any] | None:
 
 def _row_json(row: SeriesRow) -> dict[str, Any]:
     return {"series_key": row.series_key, "status": row.status,
+            "scope_name": row.scope_name or None,
             "headline": _result_json(row.headline, row.headline_links),
             "partial": _result_json(row.partial, row.partial_links)}
 
@@ -127,7 +128,8 @@ def _table_line(row: SeriesRow, colour: bool) -> str:
     pad = " " * max(0, 18 - len(status))
     if colour:
         status = f"\x1b[{_COLOURS.get(row.status, '0')}m{status}\x1b[0m"
-    scope = lead.scope if lead.breakdown == "all" else f"{lead.scope} {lead.breakdown}"
+    name = row.scope_name or lead.scope
+    scope = name if lead.breakdown == "all" else f"{name} {lead.breakdown}"
     period = head.period if head is not None else "–"
     trend = head.trend if head is not None else "none"
     extra = "  ".join(t for t in (_partial_text(row), _evidence_text(row)) if t)

@@ -53,8 +53,13 @@ def value_text(result: Any) -> str:
     return f"{number}%" if result.unit == "%" else f"{number} {result.unit}".strip()
 
 
-def _scope_text(result: Any) -> str:
-    scope = f"{result.scope_type} {result.scope}"
+def _scope_title(item: Any, result: Any) -> str:
+    name = getattr(item, "scope_name", "")
+    return f' title="{_text(result.scope)}"' if name and name != result.scope else ""
+
+
+def _scope_text(result: Any, item: Any = None) -> str:
+    scope = f"{result.scope_type} {getattr(item, 'scope_name', '') or result.scope}"
     if result.view == "combined":
         scope += " (combined)"
     if result.breakdown and result.breakdown != "all":
@@ -97,7 +102,7 @@ def _row(item: Any, history: dict[str, Any]) -> str:
     return (f'<tr class="status-{status}" data-indicator="{_text(result.indicator)}">'
             f"<td>{_text(result.name or result.indicator)}"
             f"<small>{_text(result.indicator)}</small></td>"
-            f"<td>{_text(_scope_text(result))}</td>"
+            f"<td{_scope_title(item, result)}>{_text(_scope_text(result, item))}</td>"
             f"<td>{_text(head.period if head is not None else '–')}</td>"
             f'<td class="value">{_text(value_text(head) if head is not None else "–")}</td>'
             f"<td>{_text(result.target or '–')}</td>"
