@@ -38,6 +38,9 @@ _STDLIB_LOGGERS = ("urllib3", "requests", "pysnow", "jira", "requests_oauthlib",
 _NOT_SHOWN_IN_NOTICES = ("event", "level", "logger", "timestamp", "log_level", "exc_info",
                          "exception")
 
+# The CLI prints these itself, in words, on stderr: a notice would say it twice.
+_TOLD_BY_THE_CLI = frozenset({"command_failed"})
+
 Listener = Callable[[dict[str, Any]], None]
 
 
@@ -216,6 +219,8 @@ class _NoticeHandler(logging.Handler):
     """
 
     def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, dict) and record.msg.get("event") in _TOLD_BY_THE_CLI:
+            return
         try:
             sys.stderr.write(self.format(record) + "\n")
             sys.stderr.flush()

@@ -236,6 +236,7 @@ def print_summary(progress: Progress, report: Any, *, dashboard: Path | None = N
         say(f"  dashboard {Path(dashboard).resolve() / 'index.html'}")
     if progress.warnings:
         unique = ", ".join(sorted(set(progress.warnings)))
-        say(f"  [yellow]{len(progress.warnings)} warning(s)[/] above: {unique}", markup=True)
+        say(f"  [yellow]warnings and errors above ({len(progress.warnings)})[/]: {unique}",
+            markup=True)
     if log_file is not None:
         say(f"  log       {Path(log_file).resolve()}")

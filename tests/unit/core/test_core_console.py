@@ -110,7 +110,7 @@ def test_summary_says_outcome_counts_and_where_to_look(tmp_path, monkeypatch):
     assert "servicenow 2 created, 1 updated, 50 unchanged" in text
     assert "jira      4 unchanged" in text
     assert f"dashboard {tmp_path.resolve() / 'index.html'}" in text
-    assert "1 warning(s) above: tls_verification_disabled" in text
+    assert "warnings and errors above (1): tls_verification_disabled" in text
     assert f"log       {(tmp_path / 'run.log').resolve()}" in text
     assert not re.search("\x1b\\[[0-9;]*3[0-9]m", terminal.getvalue())  # NO_COLOR
 
@@ -178,3 +178,9 @@ def test_an_internal_error_keeps_its_traceback_on_a_quiet_terminal(capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: internal_error: exit_code=70\nTraceback")
     assert "KeyError: 'boom'" in err
+
+
+def test_a_failed_command_is_not_told_twice_on_the_terminal(capsys):
+    logs.configure("json", stream=io.StringIO(), quiet=True, notices=True)
+    logs.get_logger("fiveo_sync.cli").error("command_failed", command="pull", exit_code=77)
+    assert capsys.readouterr().err == ""
