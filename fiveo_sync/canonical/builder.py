@@ -118,8 +118,10 @@ def refresh(store_path: str | Path, mappings: Any, *, path: Path | None = None,
     info = read_build_info(target)
     if info is not None and info["digest"] == digest and not force:
         return BuildReport(target, rebuilt=False)
-    reasons = tuple(changed_inputs(info and info["inputs"], inputs)) if not force else (
-        "forced",)
+    if force:
+        reasons: tuple[str, ...] = ("forced",)
+    else:
+        reasons = tuple(changed_inputs(info["inputs"] if info else None, inputs))
     log.info("canonical_rebuild_started", path=str(target), reasons=list(reasons))
     started = time.monotonic()
     rows = build(store_path, mappings, target, digest, inputs, progress)
@@ -177,7 +179,7 @@ def _load(conn: duckdb.DuckDBPyConnection, store_path: Path, mappings: Any, scra
     def on_record() -> None:
         read[0] += 1
         if progress is not None:
-            progress.update("canonical tables: reading", read[0])
+            progress.update("canonical rebuild, reading", read[0])
 
     tap = RawKeyTap(mappings.sources, on_record)
     with StateStore(store_path) as store:
@@ -230,7 +232,7 @@ class _ChunkLoader:
         self.written += len(buffer)
         buffer.clear()
         if self.progress is not None:
-            self.progress.update("canonical tables: writing", self.written)
+            self.progress.update("canonical rebuild, writing", self.written)
 
 
 def _remove_leftovers(target: Path) -> None:

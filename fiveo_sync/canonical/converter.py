@@ -18,7 +18,6 @@ from fiveo_sync.engine.portfolio_spec import PortfolioSpec
 from fiveo_sync.records import CanonicalData, WorkItem
 
 Row = dict[str, Any]
-_NO_KEY: RawKey = (None, None, None)  # type: ignore[assignment] - SQL NULLs
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -32,8 +31,9 @@ def _num(value: float | None) -> float | str | None:
 
 
 def _raw(key: RawKey | None) -> Row:
-    source, stream, raw_key = key or _NO_KEY
-    return {"raw_source": source, "raw_stream": stream, "raw_key": raw_key}
+    if key is None:  # no raw record behind it: SQL NULLs
+        return {"raw_source": None, "raw_stream": None, "raw_key": None}
+    return {"raw_source": key[0], "raw_stream": key[1], "raw_key": key[2]}
 
 
 def iter_incidents(data: CanonicalData, keys: RawKeyTap) -> Iterator[Row]:

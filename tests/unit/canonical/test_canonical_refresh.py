@@ -163,3 +163,25 @@ def test_sigkill_during_a_rebuild_leaves_the_previous_file_and_the_next_build_cl
     report = refresh(hand_case.store, mappings)
     assert report.rebuilt and _count(report.path) == 4
     assert [p for p in hand_case.store.parent.iterdir() if ".tmp-" in p.name] == []
+
+
+class FakeProgress:
+    def __init__(self):
+        self.last: dict[str, int] = {}
+        self.finished = False
+
+    def update(self, label, records, *, force=False):
+        self.last[label] = records
+
+    def done(self):
+        self.finished = True
+
+
+def test_a_rebuild_reports_records_read_and_rows_written(hand_case):
+    progress = FakeProgress()
+    report = refresh(hand_case.store, load_mappings(hand_case.mappings), progress=progress)
+    with StateStore(hand_case.store) as store:
+        stored = sum(store.count_records(source, stream) for source, stream in store.streams())
+    assert progress.last == {"canonical rebuild, reading": stored,
+                             "canonical rebuild, writing": sum(report.rows.values())}
+    assert progress.finished
