@@ -122,6 +122,14 @@ def period_label(period: str) -> tuple[str, str]:
     return period[:7], ""
 
 
+def _tick_number(value: float) -> str:
+    """A tick's number, short enough for the axis margin (``12k``, ``1.5M``)."""
+    for size, suffix in ((1e6, "M"), (1e4, "k")):
+        if abs(value) >= size:
+            return f"{format_number(value / (size if suffix == 'M' else 1e3))}{suffix}"
+    return format_number(value)
+
+
 def _ticks(low: float, high: float, count: int = 4) -> list[float]:
     if high - low < 1e-9:
         low, high = (low - 1, high + 1) if low else (0.0, 1.0)
@@ -192,7 +200,9 @@ def _axes(ticks: list[float], unit: str, y_of: Any, left: float, plot_w: float) 
     short = unit == "%" or len(unit) <= 3
     for tick in ticks:
         y = y_of(tick)
-        label = value_label(tick, unit) if short else format_number(tick)
+        number = _tick_number(tick)
+        label = (f"{number}%" if unit == "%" else f"{number} {unit}".strip()) if short \
+            else number
         out.append(f'<line class="grid" x1="{left}" x2="{left + plot_w:.1f}" y1="{y:.1f}" '
                    f'y2="{y:.1f}"/><text class="tick" x="{left - 6}" y="{y + 3.5:.1f}" '
                    f'text-anchor="end">{_text(label)}</text>')

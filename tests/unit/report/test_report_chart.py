@@ -157,3 +157,14 @@ def test_figure_takes_the_views_partial_period_over_the_clock():
                                 partial={"2025-03"})
     assert marked.count('class="pt status-met partial"') == 1
     assert "last 2 complete periods + current to date" in marked
+
+
+def test_large_values_get_short_ticks_and_flat_series_a_real_scale():
+    points = [ChartPoint("2026-10", 12_000.0, "met"), ChartPoint("2026-11", 48_000.0, "met")]
+    ticks = [t.text for t in _svg(build_chart(points, title="t", unit="h")).iter(f"{SVG}text")
+             if t.get("class") == "tick"]
+    assert ticks == ["0 h", "20k h", "40k h", "60k h"]
+    flat = [ChartPoint("2026-10", 5.0, "met"), ChartPoint("2026-11", 5.0, "met")]
+    ticks = [t.text for t in _svg(build_chart(flat, title="t", unit="%")).iter(f"{SVG}text")
+             if t.get("class") == "tick"]
+    assert ticks == ["4%", "4.5%", "5%", "5.5%", "6%"]  # a flat line mid-scale, not on an edge
