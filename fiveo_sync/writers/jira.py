@@ -5,9 +5,15 @@ gets one issue, summary ``5 O scorecard — <product>``, carrying the scorecard 
 found again by label and the ``fiveo.scorecard`` entity property (never by summary, which
 people edit), so it is never duplicated. The description is a table per O (ADF on Cloud,
 wiki markup on Data Center); the property holds the results as JSON (≤ 32 768 characters:
-history is trimmed to the latest period per series first). A comment lists indicators whose
-status changed since the property was written. A digest of everything written sits in the
-property, so an unchanged scorecard costs no write at all.
+history is trimmed to the latest period per series first). A digest of everything written
+sits in the property, so an unchanged scorecard costs no write at all.
+
+Not nagging: a run that changes a headline (complete-period) status adds one comment listing
+every such change, compared with the headlines the property kept from the last write; a
+change of a value, or of the period to date, edits the scorecard without a comment (and the
+executor asks Jira not to notify watchers of edits). The comment's marker — the stored digest
+it starts from plus the changes — lets a rerun after a crash find it instead of posting it
+twice.
 
 The description leads with each series' last complete period (its status is the one that
 counts) and shows the current period to date beside it, marked partial
