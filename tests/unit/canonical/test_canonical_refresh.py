@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from support.canonical_stores import ISSUE
 
 import fiveo_sync.canonical.builder as builder
 from connectors.base import Page, RawRecord
@@ -185,3 +186,23 @@ def test_a_rebuild_reports_records_read_and_rows_written(hand_case):
     assert progress.last == {"canonical rebuild, reading": stored,
                              "canonical rebuild, writing": sum(report.rows.values())}
     assert progress.finished
+
+
+def test_a_damaged_canonical_file_is_rebuilt_not_fatal(hand_case):
+    hand_case.canonical.write_bytes(b"not a duckdb file" * 100)
+    report = refresh(hand_case.store, load_mappings(hand_case.mappings))
+    assert report.rebuilt and report.reasons == ("no canonical file",)
+    assert _count(report.path) == 3
+
+
+def test_two_raw_records_with_one_issue_key_keep_their_own_raw_keys(hand_case):
+    with StateStore(hand_case.store) as store:  # the same issue stored again under a new id
+        store.save_page(Page("jira", "issue", [RawRecord("20007", "2025-03-06T10:00:00Z",
+                                                         {**ISSUE, "id": "20007"})]))
+    report = refresh(hand_case.store, load_mappings(hand_case.mappings))
+    with duckdb.connect(str(report.path), read_only=True) as conn:
+        rows = conn.execute("SELECT raw_key, key FROM work_items ORDER BY raw_key").fetchall()
+        changes = conn.execute("SELECT raw_key, count(*) FROM work_item_status_changes "
+                               "GROUP BY raw_key ORDER BY raw_key").fetchall()
+    assert rows == [("10007", "PAY-7"), ("20007", "PAY-7")]
+    assert changes == [("10007", 2), ("20007", 2)]
