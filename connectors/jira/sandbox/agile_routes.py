@@ -152,8 +152,8 @@ def _agile_issues(sb: JiraSandbox, req: Request, issues: list[Issue]) -> Reply:
         issues = [i for i in issues if i.id in allowed]
     issues.sort(key=lambda i: (i.project, i.number))
     start, size = req.int_arg("startAt", 0), max(1, min(req.int_arg("maxResults", 50), 100))
-    wanted = wanted_fields(req.arg("fields"), None)
-    expand = req.arg("expand", "") or ""
+    wanted = wanted_fields(",".join(req.query.get("fields") or []), None)
+    expand = ",".join(req.query.get("expand") or [])
     rendered = []
     for issue in issues[start:start + size]:
         body = render_issue(sb, req, issue, wanted, expand)

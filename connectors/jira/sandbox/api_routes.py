@@ -160,7 +160,10 @@ def render_issue(sb: JiraSandbox, req: Request, issue: Issue, wanted: set[str] |
 def _params(req: Request) -> dict[str, Any]:
     if req.method == "POST" and isinstance(req.body, dict):
         return req.body
-    return {k: v[0] for k, v in req.query.items()}
+    # Jira takes list parameters repeated (fields=a&fields=b, as the jira library sends
+    # them) or comma-separated.
+    return {k: ",".join(v) if k in ("fields", "expand") else v[0]
+            for k, v in req.query.items()}
 
 
 def _hash(jql: str) -> str:
@@ -325,7 +328,8 @@ def get_issue(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
         return error(404, ISSUE_NOT_FOUND)
     # GET issue defaults to every field (*all), search to the navigable ones.
     wanted = wanted_fields(",".join(req.query.get("fields") or []), {"*all"})
-    return Reply(200, render_issue(sb, req, issue, wanted, req.arg("expand", "") or ""))
+    return Reply(200, render_issue(sb, req, issue, wanted,
+                                   ",".join(req.query.get("expand") or [])))
 
 
 @register("GET", r"/rest/api/(?:2|3)/issue/([^/]+)/changelog", scope="cloud")

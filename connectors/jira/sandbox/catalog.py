@@ -9,6 +9,7 @@ default) includes them. Custom fields come from :class:`~.data.InstanceFields`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from connectors.jira.sandbox.data import InstanceFields
@@ -130,6 +131,14 @@ def all_fields(cloud: bool, fields: InstanceFields) -> list[dict[str, Any]]:
     return system_fields(cloud) + custom_fields(fields)
 
 
-def navigable_ids(cloud: bool, fields: InstanceFields) -> set[str]:
-    """Ids of the fields ``*navigable`` selects."""
-    return {f["id"] for f in all_fields(cloud, fields) if f["navigable"]} - NOT_IN_ISSUE
+@functools.cache
+def field_ids(cloud: bool, fields: InstanceFields, navigable_only: bool) -> frozenset[str]:
+    """Ids of the fields ``*all`` (or, with ``navigable_only``, ``*navigable``) selects."""
+    return frozenset(f["id"] for f in all_fields(cloud, fields)
+                     if f["navigable"] or not navigable_only) - NOT_IN_ISSUE
+
+
+@functools.cache
+def catalogue(cloud: bool, fields: InstanceFields) -> dict[str, dict[str, Any]]:
+    """Every field by id (shared; do not modify)."""
+    return {f["id"]: f for f in all_fields(cloud, fields)}

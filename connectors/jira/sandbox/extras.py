@@ -84,11 +84,19 @@ class Extras:
         self.data = data
         self._next_comment = 5_000_000
         self._next_worklog = 6_000_000
+        # Versions and components never change: built once per project.
+        self._versions: dict[str, list[dict[str, Any]]] = {}
+        self._components: dict[str, list[dict[str, Any]]] = {}
 
     # -- projects -----------------------------------------------------------------------
 
     def versions(self, project: str) -> list[dict[str, Any]]:
         """The project's versions: four-weekly releases over the history, then one ahead."""
+        if project not in self._versions:
+            self._versions[project] = self._build_versions(project)
+        return self._versions[project]
+
+    def _build_versions(self, project: str) -> list[dict[str, Any]]:
         info = self.data.projects[project]
         world = self.data.world
         out, n = [], 0
@@ -108,6 +116,11 @@ class Extras:
 
     def components(self, project: str) -> list[dict[str, Any]]:
         """Three components per project, each with a lead."""
+        if project not in self._components:
+            self._components[project] = self._build_components(project)
+        return self._components[project]
+
+    def _build_components(self, project: str) -> list[dict[str, Any]]:
         info = self.data.projects[project]
         rng = random.Random(f"{self.data.world.seed}:components:{project}")
         names = rng.sample(_AREAS, 3)

@@ -98,6 +98,8 @@ def user_search(sb: JiraSandbox, req: Request, _m: re.Match[str]) -> Reply:
         if not text:
             return error(400, "The username query parameter was not provided")
     found = list(range(len(sb.world.people)))
+    if not sb.cloud and text == ".":
+        text = None  # Data Center's well-known "username=." lists every user
     if req.arg("accountId"):
         found = [i for i in found if sb.world.people[i].jira_account_id == req.arg("accountId")]
     if text:

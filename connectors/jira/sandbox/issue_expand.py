@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.jira.sandbox.catalog import all_fields
+from connectors.jira.sandbox.catalog import catalogue
 from connectors.jira.sandbox.data import Issue
 from connectors.jira.sandbox.issue_meta_routes import edit_meta
 from connectors.jira.sandbox.issue_view import (
@@ -45,13 +45,12 @@ def issue_body(sb: JiraSandbox, req: Request, issue: Issue, wanted: set[str] | N
     if "renderedFields" in parts:
         body["renderedFields"] = _rendered(sb, req, issue, fields)
     if "names" in parts or "schema" in parts:
-        catalogue = {f["id"]: f for f in all_fields(sb.cloud, sb.data.fields)}
-        known = [k for k in fields if k in catalogue]
+        known = catalogue(sb.cloud, sb.data.fields)
         if "names" in parts:
-            body["names"] = {k: catalogue[k]["name"] for k in known}
+            body["names"] = {k: known[k]["name"] for k in fields if k in known}
         if "schema" in parts:
-            body["schema"] = {k: catalogue[k]["schema"] for k in known
-                              if "schema" in catalogue[k]}
+            body["schema"] = {k: dict(known[k]["schema"]) for k in fields
+                              if "schema" in known.get(k, {})}
     if "transitions" in parts or "transitions.fields" in parts:
         body["transitions"] = transitions_json(sb, req, issue,
                                                with_fields="transitions.fields" in parts)

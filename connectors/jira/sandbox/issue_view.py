@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connectors.jira.sandbox.catalog import NOT_IN_ISSUE, all_fields
+from connectors.jira.sandbox.catalog import field_ids
 from connectors.jira.sandbox.data import Issue
 from connectors.jira.sandbox.extras import Comment, Worklog, duration
 from connectors.jira.sandbox.render import jira_time
@@ -37,12 +37,8 @@ def selected(sb: JiraSandbox, issue: Issue, wanted: set[str] | None) -> set[str]
     tokens = {w for w in wanted if w.startswith("*")}
     excluded = {w[1:] for w in wanted if w.startswith("-")}
     names = {w for w in wanted if not w.startswith(("*", "-"))}
-    catalogue = all_fields(sb.cloud, sb.data.fields)
-    if "*all" in tokens:
-        names |= {f["id"] for f in catalogue} - NOT_IN_ISSUE
-        names |= {k for k in issue.extra if k.startswith("customfield_")}
-    elif "*navigable" in tokens or (excluded and not names):
-        names |= {f["id"] for f in catalogue if f["navigable"]} - NOT_IN_ISSUE
+    if "*all" in tokens or "*navigable" in tokens or (excluded and not names):
+        names |= field_ids(sb.cloud, sb.data.fields, "*all" not in tokens)
         names |= {k for k in issue.extra if k.startswith("customfield_")}
     return names - excluded
 

@@ -8,6 +8,7 @@ Jira's JSON error shapes.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -123,3 +124,35 @@ def test_unbuilt_and_unknown_endpoints_answer_jira_json(client, sandbox):
     v3 = _error(client, "/rest/api/3/myself") if not sandbox.cloud else None
     if v3 is not None:
         assert v3.status_code == 404 and v3.response.json()["status-code"] == 404
+
+
+def test_generated_comments_are_deterministic_and_never_move_updated(client, sandbox):
+    product = sandbox.world.products[2]
+    jql = f"project = {product.key} ORDER BY key ASC"
+    fields = "comment,worklog,updated,created"
+    if sandbox.cloud:
+        first = client.enhanced_search_issues(jql, maxResults=0, fields=fields)
+    else:
+        first = client.search_issues(jql, maxResults=False, fields=fields)
+    parse = datetime.fromisoformat
+    commented = 0
+    for issue in first:
+        raw = issue.raw["fields"]
+        stamps = [c["created"] for c in raw["comment"]["comments"]] + [
+            w["started"] for w in raw["worklog"]["worklogs"]]
+        assert all(parse(raw["created"]) <= parse(s) <= parse(raw["updated"])
+                   for s in stamps), issue.key
+        commented += bool(raw["comment"]["comments"])
+    assert commented > len(first) // 4
+    with JiraSandbox(deployment=sandbox.deployment, now=NOW, jira_issues=120,
+                     tls=True) as twin:
+        key = first[0].key
+        twin_client = JIRA(server=twin.url, options={"verify": twin.ca_bundle},
+                           max_retries=0, timeout=10,
+                           **({"basic_auth": (twin.credentials["email"],
+                                              twin.credentials["api_token"])}
+                              if twin.cloud else {"token_auth": twin.credentials["pat"]}))
+        mine = client.issue(key, fields="comment,worklog").raw["fields"]
+        theirs = twin_client.issue(key, fields="comment,worklog").raw["fields"]
+        assert json.dumps(mine).replace(sandbox.url, "") == json.dumps(theirs).replace(
+            twin.url, "")
