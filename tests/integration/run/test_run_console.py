@@ -86,7 +86,6 @@ def test_log_file_takes_the_json_lines_and_stderr_stays_clean(world, fiveo_env, 
 
 
 def test_without_a_terminal_run_writes_json_lines_to_stderr(world, fiveo_env, capsys):
-    time.sleep(1.05)  # pulls read whole past seconds: let the previous run's second pass
     code = main(["run"])
     captured = capsys.readouterr()
     assert code == 0, captured.err[-3000:]
@@ -125,7 +124,6 @@ def _run_on_a_terminal(args, env, timeout=120.0):
 
 
 def test_on_a_terminal_run_shows_progress_and_a_summary(world, fiveo_env):
-    time.sleep(1.05)
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIVEO_")}
     env.update(fiveo_env, NO_COLOR="1", TERM="xterm", COLUMNS="120")
     code, text = _run_on_a_terminal(["run", "--full"], env)
