@@ -59,6 +59,7 @@ class Progress:
         self._sources = sources
         self._live: Any = None
         self._spinner: Any = None
+        self._final = False
         self._listening: Any = None
         self._entered = False
         self.warnings: list[str] = []
@@ -110,7 +111,12 @@ class Progress:
             return
         from rich.live import Live
 
-        self._live = Live(console=self.console, get_renderable=self._render, transient=True,
+        if not self._entered:
+            # ``fiveo-sync pull``: one table per source, left on the terminal as its summary.
+            self._reset()
+        self._final = False
+        self._live = Live(console=self.console, get_renderable=self._render,
+                          transient=self._entered,
                           refresh_per_second=8, redirect_stdout=False, redirect_stderr=True)
         self._listening = logs.listen(self._on_event)
         self._listening.__enter__()
@@ -119,6 +125,9 @@ class Progress:
     def _stop(self) -> None:
         if self._live is None:
             return
+        if not self._entered:
+            self._final = True  # the last frame stays: streams and counts, no spinner
+            self._live.refresh()
         self._live.stop()
         self._live = None
         self._listening.__exit__(None, None, None)
@@ -187,7 +196,7 @@ class Progress:
         if self._spinner is None:  # one spinner, so that it turns from frame to frame
             self._spinner = Spinner("dots")
         self._spinner.update(text=f"{phase} ({elapsed:.0f} s)")
-        return Group(table, self._spinner)
+        return table if self._final else Group(table, self._spinner)
 
 
 def _counts_text(event: dict[str, Any]) -> str:

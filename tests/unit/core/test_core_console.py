@@ -184,3 +184,18 @@ def test_a_failed_command_is_not_told_twice_on_the_terminal(capsys):
     logs.configure("json", stream=io.StringIO(), quiet=True, notices=True)
     logs.get_logger("fiveo_sync.cli").error("command_failed", command="pull", exit_code=77)
     assert capsys.readouterr().err == ""
+
+
+def test_without_a_with_block_each_source_leaves_its_table_behind(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    logs.configure("json", stream=io.StringIO())
+    terminal = FakeTerminal()
+    progress = Progress(terminal, enabled=True)  # as `fiveo-sync pull` uses it
+    progress.update("jira issue", 100)
+    logs.get_logger().info("stream_pulled", source="jira", stream="issue", records=100,
+                           pages=1)
+    progress.done()
+    assert progress._live is None  # stopped with the source
+    last_frame = _plain(terminal.getvalue()).rsplit("\r", 1)[-1]
+    assert "jira issue" in last_frame and "100 records" in last_frame
+    assert "pulling" not in last_frame
