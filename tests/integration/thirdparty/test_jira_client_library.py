@@ -203,3 +203,14 @@ def test_errors_in_jira_shape(client, sandbox):
     with pytest.raises(JIRAError) as project:
         client.project("NOPE")
     assert project.value.status_code == 404 and "NOPE" in project.value.text
+
+
+def test_create_issue_resolves_project_and_type_ids(client, sandbox):
+    # The library looks the project up and posts {"project": {"id": …}}.
+    created = client.create_issue(project="PAY", summary="Made by the jira library",
+                                  issuetype={"name": "Task"}, labels=["customer"])
+    issue = sandbox.data.find(created.key)
+    assert issue is not None and issue.project == "PAY" and issue.type == "Task"
+    assert created.fields.summary == "Made by the jira library"
+    assert created.fields.labels == ["customer"]
+    assert (created.key, "create") in sandbox.notifications
