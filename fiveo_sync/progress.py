@@ -67,9 +67,8 @@ class Progress:
 
     # -- what the pull calls -------------------------------------------------------------
 
-    def update(self, label: str, records: int, *, force: bool = False) -> None:
+    def update(self, label: str, records: int) -> None:
         """One more page of ``label`` (``source stream``) was stored: ``records`` so far."""
-        del force  # the live display refreshes itself; kept for callers of the old API
         if not self.enabled:
             return
         self._start()
