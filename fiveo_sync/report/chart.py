@@ -13,7 +13,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -85,8 +85,39 @@ def build_points(history: Iterable[Any], *, partial_periods: Iterable[str] = (),
             number = None
         points.append(ChartPoint(str(period), number, str(status or "no_data"),
                                  partial or str(period) in marked))
-    complete = [p for p in points if not p.partial][-limit:] if limit > 0 else []
-    return complete + [p for p in points if p.partial]
+    partial = [p for p in points if p.partial]
+    # Partial points go last, after any months or weeks missing before them.
+    filled = _fill_gaps([p for p in points if not p.partial] + partial[:1])
+    complete = [p for p in filled if not p.partial]
+    return (complete[-limit:] if limit > 0 else []) + partial
+
+
+def _next_period(period: str) -> str | None:
+    """The calendar period after a month (``2026-11``) or ISO week (``2026-W47``), else None."""
+    try:
+        if len(period) == 7 and period[4] == "-":
+            year, month = int(period[:4]), int(period[5:])
+            return f"{year + month // 12}-{month % 12 + 1:02d}" if 1 <= month <= 12 else None
+        if len(period) == 8 and period[4:6] == "-W":
+            monday = date.fromisocalendar(int(period[:4]), int(period[6:]), 1)
+            year, week, _ = (monday + timedelta(days=7)).isocalendar()
+            return f"{year}-W{week:02d}"
+    except ValueError:
+        return None
+    return None
+
+
+def _fill_gaps(points: list[ChartPoint], most: int = 60) -> list[ChartPoint]:
+    """Months or weeks with no result become empty slots, so the x axis is calendar time."""
+    out: list[ChartPoint] = []
+    for point in points:
+        if out:
+            following, added = _next_period(out[-1].period), 0
+            while following is not None and following < point.period and added < most:
+                out.append(ChartPoint(following, None, "no_data"))
+                following, added = _next_period(following), added + 1
+        out.append(point)
+    return out
 
 
 def build_target(result: Any) -> ChartTarget | None:

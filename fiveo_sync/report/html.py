@@ -121,7 +121,7 @@ def _charts(items: Sequence[Any], history: dict[str, Any], now: datetime | None)
         key = getattr(item, "series_key", result.indicator)
         partial = getattr(item, "partial", None)
         marked = {partial.period} if partial is not None else None
-        caption = f"{result.name or result.indicator} · {_scope_text(result)}"
+        caption = f"{result.name or result.indicator} · {_scope_text(result, item)}"
         figures.append(build_chart_figure(result, history.get(key, ()), now=now,
                                           anchor=chart_anchor(key), caption=caption,
                                           partial=marked))

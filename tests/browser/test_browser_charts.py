@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.browser
 UPDATE = os.environ.get("UPDATE_SCREENSHOTS") == "1"
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
+DEMO_EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday: week numbers count from it
 
 
 class _Charts(HTMLParser):
@@ -71,11 +73,26 @@ def _history(out_dir: Path) -> dict[str, list]:
     return {k: sorted(v, key=lambda r: r.period_start) for k, v in series.items()}
 
 
+def _index(result) -> int:
+    """A period's position in calendar time (months, weeks); sprints have none."""
+    start = result.period_start
+    if result.period_kind == "month":
+        return start.year * 12 + start.month
+    if result.period_kind == "week":
+        return (start - DEMO_EPOCH).days // 7
+    return -1
+
+
 def _expected(items, moment):
-    """What a chart must draw: the last 12 complete periods, then the one to date."""
-    complete = [r for r in items if r.period_end <= moment][-12:]
+    """What a chart must draw: slots for the last 12 complete periods (months and weeks
+    without a result included), the stored results among them, then the one to date."""
+    done = [r for r in items if r.period_end <= moment]
     partial = [r for r in items if r.period_start <= moment < r.period_end]
-    return complete, partial
+    if not done or _index(done[-1]) < 0:
+        return len(done[-12:]), done[-12:], partial
+    last = _index(partial[0]) - 1 if partial else _index(done[-1])
+    span = min(12, last - _index(done[0]) + 1)
+    return span, [r for r in done if _index(r) > last - span], partial
 
 
 def _keep(png: Path, name: str) -> None:
@@ -95,10 +112,10 @@ def test_service_page_draws_a_chart_per_indicator_with_target_and_partial(chromi
     # and the current month to date, drawn hollow; a target line.
     history = _history(out_dir)
     key = "fiveo:operate.mttr:service:payments:all"
-    complete, partial = _expected(history[key], moment)
+    slots, complete, partial = _expected(history[key], moment)
     assert complete and len(partial) == 1
     mttr = next(f for f in page.figures.values() if f["series"] == key)
-    assert mttr["slots"] == len(complete) + 1
+    assert mttr["slots"] == slots + 1
     with_value = [r for r in (*complete, *partial) if r.value is not None]
     assert len(mttr["points"]) == len(with_value)
     assert mttr["targets"] == 1
@@ -111,12 +128,12 @@ def test_service_page_draws_a_chart_per_indicator_with_target_and_partial(chromi
     # Every chart on the page: as many slots as periods to show, a point per value, the
     # period to date (if it has a value) the only hollow one.
     for figure in page.figures.values():
-        complete, partial = _expected(history[figure["series"]], moment)
+        slots, complete, partial = _expected(history[figure["series"]], moment)
         shown = [*complete, *partial]
         if not any(r.value is not None for r in shown):
             assert figure["slots"] is None, figure  # "no values yet", no empty axes
             continue
-        assert figure["slots"] == len(shown), figure
+        assert figure["slots"] == slots + len(partial), figure
         assert len(figure["points"]) == sum(r.value is not None for r in shown), figure
         hollow = [cls for cls in figure["points"] if "partial" in cls]
         assert len(hollow) == sum(r.value is not None for r in partial), figure

@@ -168,3 +168,18 @@ def test_large_values_get_short_ticks_and_flat_series_a_real_scale():
     ticks = [t.text for t in _svg(build_chart(flat, title="t", unit="%")).iter(f"{SVG}text")
              if t.get("class") == "tick"]
     assert ticks == ["4%", "4.5%", "5%", "5.5%", "6%"]  # a flat line mid-scale, not on an edge
+
+
+def test_missing_months_and_weeks_become_empty_slots():
+    points = build_points([("2026-10", 1, "met"), ("2027-01", 2, "met"), ("2027-02", 3, "met",
+                                                                          True)])
+    assert [(p.period, p.value) for p in points] == [
+        ("2026-10", 1.0), ("2026-11", None), ("2026-12", None), ("2027-01", 2.0),
+        ("2027-02", 3.0)]
+    late = build_points([("2026-09", 1, "met"), ("2026-11", 2, "met", True)])
+    assert [(p.period, p.partial) for p in late] == [
+        ("2026-09", False), ("2026-10", False), ("2026-11", True)]
+    weeks = build_points([("2026-W52", 1, "met"), ("2027-W02", 2, "met")])
+    assert [p.period for p in weeks] == ["2026-W52", "2026-W53", "2027-W01", "2027-W02"]
+    sprints = build_points([("sprint-1", 1, "met"), ("sprint-4", 2, "met")])
+    assert [p.period for p in sprints] == ["sprint-1", "sprint-4"]  # no calendar: as stored
