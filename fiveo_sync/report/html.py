@@ -1,5 +1,7 @@
-"""The self-contained HTML dashboard: one page per owner view, plus an index.
+"""The self-contained HTML dashboard: one page per owner view, a portfolio page, an index.
 
+Each view page has a chart per series (:mod:`fiveo_sync.report.chart`); the portfolio page
+is the services and products × five O's heatmap (:mod:`fiveo_sync.report.portfolio`).
 Each page works offline: CSS is inlined, charts are inline SVG, there are no scripts,
 and a Content-Security-Policy forbids loading anything else. Every piece of text that comes
 from data (service and product names, owners, indicator names, targets) goes through
