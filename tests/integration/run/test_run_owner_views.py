@@ -225,3 +225,46 @@ def test_jira_scorecard_leads_with_complete_period_names_owner_and_links(ran):
     assert "Complete period" in texts and "To date (partial)" in texts
     assert any(t.endswith("(partial)") and t.startswith("2025-04") for t in texts)
     assert any("/issues/?jql=key%20in%20%28" in t for t in texts)
+
+
+@pytest.fixture(scope="module")
+def ran_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ran]:
+    out = tmp_path_factory.mktemp("owner-views-dc")
+    with ServiceNowSandbox(seed=7, scale="small", now=NOW, tls=True) as sn, \
+            JiraSandbox(seed=7, scale="small", now=NOW, deployment="datacenter",
+                        tls=True) as jira:
+        settings = build_demo_settings(sn, jira, DemoOptions(out_dir=out / "out",
+                                                             deployment="datacenter"))
+        assert Runner(settings, clock=sn.clock, log=get_logger("test")).run().exit_code == 0
+        ran = Ran.__new__(Ran)
+        ran.sn, ran.jira, ran.out_dir, ran.settings = sn, jira, out / "out", settings
+        with StateStore(settings.state.path) as store:
+            ran.results = load_history(store)
+        yield ran
+
+
+def test_data_center_jql_links_and_wiki_scorecard_links(ran_dc):
+    links = build_link_builder(ran_dc.settings)
+    token = {"Authorization": f"Bearer {ran_dc.jira.credentials['pat']}"}
+    for result in _largest_per_kind(ran_dc.results)["work_item"]:
+        (link,) = [x for x in links.links(result) if x.kind == "work_item"]
+        jql = parse_qs(urlsplit(link.url).query)["jql"][0]
+        keys: list[str] = []
+        while True:  # Data Center pages with startAt/total (at most 100 a page)
+            reply = requests.post(f"{ran_dc.jira.url}/rest/api/2/search", headers=token,
+                                  json={"jql": jql, "fields": ["key"], "maxResults": 100,
+                                        "startAt": len(keys)},
+                                  timeout=30, verify=ran_dc.jira.ca_bundle)
+            assert reply.status_code == 200, reply.text[:300]
+            page = reply.json()
+            keys += [i["key"] for i in page["issues"]]
+            if not page["issues"] or len(keys) >= page["total"]:
+                break
+        assert sorted(keys) == list(result.evidence["work_item"]), result.key
+    label = ran_dc.settings.jira.scorecard.label
+    reply = requests.post(f"{ran_dc.jira.url}/rest/api/2/search", headers=token,
+                          json={"jql": f'labels = "{label}"', "fields": ["description"]},
+                          timeout=30, verify=ran_dc.jira.ca_bundle)
+    descriptions = [i["fields"]["description"] for i in reply.json()["issues"]]
+    assert descriptions and all("||Complete period||" in d for d in descriptions)
+    assert any(f"|{ran_dc.jira.url}/issues/?jql=key%20in%20%28" in d for d in descriptions)
