@@ -76,7 +76,7 @@ def test_sql_refuses_anything_but_one_read_statement_before_building(env, capsys
     assert main(["sql", query]) == 65
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "fiveo-sync sql: " in captured.err and message in captured.err
+    assert message in captured.err
     assert not env.canonical.exists()
 
 
