@@ -246,8 +246,9 @@ class Dataset:
             if fields:
                 issue.extra.update(fields)
             if items:
-                self._record(issue, when, issue.assignee if author is None else author,
-                             *items)
+                if author is None:  # the test knobs act as the assignee (or the reporter)
+                    author = issue.assignee if issue.assignee is not None else issue.reporter
+                self._record(issue, when, author, *items)
             else:
                 issue.updated = when
             return issue

@@ -77,6 +77,11 @@ def parse_duration(text: str) -> int | None:
     return int(total)
 
 
+def _person(index: int | None, issue: Issue) -> int:
+    """An author index; unassigned issues (assignee ``None``) fall back to the reporter."""
+    return issue.reporter if index is None else index
+
+
 class Extras:
     """The comments, worklogs, versions and components of one data set."""
 
@@ -172,9 +177,8 @@ class Extras:
                 text = rng.choice(_COMMENTS).format(
                     area=rng.choice(_AREAS), name=people[rng.randrange(len(people))]
                     .display_name)
-                out.append(Comment(issue.id * 10 + j, rng.choice((issue.assignee,
-                                                                   issue.reporter)),
-                                   text, when, when))
+                author = rng.choice((issue.assignee, issue.reporter))
+                out.append(Comment(issue.id * 10 + j, _person(author, issue), text, when, when))
         return out + list(issue.extra.get("comments", []))
 
     def add_comment(self, issue: Issue, author: int, body: Any, when: datetime) -> Comment:
@@ -196,7 +200,8 @@ class Extras:
             for j in range(rng.choice((0, 1, 1, 2))):
                 started = span[0] + span[1] * rng.random()
                 started = started.replace(second=0, microsecond=0)
-                out.append(Worklog(issue.id * 10 + j, issue.assignee, rng.choice(_WORK),
+                out.append(Worklog(issue.id * 10 + j, _person(issue.assignee, issue),
+                                   rng.choice(_WORK),
                                    started, started, 900 * rng.randint(1, 24)))
             out.sort(key=lambda w: (w.started, w.id))
         return out + list(issue.extra.get("worklogs", []))

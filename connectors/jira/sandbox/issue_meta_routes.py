@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.jira.sandbox.catalog import all_fields
 from connectors.jira.sandbox.data import ISSUE_TYPES, STATUSES, Issue
+from connectors.jira.sandbox.issue_view import watcher_indexes
 from connectors.jira.sandbox.routing import ISSUE_NOT_FOUND, Reply, Request, error, register
 from connectors.jira.sandbox.write_routes import _ON_SCREEN
 
@@ -59,7 +60,7 @@ def watchers(sb: JiraSandbox, req: Request, m: re.Match[str]) -> Reply:
     issue = _issue(sb, m.group(1))
     if issue is None:
         return error(404, ISSUE_NOT_FOUND)
-    people = sorted({issue.assignee, issue.reporter})
+    people = watcher_indexes(issue)
     return Reply(200, {"self": f"{sb.url}{req.path}", "isWatching": False,
                        "watchCount": len(people),
                        "watchers": [req.render.user(i) for i in people]})

@@ -90,7 +90,7 @@ def _extra_fields(sb: JiraSandbox, req: Request, issue: Issue,
     out["workratio"] = -1
     out["attachment"] = list(issue.extra.get("attachments", []))
     out["watches"] = {"self": f"{api}/watchers", "isWatching": False,
-                      "watchCount": len({issue.assignee, issue.reporter})}
+                      "watchCount": len(watcher_indexes(issue))}
     out["votes"] = {"self": f"{api}/votes", "votes": 0, "hasVoted": False}
     out["environment"] = out["lastViewed"] = out["security"] = None
     out["issuerestriction"] = {"issuerestrictions": {}, "shouldDisplay": False}
@@ -104,6 +104,11 @@ def _extra_fields(sb: JiraSandbox, req: Request, issue: Issue,
     if "subtasks" in names:
         out["subtasks"] = [_subtask(sb, req, child) for child in _children(sb, issue.key)]
     return {k: v for k, v in out.items() if k in names}
+
+
+def watcher_indexes(issue: Issue) -> list[int]:
+    """Who watches an issue: its assignee (if any) and its reporter."""
+    return sorted({p for p in (issue.assignee, issue.reporter) if p is not None})
 
 
 def _children(sb: JiraSandbox, key: str) -> list[Issue]:
