@@ -43,13 +43,15 @@ from fiveo_sync.state import StateStore
 
 log = structlog.get_logger(__name__)
 
+_READING, _WRITING = "canonical rebuild, reading", "canonical rebuild, writing"
+_PROGRESS_EVERY = 2_000  # records between progress updates while reading
 CHUNK_ROWS = 10_000  # rows per table held before a load (1/10 store: 371 MiB peak; 50k: 451)
 
 
 class ProgressLike(Protocol):
-    """What the builder reports progress to (:class:`fiveo_sync.progress.Progress`)."""
+    """What the builder reports progress to (``display.RebuildProgress``)."""
 
-    def update(self, label: str, records: int, *, force: bool = False) -> None:
+    def update(self, label: str, records: int) -> None:
         """Show a count."""
 
     def done(self) -> None:
@@ -178,14 +180,16 @@ def _load(conn: duckdb.DuckDBPyConnection, store_path: Path, mappings: Any, scra
 
     def on_record() -> None:
         read[0] += 1
-        if progress is not None:
-            progress.update("canonical rebuild, reading", read[0])
+        if progress is not None and read[0] % _PROGRESS_EVERY == 0:
+            progress.update(_READING, read[0])
 
     tap = RawKeyTap(mappings.sources, on_record)
     with StateStore(store_path) as store:
         raw = {(source, stream): tap.payloads(source, stream, store.iter_records(source, stream))
                for source, stream in store.streams()}
         data = normalise(mappings.sources, mappings.portfolio, raw)
+    if progress is not None:
+        progress.update(_READING, read[0])
     loader = _ChunkLoader(conn, scratch, progress)
     for table, row in iter_all_rows(data, mappings.portfolio, tap):
         loader.add(table, row)
@@ -232,7 +236,7 @@ class _ChunkLoader:
         self.written += len(buffer)
         buffer.clear()
         if self.progress is not None:
-            self.progress.update("canonical rebuild, writing", self.written)
+            self.progress.update(_WRITING, self.written)
 
 
 def _remove_leftovers(target: Path) -> None:

@@ -10,15 +10,14 @@ Makes no network call.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from fiveo_sync.canonical import refresh
+from fiveo_sync.canonical.display import RebuildProgress
 from fiveo_sync.canonical.exporter import EXPORT_FORMATS, export_tables
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.errors import EXIT_OK
-from fiveo_sync.progress import Progress
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +42,7 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
     """
     settings = ctx.settings
     report = refresh(settings.state.path, load_mappings(settings.mappings.dir),
-                     progress=Progress(sys.stderr), force=args.rebuild)
+                     progress=RebuildProgress(), force=args.rebuild)
     files = export_tables(report.path, args.directory, args.format)
     for item in files:
         ctx.out.write(f"wrote {item.path} ({item.rows:,} row{'s' if item.rows != 1 else ''})\n")

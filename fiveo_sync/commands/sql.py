@@ -11,15 +11,14 @@ the reason on stderr. Makes no network call.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from fiveo_sync.canonical import refresh
+from fiveo_sync.canonical.display import RebuildProgress
 from fiveo_sync.canonical.formatter import FORMATS, write_result
 from fiveo_sync.canonical.query import check_read_only, run_query
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.errors import EXIT_OK
-from fiveo_sync.progress import Progress
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +44,6 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
     check_read_only(args.query)  # refuse before any rebuild
     settings = ctx.settings
     report = refresh(settings.state.path, load_mappings(settings.mappings.dir),
-                     progress=Progress(sys.stderr), force=args.rebuild)
+                     progress=RebuildProgress(), force=args.rebuild)
     write_result(run_query(report.path, args.query), ctx.out, args.format)
     return EXIT_OK

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from support.canonical_stores import ISSUE
 import fiveo_sync.canonical.builder as builder
 from connectors.base import Page, RawRecord
 from fiveo_sync.canonical import read_build_info, refresh
+from fiveo_sync.canonical.display import RebuildProgress
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.errors import StateError
 from fiveo_sync.state import StateStore
@@ -206,3 +208,17 @@ def test_two_raw_records_with_one_issue_key_keep_their_own_raw_keys(hand_case):
                                "GROUP BY raw_key ORDER BY raw_key").fetchall()
     assert rows == [("10007", "PAY-7"), ("20007", "PAY-7")]
     assert changes == [("10007", 2), ("20007", 2)]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_rebuild_line_is_drawn_on_a_terminal_and_removed(hand_case):
+    screen = _Terminal()
+    progress = RebuildProgress(screen, enabled=True)
+    refresh(hand_case.store, load_mappings(hand_case.mappings), progress=progress)
+    assert "canonical rebuild, writing: 22 records" in screen.getvalue()
+    assert progress._status is None
+    assert not RebuildProgress(io.StringIO()).enabled  # not a terminal: nothing drawn
