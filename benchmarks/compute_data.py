@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from connectors.jira.connector import BASE_FIELDS
+from connectors.jira.sandbox.catalog import all_fields
 from connectors.jira.sandbox.data import (
     CLOUD_FIELDS,
     ISSUE_TYPES,
@@ -327,7 +328,7 @@ def _jira(world: World, w: _Writer) -> None:
     fields = CLOUD_FIELDS
     renderer = Renderer(BASE, True, "3", ZoneInfo("Pacific/Auckland"), world.people, fields)
     taken = agile_time(world.now)
-    for entry in renderer.field_list():
+    for entry in all_fields(True, fields):
         w.add("jira", "field", entry["id"], _iso(world.now.timestamp()), entry)
     for status in renderer.statuses():
         w.add("jira", "status", status["id"], _iso(world.now.timestamp()), status)
