@@ -12,6 +12,11 @@ A status reads as Jira shows one, a coloured lozenge: the ADF ``status`` inline 
 (``attrs.text``, ``attrs.color`` one of neutral, purple, blue, red, yellow, green) and, in
 wiki markup, bold capitals in the same colour (``{color:#FF5630}*MISSED*{color}``, what
 Atlassian's own ADF-to-wiki conversion gives a status).
+
+A link (an evidence link the writer built) is written only when its target is a plain
+``http(s)`` URL of URL-safe characters (:func:`safe_href`): anything else — a character that
+would end a wiki link or start markup, another scheme — makes the cell its label alone,
+never a link with a cut or altered target.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from typing import Any
 # Characters that start wiki-markup effects: bold, italic, tables, macros, links, lists...
 _WIKI_SPECIAL = frozenset("*_?-+^~|{}[]!#")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What a link target may hold: http(s), then unreserved characters, percent escapes and the
+# delimiters a list or search URL needs. No | [ ] { } ! * ^ ~ + space, quote or angle bracket.
+_SAFE_HREF = re.compile(r"https?://[A-Za-z0-9\-._:/?#@=&%,;]+")
 
 _LOZENGE_HEX = {"neutral": "#97A0AF", "purple": "#6554C0", "blue": "#00B8D9",
                 "red": "#FF5630", "yellow": "#FF991F", "green": "#36B37E"}
@@ -83,16 +91,23 @@ def _adf_cell(cell: Cell) -> dict[str, Any]:
             {"type": "status", "attrs": {"text": clean_text(cell.text).upper() or "-",
                                          "color": color}}]}
     if isinstance(cell, tuple):
-        text, href = clean_text(cell[0]) or href_text(cell[1]), cell[1]
+        href = safe_href(cell[1])
+        if href is None:
+            return _adf_paragraph(cell[0])
         return {"type": "paragraph", "content": [
-            {"type": "text", "text": text,
+            {"type": "text", "text": clean_text(cell[0]) or href,
              "marks": [{"type": "link", "attrs": {"href": href}}]}]}
     return _adf_paragraph(cell)
 
 
-def href_text(href: str) -> str:
-    """A link target without characters that would end a wiki link or an ADF href."""
-    return "".join(ch for ch in str(href) if ch not in "|] \n\r\t")
+def safe_href(href: str) -> str | None:
+    """The link target if it is a plain http(s) URL of URL-safe characters, else None.
+
+    The writer builds its links from configured instance URLs and percent-encoded ids; a
+    target failing this check is not repaired (a changed URL would select other records).
+    """
+    text = str(href)
+    return text if _SAFE_HREF.fullmatch(text) else None
 
 
 def _adf_row(cells: Sequence[Cell], cell_type: str) -> dict[str, Any]:
@@ -137,9 +152,14 @@ def build_adf_list(intro: str, items: Sequence[str]) -> dict[str, Any]:
 def _wiki_cell(cell: Cell) -> str:
     if isinstance(cell, Lozenge):
         hex_colour = _LOZENGE_HEX.get(cell.color, _LOZENGE_HEX["neutral"])
-        return f"{{color:{hex_colour}}}*{escape_wiki(cell.text.upper()) or '-'}*{{color}}"
+        text = escape_wiki(cell.text.upper()) or escape_wiki("-")
+        return f"{{color:{hex_colour}}}*{text}*{{color}}"
     if isinstance(cell, tuple):
-        return f"[{escape_wiki(cell[0])}|{href_text(cell[1])}]"
+        href = safe_href(cell[1])
+        if href is None:
+            return escape_wiki(cell[0]) or "\u00a0"
+        label = escape_wiki(cell[0])
+        return f"[{label}|{href}]" if label else f"[{href}]"
     # An empty cell collapses the table row; a non-breaking space keeps it.
     return escape_wiki(cell) or "\u00a0"
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from fiveo_sync.writers.jira import ScorecardTarget, build_jira_plan
+from fiveo_sync.writers.jira_markup import build_adf_document, build_wiki_document, safe_href
 
 NOW = datetime(2025, 4, 10, tzinfo=UTC)  # March is the last complete month
 TARGET = ScorecardTarget("payments-web", "Payments Web", "PAY", ("payments",))
@@ -92,3 +93,33 @@ def test_the_status_lozenge_is_the_headline_status_not_the_partial_one(make_resu
                             now=NOW).ops
     text = str(op.fields["description"])
     assert "MET" in text and "MISSED" not in text
+
+
+GOOD_HREF = ("https://acme.service-now.com/incident_list.do?sysparm_query="
+             "sys_idIN1a2b%2C3c4d")
+BAD_HREFS = ["javascript:alert(1)", "https://x.example/a|b]", "https://x.example/a b",
+             "https://x.example/{code}", "https://x.example/!img.png!", "data:text/html,x",
+             "https://x.example/\n[evil|https://e]"]
+
+
+def _link_cell_adf(href):
+    doc = build_adf_document("i", [("Operate", [[("2 incidents", href)]])], ["Evidence"])
+    (table,) = _tables(doc)
+    return _cell(table["content"][1]["content"][0])
+
+
+def test_a_built_evidence_link_is_kept_exactly():
+    inline = _link_cell_adf(GOOD_HREF)
+    assert inline == {"type": "text", "text": "2 incidents",
+                      "marks": [{"type": "link", "attrs": {"href": GOOD_HREF}}]}
+    wiki = build_wiki_document("i", [("Operate", [[("2 incidents", GOOD_HREF)]])],
+                               ["Evidence"])
+    assert wiki.splitlines()[-1] == f"|[2 incidents|{GOOD_HREF}]|"
+
+
+@pytest.mark.parametrize("href", BAD_HREFS)
+def test_a_link_target_that_is_not_a_plain_http_url_becomes_its_label_alone(href):
+    assert safe_href(href) is None
+    assert _link_cell_adf(href) == {"type": "text", "text": "2 incidents"}  # no marks
+    wiki = build_wiki_document("i", [("Operate", [[("2 incidents", href)]])], ["Evidence"])
+    assert wiki.splitlines()[-1] == "|2 incidents|"  # no link, nothing of the target
