@@ -33,3 +33,8 @@ def test_demo_runs_twice_and_shows_owner_views_without_log_lines(tmp_path):
     views = json.loads((out_dir / "results.json").read_text())["views"]
     assert {v["kind"] for v in views} == {"service", "product"}
     assert (out_dir / "index.html").is_file()
+    # Verified TLS: both sandboxes on https, their one CA bundle named for clients to use.
+    assert "ServiceNow sandbox: https://127.0.0.1:" in out and "sandbox (cloud): https://" in out
+    bundle = out_dir / "sandbox-ca.pem"
+    assert f"CA bundle:   {bundle.resolve()}" in out
+    assert bundle.read_text().startswith("-----BEGIN CERTIFICATE-----")
