@@ -5,7 +5,14 @@ markup and control characters at once, and an indicator with such a name go thro
 runs (Cloud + table, Data Center + import set). Then: the HTML dashboard in headless
 Chromium holds them as text and no element they spell; the Jira scorecard read back from the
 sandbox holds them as plain ADF text nodes (Cloud) or fully escaped wiki markup that keeps
-its table shape (Data Center); the ServiceNow records read back hold the exact text.
+its table shape (Data Center); the ServiceNow records read back hold the exact text in the
+fields meant for names, and nowhere else.
+
+The writers add markup of their own — status lozenges (ADF ``status`` nodes, wiki
+``{color}``) and evidence links — so those are allowed only in the exact shapes the writer
+builds: a status word on a lozenge colour, and a link whose label is a count ("12 changes")
+and whose URL is made of the instance URL and the counted records' ids. Anything else that
+is live markup fails the tests.
 """
 
 from __future__ import annotations
@@ -36,6 +43,20 @@ LOG = get_logger("test")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 WIKI_SPECIAL = "*_?-+^~|{}[]!#"
 
+# What the writers themselves emit: evidence URLs built from the sandbox URL and record ids
+# (ServiceNow sys_ids, Jira issue keys) only, count labels, and status lozenges.
+_SN_LIST = (r"https://127\.0\.0\.1:\d+/(?:incident|change_request|problem|task_sla)_list\.do"
+            r"\?sysparm_query=sys_idIN[0-9a-f]{32}(?:%2C[0-9a-f]{32})*")
+_JIRA_SEARCH = (r"https://127\.0\.0\.1:\d+/issues/\?jql=key%20in%20%28[A-Z][A-Z0-9]*-\d+"
+                r"(?:%2C%20[A-Z][A-Z0-9]*-\d+)*%29%20ORDER%20BY%20key%20ASC")
+EVIDENCE_URL = re.compile(f"{_SN_LIST}|{_JIRA_SEARCH}")
+EVIDENCE_LABEL = re.compile(r"\d+ (?:incidents?|changes?|problems?|SLAs?|issues?)")
+STATUS_WORDS = ("MET", "AT RISK", "MISSED", "NO DATA", "INSUFFICIENT DATA")
+LOZENGE_COLOURS = {"green", "yellow", "red", "neutral"}
+WIKI_LOZENGE = re.compile(r"(?<!\\)\{color:#(?:36B37E|FF991F|FF5630|97A0AF)\}\*(?:"
+                          + "|".join(STATUS_WORDS) + r")\*\{color\}")
+WIKI_LINK = re.compile(rf"(?<!\\)\[{EVIDENCE_LABEL.pattern}\|(?:{_SN_LIST}|{_JIRA_SEARCH})\]")
+
 
 def _folded(text: str) -> str:
     """What a single-line output keeps of a name: control characters folded to spaces."""
@@ -55,7 +76,8 @@ def _run(tmp_path: Path, deployment: str, write_mode: str) -> dict[str, Any]:
         card = cards[product.key]
         return {"out": platforms.settings.report.dir,
                 "summary": card.summary, "description": card.extra.get("description"),
-                "records": platforms.sn.table("u_fiveo_indicator")}
+                "records": platforms.sn.table("u_fiveo_indicator"),
+                "users": platforms.sn.table("sys_user")}
     raise AssertionError("no platforms")
 
 
@@ -79,14 +101,30 @@ def test_servicenow_records_hold_the_hostile_name_as_exact_text(flavour, request
     # Keys are built from ids only, so no name reaches a key or an encoded query.
     assert all(r["u_key"].startswith("fiveo:operate.mttr:") for r in mttr)
     assert len({r["u_key"] for r in records}) == len(records)
-    assert not any(HOSTILE_SERVICE in value or "onerror" in value
-                   for r in records for value in r.values())
+    # The service's name is exactly the value of the field meant for it, and nowhere else.
+    payments = [r for r in records if r["u_scope"] == "payments"]
+    assert payments and {r["u_scope_name"] for r in payments} == {HOSTILE_SERVICE}
+    holding = {column for r in records for column, value in r.items()
+               if HOSTILE_SERVICE in str(value)}
+    assert holding == {"u_scope_name"}
+    assert {column for r in records for column, value in r.items()
+            if HOSTILE_INDICATOR in str(value)} == {"u_name"}
+    # Product names go to Jira only; no fragment of the hostile one reaches a record.
+    assert not any("onerror" in str(value) for r in records for value in r.values())
+    # The owner is named by the ServiceNow user's own name, the id beside it.
+    (owner,) = [u for u in request.getfixturevalue(flavour)["users"]
+                if u["user_name"] == "alice.martin"]
+    assert {(r["u_owner_name"], r["u_owner_id"]) for r in payments} == {
+        (owner["name"], "alice.martin")}
+    # Evidence links are built from the instance URL and record ids only.
+    assert any(r["u_evidence"] for r in payments)
+    assert all(EVIDENCE_URL.fullmatch(r["u_evidence"]) for r in records if r["u_evidence"])
 
 
 # -- Jira Cloud: ADF ----------------------------------------------------------------------------
 
 ADF_NODES = {"doc", "paragraph", "heading", "table", "tableRow", "tableHeader", "tableCell",
-             "text", "bulletList", "listItem"}
+             "text", "bulletList", "listItem", "status"}
 
 
 def _adf_nodes(node: Any) -> list[dict[str, Any]]:
@@ -103,7 +141,21 @@ def test_cloud_scorecard_is_plain_adf_text(cloud_run):
     nodes = _adf_nodes(doc)
     assert {n["type"] for n in nodes} <= ADF_NODES
     texts = [n["text"] for n in nodes if n["type"] == "text"]
-    assert all(n.get("marks") is None for n in nodes), "a name became a link or a format"
+    # The only marks are the writer's evidence links: a count label, a URL built from ids.
+    # A text node holding any name has none, so no name became a link or a format.
+    marked = [n for n in nodes if n.get("marks") is not None]
+    assert marked, "the scorecard carries evidence links"
+    for node in marked:
+        assert node["type"] == "text" and EVIDENCE_LABEL.fullmatch(node["text"]), node
+        (mark,) = node["marks"]
+        assert mark["type"] == "link" and set(mark["attrs"]) == {"href"}, node
+        assert EVIDENCE_URL.fullmatch(mark["attrs"]["href"]), node
+    # Status lozenges carry a status word on a lozenge colour, nothing taken from a name.
+    statuses = [n for n in nodes if n["type"] == "status"]
+    assert statuses
+    assert all(set(n["attrs"]) == {"text", "color"} and n["attrs"]["text"] in STATUS_WORDS
+               and n["attrs"]["color"] in LOZENGE_COLOURS and "content" not in n
+               for n in statuses), statuses
     assert all(text and not CONTROL.search(text) for text in texts)
     assert any(_folded(HOSTILE_PRODUCT) in text for text in texts)
     assert HOSTILE_INDICATOR in texts  # a table cell holds the name, nothing else
@@ -134,9 +186,17 @@ def test_datacenter_scorecard_wiki_escapes_every_markup_character(datacenter_run
     rows = [line for line in lines if line.startswith("|") and not line.startswith("||")]
     named_rows = [row for row in rows if row.startswith("|Probe ")]
     assert named_rows
+    hostile_service_rows = [row for row in rows if "script>alert(1)" in row]
+    assert hostile_service_rows  # the service's name is in the scope cells
+    links = lozenges = 0
     for row in rows:
-        # Only the cell separators are live: a name cannot add a cell, a link or a macro.
-        assert _unescaped_specials(row) == ["|"] * (columns + 1), row
+        # The writer's own markup, in exactly the shapes it builds, is set aside first.
+        links += len(WIKI_LINK.findall(row))
+        lozenges += len(WIKI_LOZENGE.findall(row))
+        bare = WIKI_LOZENGE.sub("STATUS", WIKI_LINK.sub("LINK", row))
+        # Then only the cell separators are live: a name cannot add a cell, a link or a macro.
+        assert _unescaped_specials(bare) == ["|"] * (columns + 1), row
+    assert links and lozenges
     assert all(_unescape_wiki(row).startswith(f"|{HOSTILE_INDICATOR}|") for row in named_rows)
 
 
