@@ -28,6 +28,9 @@ _TABLE_LABELS = {
     "sys_audit_delete": "Deleted Records", "sys_attachment": "Attachment",
     "sys_dictionary": "Dictionary Entry", "sys_db_object": "Table",
     "u_fiveo_indicator": "fiveo indicator", "u_fiveo_indicator_import": "fiveo indicator import",
+    "cmdb_ci_outage": "Outage", "core_company": "Company", "asmt_metric_type": "Metric Type",
+    "asmt_metric": "Metric", "asmt_assessment_instance": "Assessment Instance",
+    "asmt_metric_result": "Assessment Metric Result",
 }
 _NUMBER_PREFIX = {"incident": "INC", "problem": "PRB", "change_request": "CHG"}
 _COLUMN_LABELS = {

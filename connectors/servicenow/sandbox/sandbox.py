@@ -22,6 +22,7 @@ from connectors.servicenow.sandbox.attachment import AttachmentApi
 from connectors.servicenow.sandbox.auth import Authenticator
 from connectors.servicenow.sandbox.batch import BatchApi
 from connectors.servicenow.sandbox.database import Database
+from connectors.servicenow.sandbox.evidence import populate_evidence
 from connectors.servicenow.sandbox.faults import Faults, RateRule, fault_reply
 from connectors.servicenow.sandbox.generator import (
     INTEGRATION_USER,
@@ -66,6 +67,7 @@ class ServiceNowSandbox:
         self._offset_s = 0.0
         self.db = Database(self.clock)
         populate(self.db, self.world)
+        populate_evidence(self.db, self.world)  # its own rng: the tables above unchanged
         secret = build_sys_id("sandbox-secret", seed)
         self._passwords = {INTEGRATION_USER: f"int-{secret[:12]}",
                            READONLY_USER: f"ro-{secret[12:24]}", "admin": f"adm-{secret[24:]}"}

@@ -22,6 +22,8 @@ DISPLAY_FIELD = {
     "incident": "number", "problem": "number", "change_request": "number",
     "task_sla": "sys_id", "contract_sla": "name", "u_fiveo_indicator": "u_key",
     "sys_db_object": "label", "sys_dictionary": "column_label", "sys_choice": "label",
+    "cmdb_ci_outage": "number", "core_company": "name", "asmt_metric_type": "name",
+    "asmt_metric": "name", "asmt_assessment_instance": "number", "asmt_metric_result": "sys_id",
 }
 
 
