@@ -173,14 +173,26 @@ def status_lozenge(status: str) -> jira_markup.Lozenge:
     return jira_markup.Lozenge(status.replace("_", " "), STATUS_COLOURS.get(status, "neutral"))
 
 
+def scope_cell(result: IndicatorResult, context: PublishContext) -> str:
+    """The scope as a person reads it, the id beside the name.
+
+    ``Payments (service payments, combined)``, ``Payments Web (product payments-web)``;
+    an unnamed scope reads ``payments (service, combined)``; a breakdown joins the details.
+    """
+    name = context.scope_name(result.scope_type, result.scope)
+    details = [result.scope_type if name == result.scope
+               else f"{result.scope_type} {result.scope}"]
+    if result.view == "combined":
+        details.append("combined")
+    if result.breakdown and result.breakdown != "all":
+        details.append(result.breakdown)
+    return f"{name} ({', '.join(details)})"
+
+
 def _scorecard_row(row: ScorecardRow, context: PublishContext,
                    budget: int) -> tuple[jira_markup.Cell, ...]:
     lead, head, part = row.lead, row.headline, row.partial
-    scope = _row(lead)[1]
-    name = context.scope_name(lead.scope_type, lead.scope)
-    if name != lead.scope:
-        scope = scope.replace(f"{lead.scope_type} {lead.scope}",
-                              f"{lead.scope_type} {name} ({lead.scope})", 1)
+    scope = scope_cell(lead, context)
     partial = f"{part.period}: {_value_text(part)} (partial)" if part is not None else "-"
     shown = head if head is not None else part
     return (lead.name or lead.indicator, scope, head.period if head else "none complete yet",

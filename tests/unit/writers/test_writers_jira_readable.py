@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from fiveo_sync.writers.jira import ScorecardTarget, build_jira_plan
+from fiveo_sync.writers.context import PublishContext
+from fiveo_sync.writers.jira import ScorecardTarget, build_jira_plan, scope_cell
 from fiveo_sync.writers.jira_markup import build_adf_document, build_wiki_document, safe_href
 
 NOW = datetime(2025, 4, 10, tzinfo=UTC)  # March is the last complete month
@@ -123,3 +124,17 @@ def test_a_link_target_that_is_not_a_plain_http_url_becomes_its_label_alone(href
     assert _link_cell_adf(href) == {"type": "text", "text": "2 incidents"}  # no marks
     wiki = build_wiki_document("i", [("Operate", [[("2 incidents", href)]])], ["Evidence"])
     assert wiki.splitlines()[-1] == "|2 incidents|"  # no link, nothing of the target
+
+
+def test_scope_cells_name_the_scope_with_its_id_beside_it(make_result):
+    context = PublishContext(scope_names={("service", "payments"): "Payments",
+                                          ("product", "payments-web"): "Payments Web"})
+    combined = make_result(view="combined", scope_type="service", scope="payments")
+    product = make_result(view="product", scope_type="product", scope="payments-web")
+    unnamed = make_result(view="combined", scope_type="service", scope="email")
+    split = make_result(view="service", scope_type="service", scope="payments",
+                        breakdown="priority=1")
+    assert scope_cell(combined, context) == "Payments (service payments, combined)"
+    assert scope_cell(product, context) == "Payments Web (product payments-web)"
+    assert scope_cell(unnamed, context) == "email (service, combined)"
+    assert scope_cell(split, context) == "Payments (service payments, priority=1)"
