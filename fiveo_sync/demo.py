@@ -8,6 +8,7 @@ the dashboard and where the written-back records can be seen are printed.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -52,7 +53,8 @@ def build_demo_settings(sn: Any, jira: Any, options: DemoOptions) -> Settings:
     """Settings pointing at the two running sandboxes, state and report under ``out_dir``.
 
     Sandboxes serving HTTPS must share one CA: its bundle becomes ``http.ca_bundle`` with
-    ``http.verify`` on, as a production run against a private CA is configured.
+    ``http.verify`` on, as a production run against a private CA is configured. A Data
+    Center demo runs with :func:`write_datacenter_mappings` (owners by user name).
     """
     base = load_yaml(shipped_dir("config") / "demo.yaml").data or {}
     bundles = {b for b in (sn.ca_bundle, jira.ca_bundle) if b is not None}
@@ -73,9 +75,40 @@ def build_demo_settings(sn: Any, jira: Any, options: DemoOptions) -> Settings:
         http=HttpSettings(**{**base.get("http", {}), **tls}),
         sync=SyncSettings(**base.get("sync", {})),
         state=StateSettings(path=options.out_dir / "state.sqlite"),
-        mappings=MappingsSettings(dir=shipped_dir("mappings")),
+        mappings=MappingsSettings(dir=shipped_dir("mappings") if options.deployment == "cloud"
+                                  else write_datacenter_mappings(jira, options.out_dir)),
         report=ReportSettings(dir=options.out_dir),
     )
+
+
+# An owner line of the portfolio: ``owner: "6dc5..."``, ``fallback_owner: x`` (with indent).
+_OWNER_LINE = re.compile(r'^(\s*(?:owner|fallback_owner):\s*)"?([^"\s#]+)"?', re.MULTILINE)
+
+
+def write_datacenter_mappings(jira: Any, out_dir: Path) -> Path:
+    """The shipped mappings with the product owners named as Jira Data Center knows them.
+
+    The shipped portfolio names product owners by Jira Cloud ``accountId``; Data Center has
+    no accountId (users are known by user name), so owners would show as bare ids there. The
+    copy under ``<out_dir>/mappings-datacenter`` names the same people by user name.
+
+    Args:
+        jira: the running Jira sandbox (its world has each person's accountId and name).
+        out_dir: the demo's output folder.
+
+    Returns:
+        The folder of the copied mappings.
+    """
+    folder = out_dir / "mappings-datacenter"
+    shutil.copytree(shipped_dir("mappings"), folder, dirs_exist_ok=True)
+    user_names = {p.jira_account_id: p.user_name for p in jira.world.people}
+    portfolio = folder / "portfolio.yaml"
+    text = _OWNER_LINE.sub(
+        lambda m: m.group(1) + user_names[m.group(2)] if m.group(2) in user_names
+        else m.group(0), portfolio.read_text(encoding="utf-8"))
+    note = "# Copied by fiveo-sync demo for Jira Data Center: product owners by user name.\n"
+    portfolio.write_text(note + text, encoding="utf-8")
+    return folder
 
 
 def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,

@@ -5,12 +5,15 @@ then every evidence link's query is sent back to the platform it points at — t
 query through the ServiceNow Table API, the JQL through Jira's search API — and what comes
 back must be exactly the record ids the engine stored as counted. The same run's console
 report, results.json, ServiceNow records and Jira scorecard must name the owners as people
-know them.
+know them: every product's scorecard, on Jira Cloud (owner by accountId) and Data Center
+(owner by user name: Data Center has no accountId), names its owner by display name with
+the id beside it, and its scope cells name the product and services the same way.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +30,7 @@ from fiveo_sync.demo import DemoOptions, build_demo_settings
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.evidence_links import LinkBuilder, build_link_builder
 from fiveo_sync.logs import get_logger
+from fiveo_sync.paths import shipped_dir
 from fiveo_sync.runner import Runner
 from fiveo_sync.state import StateStore
 from fiveo_sync.views import load_owner_views
@@ -209,6 +213,59 @@ def _adf_text(node) -> list[str]:
     return out
 
 
+def _scorecards_expected(ran, by: str) -> dict[str, tuple[str, set[str]]]:
+    """Per Jira project: the owner sentence and the scope cells its scorecard must show.
+
+    The shipped portfolio names product owners by Cloud accountId; the Jira world says who
+    each is (display name, Data Center user name).
+    """
+    portfolio = load_mappings(shipped_dir("mappings")).portfolio
+    people = {p.jira_account_id: p for p in ran.jira.world.people}
+    expected = {}
+    for product in portfolio.products:
+        person = people[product.owner]
+        ident = person.jira_account_id if by == "accountId" else person.user_name
+        scopes = {f"{product.name} (product {product.id})"} | {
+            f"{s.name or s.business_service} (service {s.id}, combined)"
+            for s in portfolio.services_of_product(product.id)}
+        expected[product.jira_projects[0]] = (
+            f"Product owner: {person.display_name} ({ident}).", scopes)
+    return expected
+
+
+def _adf_scope_cells(doc) -> set[str]:
+    cells = set()
+    for node in doc["content"]:
+        if node["type"] == "table":
+            for row in node["content"][1:]:  # below the header row
+                (paragraph,) = row["content"][1]["content"]
+                cells.add("".join(t.get("text", "") for t in paragraph["content"]))
+    return cells
+
+
+def _wiki_scope_cells(wiki: str) -> set[str]:
+    rows = [line for line in wiki.split("\n") if line.startswith("|")
+            and not line.startswith("||")]
+    # Cells split on unescaped bars; the scope is the second cell, before any link.
+    return {re.sub(r"\\(.)", r"\1", re.split(r"(?<!\\)\|", row)[2]) for row in rows}
+
+
+def test_every_cloud_scorecard_names_its_owner_and_scopes(ran):
+    auth = (ran.jira.credentials["email"], ran.jira.credentials["api_token"])
+    label = ran.settings.jira.scorecard.label
+    expected = _scorecards_expected(ran, "accountId")
+    keys = ran.jira_search(f'labels = "{label}"')
+    assert {key.split("-")[0] for key in keys} == set(expected)
+    for key in keys:
+        owner, scopes = expected[key.split("-")[0]]
+        reply = requests.get(f"{ran.jira.url}/rest/api/3/issue/{key}",
+                             params={"fields": "description"}, auth=auth, timeout=30,
+                             verify=ran.jira.ca_bundle)
+        doc = reply.json()["fields"]["description"]
+        assert owner in doc["content"][0]["content"][0]["text"], key
+        assert _adf_scope_cells(doc) == scopes, key
+
+
 def test_jira_scorecard_leads_with_complete_period_names_owner_and_links(ran):
     _, product_owner, account = _expected_owner_names(ran)
     product = next(p for p in ran.mappings.portfolio.products if p.id == "payments-web")
@@ -265,6 +322,16 @@ def test_data_center_jql_links_and_wiki_scorecard_links(ran_dc):
     reply = requests.post(f"{ran_dc.jira.url}/rest/api/2/search", headers=token,
                           json={"jql": f'labels = "{label}"', "fields": ["description"]},
                           timeout=30, verify=ran_dc.jira.ca_bundle)
-    descriptions = [i["fields"]["description"] for i in reply.json()["issues"]]
+    issues = reply.json()["issues"]
+    descriptions = [i["fields"]["description"] for i in issues]
     assert descriptions and all("||Complete period||" in d for d in descriptions)
     assert any(f"|{ran_dc.jira.url}/issues/?jql=key%20in%20%28" in d for d in descriptions)
+    # Owners by display name with the Data Center user name beside it, scopes by name.
+    expected = _scorecards_expected(ran_dc, "user_name")
+    assert {i["key"].split("-")[0] for i in issues} == set(expected)
+    for issue in issues:
+        owner, scopes = expected[issue["key"].split("-")[0]]
+        wiki = issue["fields"]["description"]
+        intro = re.sub(r"\\(.)", r"\1", wiki.split("\n")[0])
+        assert owner in intro, issue["key"]
+        assert _wiki_scope_cells(wiki) == scopes, issue["key"]
