@@ -41,7 +41,8 @@ from fiveo_sync.errors import ConfigError, DataError
 log = structlog.get_logger(__name__)
 
 # Reference data is read whole; transactional streams start at the backfill horizon.
-REFERENCE_STREAMS = frozenset({"contract_sla", "cmdb_ci_service", "sys_user_group", "sys_user"})
+REFERENCE_STREAMS = frozenset({"contract_sla", "cmdb_ci_service", "sys_user_group", "sys_user",
+                               "core_company", "asmt_metric_type", "asmt_metric"})
 _CURSOR_FIELDS = ("sys_id", "sys_updated_on")
 _DELETION_FIELDS = ["sys_id", "sys_created_on", "documentkey", "tablename"]
 

@@ -42,6 +42,11 @@ _READ_HINTS = {
     "task_sla": "role itil", "contract_sla": "role itil",
     "cmdb_ci_service": "role itil or cmdb_read", "sys_user": "any authenticated user",
     "sys_user_group": "any authenticated user",
+    "cmdb_ci_outage": "role itil", "core_company": "any authenticated user",
+    "asmt_assessment_instance": "role survey_reader or assessment_admin",
+    "asmt_metric_result": "role survey_reader or assessment_admin",
+    "asmt_metric": "role survey_reader or assessment_admin",
+    "asmt_metric_type": "role survey_reader or assessment_admin",
     "sys_audit_delete": "a read ACL on sys_audit_delete (admin-only in the base system)",
 }
 

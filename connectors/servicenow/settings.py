@@ -13,11 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 ALL_STREAMS: tuple[str, ...] = (
     "incident", "change_request", "problem", "task_sla", "contract_sla",
     "cmdb_ci_service", "sys_user_group", "sys_user",
+    "cmdb_ci_outage", "asmt_assessment_instance", "asmt_metric_result", "asmt_metric",
+    "asmt_metric_type", "core_company",
 )
 """Every stream the connector pulls, in a dependency-friendly order."""
 
 StreamName = Literal["incident", "change_request", "problem", "task_sla", "contract_sla",
-                     "cmdb_ci_service", "sys_user_group", "sys_user"]
+                     "cmdb_ci_service", "sys_user_group", "sys_user", "cmdb_ci_outage",
+                     "asmt_assessment_instance", "asmt_metric_result", "asmt_metric",
+                     "asmt_metric_type", "core_company"]
 
 
 class ServiceNowWriteSettings(BaseModel):

@@ -116,7 +116,11 @@ def test_settings_defaults_and_strictness() -> None:
     s = ServiceNowSettings(instance_url=BASE)
     assert (s.auth, s.page_size, s.write.mode, s.write.table, s.write.staging_table) == (
         "basic", 1000, "table", "u_fiveo_indicator", "u_fiveo_indicator_import")
-    assert "incident" in s.streams and len(s.streams) == 8
+    assert s.streams[:8] == ["incident", "change_request", "problem", "task_sla",
+                             "contract_sla", "cmdb_ci_service", "sys_user_group", "sys_user"]
+    assert s.streams[8:] == ["cmdb_ci_outage", "asmt_assessment_instance",
+                             "asmt_metric_result", "asmt_metric", "asmt_metric_type",
+                             "core_company"]
     with pytest.raises(ValidationError):
         ServiceNowSettings(instance_url=BASE, pagesize=5)
     with pytest.raises(ValidationError):
