@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 _FIRST_NAMES = (
@@ -88,6 +88,14 @@ class Person:
     sn_sys_id: str
     jira_account_id: str
     time_zone: str
+    # Someone who left the organisation: deactivated on both platforms since ``left_at``
+    # (``sys_user.active=false``, a Jira account with ``active: false``).
+    left_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether the account is active (the person has not left)."""
+        return self.left_at is None
 
 
 @dataclass(frozen=True)
@@ -187,14 +195,33 @@ def _people(rng: random.Random, seed: int, count: int) -> tuple[Person, ...]:
     return tuple(people)
 
 
+LEFT_DAYS_AGO = 60
+_DEMO_LEAVER = 15  # people[15] owns the sixth service (i * 3 for service i = 5)
+
+
+def _mark_leavers(people: tuple[Person, ...], leavers: tuple[str, ...] | None,
+                  now: datetime) -> tuple[Person, ...]:
+    if leavers is None:
+        leavers = (people[_DEMO_LEAVER].user_name,) if len(people) > _DEMO_LEAVER else ()
+    unknown = set(leavers) - {p.user_name for p in people}
+    if unknown:
+        raise ValueError(f"unknown leaver(s): {', '.join(sorted(unknown))}")
+    left_at = (now - timedelta(days=LEFT_DAYS_AGO)).replace(hour=9, minute=30)
+    return tuple(replace(p, left_at=left_at) if p.user_name in leavers else p for p in people)
+
+
 def build_world(seed: int = 7, scale: str = "small", now: datetime | None = None,
-                **counts: int) -> World:
+                leavers: tuple[str, ...] | None = None, **counts: int) -> World:
     """Build the organisation for ``seed`` and ``scale``.
 
     Args:
         seed: drives every random choice; same seed, same organisation.
         scale: a key of :data:`SCALES`.
         now: the anchor of all generated times (aware); defaults to the current hour, UTC.
+        leavers: user names of people who left :data:`LEFT_DAYS_AGO` days before ``now``
+            (their accounts are inactive). None: the owner of the sixth service
+            (``hr-self-service``), so the demo shows an ownerless service. Both sandboxes
+            pass it through (``JiraSandbox(leavers=(...))``).
         **counts: overrides of :class:`ScaleSpec` counts, e.g. ``incidents=50_000``.
 
     Returns:
@@ -211,6 +238,8 @@ def build_world(seed: int = 7, scale: str = "small", now: datetime | None = None
     now = now.astimezone(UTC)
     rng = random.Random(seed)
     people = _people(rng, seed, counts.get("people", spec.people))
+    # No rng draw here or below depends on it: leavers change no generated value.
+    people = _mark_leavers(people, leavers, now)
     n_services = min(counts.get("services", spec.services), len(_CATALOGUE) * 3)
     n_products = min(counts.get("products", spec.products), n_services, len(_CATALOGUE))
     jira_total = counts.get("jira_issues", spec.jira_issues)

@@ -18,6 +18,8 @@ resolves to nothing is shown as it is.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 _JIRA_PEOPLE = ("assignee", "reporter", "creator")
@@ -140,4 +142,99 @@ def portfolio_people(portfolio: Any) -> set[str]:
         owner = getattr(item, "owner", None)
         if owner:
             people.add(str(owner))
+    return people
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """What the pulled data says about one person's account (owners who left).
+
+    Attributes:
+        ident: the person's id: ServiceNow ``user_name`` (found by it or by ``sys_id``),
+            Jira ``accountId`` (Data Center: the user name or key it was found by).
+        name: display name (the id when the record has none).
+        active: False for ``sys_user.active=false`` or a Jira user with ``active: false``.
+        updated: ServiceNow ``sys_updated_on`` (UTC ``YYYY-MM-DD HH:MM:SS``); None on Jira,
+            whose user objects carry no date.
+        platform: servicenow|jira.
+    """
+
+    ident: str
+    name: str
+    active: bool
+    updated: str | None
+    platform: str
+
+
+def _active(value: Any) -> bool:
+    # An older stored payload may lack the field (pulled before it was asked for): active.
+    text = _text(value).lower()
+    return text not in ("false", "0")
+
+
+def _servicenow_people(store: Any) -> dict[str, PersonRecord]:
+    people: dict[str, PersonRecord] = {}
+    for payload in store.iter_payloads("servicenow", "sys_user"):
+        user_name = _text(payload.get("user_name"))
+        for ident in (user_name, _text(payload.get("sys_id"))):
+            if ident:
+                people[ident] = PersonRecord(
+                    user_name or ident, _text(payload.get("name")) or user_name or ident,
+                    _active(payload.get("active")),
+                    _text(payload.get("sys_updated_on")) or None, "servicenow")
+    return people
+
+
+def _jira_people(store: Any, wanted: set[str]) -> dict[str, PersonRecord]:
+    """Each wanted Jira user as the most recently updated pulled issue shows them.
+
+    Stored issues are snapshots: an issue not updated since its reporter left still says
+    ``active: true``, so the latest one decides. Every issue is read.
+    """
+    latest: dict[str, tuple[str, PersonRecord]] = {}
+    for payload in store.iter_payloads("jira", "issue"):
+        fields = payload.get("fields") if isinstance(payload, dict) else None
+        if not isinstance(fields, dict):
+            continue
+        stamp = _utc_stamp(fields.get("updated"))
+        for person in (fields.get(f) for f in _JIRA_PEOPLE):
+            if not isinstance(person, dict):
+                continue
+            for ident in (person.get("accountId"), person.get("name"), person.get("key")):
+                ident = _text(ident)
+                if ident not in wanted or (ident in latest and latest[ident][0] > stamp):
+                    continue
+                latest[ident] = (stamp, PersonRecord(
+                    ident, _text(person.get("displayName")) or ident,
+                    person.get("active") is not False, None, "jira"))
+    return {ident: record for ident, (_, record) in latest.items()}
+
+
+def _utc_stamp(value: Any) -> str:
+    """Jira's ``2025-03-01T10:00:00.000+0100`` as a sortable UTC text ('' when unreadable)."""
+    try:
+        moment = datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S.%f%z")
+    except ValueError:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def build_people(store: Any, wanted: Iterable[str]) -> dict[str, PersonRecord]:
+    """The account records of the wanted ids: ServiceNow users first, then Jira users.
+
+    Args:
+        store: the state store (pulled ``sys_user`` and Jira issues), or None.
+        wanted: the ids to look up (owners named in the portfolio, fallback owners).
+
+    Returns:
+        ``{id: PersonRecord}`` for every wanted id found (ServiceNow users by ``user_name``
+        and ``sys_id``); an id found nowhere is absent.
+    """
+    if store is None:
+        return {}
+    wanted_set = {str(w) for w in wanted if w}
+    people = _servicenow_people(store)
+    missing = wanted_set - people.keys()
+    if missing:
+        people.update(_jira_people(store, missing))
     return people

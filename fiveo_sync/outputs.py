@@ -32,11 +32,21 @@ def write_outputs(store: StateStore, mappings: Any, out_dir: Path, *,
         settings: the settings, for the instance URLs of evidence links (None: no links).
     """
     views = load_owner_views(store, mappings.portfolio, settings, generated_at)
-    written = write_dashboard(views, out_dir, generated_at=generated_at)
+    written = write_dashboard(views, out_dir, generated_at=generated_at,
+                              improvement_manager=improvement_manager_label(
+                                  store, mappings.portfolio))
     document = {"generated_at": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "views": views_to_json(views)}
     written.append(write_json_atomically(out_dir / "results.json", document))
     return written
+
+
+def improvement_manager_label(store: Any, portfolio: Any) -> str | None:
+    """``Name (id)`` of the portfolio's continual improvement manager, or None."""
+    from fiveo_sync.names import build_name_book
+
+    manager = getattr(getattr(portfolio, "governance", None), "improvement_manager", None)
+    return build_name_book(store, [manager]).label(manager) if manager else None
 
 
 def write_json_atomically(path: Path, document: Any) -> Path:

@@ -74,6 +74,8 @@ def connector_options(mappings: Any) -> dict[str, dict[str, Any]]:
             wanted.add(sources.parameters.major_rule.source)
     # Views show people and groups by display name (fiveo_sync.names), not by id.
     fields.setdefault("sys_user", set()).update({"name", "user_name"})
+    # ... and flag owners who left (fiveo_sync.ownership): inactive since the update.
+    fields["sys_user"].update({"active", "sys_updated_on"})
     fields.setdefault("sys_user_group", set()).add("name")
     servicenow_fields = {stream: sorted(names) for stream, names in fields.items()
                          if stream not in ("issue", "board", "sprint", "sprint_scope",

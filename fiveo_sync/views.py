@@ -15,7 +15,7 @@ reads these objects, so they all agree.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from fiveo_sync.engine.result import IndicatorResult
 from fiveo_sync.evidence_links import EvidenceLink, LinkBuilder
 from fiveo_sync.headline import split_series
 from fiveo_sync.names import NameBook, scope_display_name
+from fiveo_sync.ownership import OwnerState, load_ownership
 
 O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
 
@@ -78,6 +79,8 @@ class View:
         owner_name: the owner's display name (the id when unknown), or None.
         linked_names: display names of the linked products or services, by id.
         now: the moment the view was made (what "complete" is measured against).
+        ownership: whether the owner is active, missing, inactive or not found, with the
+            acting owner (:mod:`fiveo_sync.ownership`); None when not assessed.
     """
 
     kind: str
@@ -91,6 +94,7 @@ class View:
     owner_name: str | None = None
     linked_names: dict[str, str] = field(default_factory=dict)
     now: datetime | None = None
+    ownership: OwnerState | None = None
 
 
 def _order(result: IndicatorResult) -> tuple:
@@ -136,12 +140,13 @@ def _view(kind: str, spec: Any, series: dict[str, list[IndicatorResult]],
                 [r.headline for r in rows if r.headline is not None], history, linked,
                 rows=rows, owner_name=names.name(owner),
                 linked_names={i: context["scope_names"].get(i, i) for i in linked},
-                now=context["now"])
+                now=context["now"], ownership=context["ownership"].get((kind, spec.id)))
 
 
 def build_views(results: Iterable[IndicatorResult], portfolio: Any, *,
                 now: datetime | None = None, names: NameBook | None = None,
-                links: LinkBuilder | None = None) -> list[View]:
+                links: LinkBuilder | None = None,
+                ownership: Mapping[tuple[str, str], OwnerState] | None = None) -> list[View]:
     """The service and product views of a portfolio.
 
     Args:
@@ -151,6 +156,7 @@ def build_views(results: Iterable[IndicatorResult], portfolio: Any, *,
             complete. None treats every stored period as complete (the latest leads).
         names: display names of owners (default: ids shown as they are).
         links: builds the evidence links (default: no links).
+        ownership: per ``(kind, id)``, the owner's state (default: not assessed).
 
     Returns:
         One view per service, then one per product, in portfolio order.
@@ -166,7 +172,7 @@ def build_views(results: Iterable[IndicatorResult], portfolio: Any, *,
     scope_names = {s.id: scope_display_name(s, names) for s in (*services, *products)}
     typed_names = {("service", s.id): scope_names[s.id] for s in services}
     typed_names.update({("product", p.id): scope_names[p.id] for p in products})
-    context = {"now": now, "names": names, "links": links,
+    context = {"now": now, "names": names, "links": links, "ownership": ownership or {},
                "scope_names": scope_names, "typed_names": typed_names}
     linked_services: dict[str, list[str]] = defaultdict(list)
     for service in services:
@@ -195,7 +201,8 @@ def load_owner_views(store: Any, portfolio: Any, settings: Any, now: datetime) -
         now: the moment of the view (aware UTC).
 
     Returns:
-        The views, complete periods first, with display names and evidence links.
+        The views, complete periods first, with display names, evidence links and the
+        owner's state (an owner who left is flagged; first-seen moments are recorded).
     """
     from fiveo_sync.compute import load_history
     from fiveo_sync.evidence_links import build_link_builder
@@ -203,4 +210,5 @@ def load_owner_views(store: Any, portfolio: Any, settings: Any, now: datetime) -
 
     names = build_name_book(store, portfolio_people(portfolio))
     return build_views(load_history(store), portfolio, now=now, names=names,
-                       links=build_link_builder(settings))
+                       links=build_link_builder(settings),
+                       ownership=load_ownership(store, portfolio, names, now))

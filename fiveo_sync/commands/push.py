@@ -145,7 +145,7 @@ def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_ru
             from fiveo_sync.engine.loader import load_mappings
 
             mappings = load_mappings(settings.mappings.dir)
-        context = _publish_context(settings, store, getattr(mappings, "portfolio", None))
+        context = _publish_context(settings, store, getattr(mappings, "portfolio", None), now)
         return _push_targets(settings, connectors, wanted, all_results, mappings,
                              dry_run=dry_run, run_id=run_id, now=now, log=log,
                              owns_scope=owns_scope, context=context)
@@ -155,14 +155,17 @@ def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_ru
                 connector.close()
 
 
-def _publish_context(settings: Any, store: Any, portfolio: Any) -> Any:
-    """Owner names (from the pulled users and issues) and evidence links for the writers."""
+def _publish_context(settings: Any, store: Any, portfolio: Any, now: datetime) -> Any:
+    """Owner names (from the pulled users and issues), owners who left, evidence links."""
     from fiveo_sync.evidence_links import build_link_builder
     from fiveo_sync.names import build_name_book, portfolio_people
+    from fiveo_sync.ownership import load_ownership
     from fiveo_sync.writers.context import build_publish_context
 
     names = build_name_book(store, portfolio_people(portfolio))
-    return build_publish_context(portfolio, names, build_link_builder(settings))
+    ownership = load_ownership(store, portfolio, names, now) if portfolio is not None else {}
+    return build_publish_context(portfolio, names, build_link_builder(settings),
+                                 ownership=ownership)
 
 
 def _push_targets(settings: Any, connectors: Mapping[str, Any], wanted: list[str],

@@ -66,13 +66,15 @@ def views_to_json(views: list[View]) -> list[dict[str, Any]]:
     Each view has ``series``: per series the ``headline`` (last complete period, which
     decides ``status``) and the ``partial`` current period to date, each a full result with
     its ``evidence_links``; ``results`` (the headline results) and ``history`` as
-    ``[period, value, status]``; the owner's id and display name.
+    ``[period, value, status]``; the owner's id and display name; ``ownership``: whether
+    the owner is active, missing, inactive or not found, since when, and the acting owner.
     """
     return [{"kind": v.kind, "id": v.id, "name": v.name, "owner": v.owner,
              "owner_name": getattr(v, "owner_name", None) or v.owner,
              "as_of": v.now.strftime("%Y-%m-%dT%H:%M:%SZ") if getattr(v, "now", None) else None,
              "linked": v.linked,
              "linked_names": dict(getattr(v, "linked_names", None) or {}),
+             "ownership": v.ownership.to_dict() if getattr(v, "ownership", None) else None,
              "series": [_row_json(row) for row in getattr(v, "rows", ())],
              "results": [r.to_dict() for r in v.results],
              "history": {k: [list(p) for p in items] for k, items in v.history.items()}}
@@ -108,6 +110,10 @@ def render_table(views: list[View], colour: bool) -> str:
     for view in views:
         owner = _person(view.owner, getattr(view, "owner_name", None))
         lines.append(f"== {view.kind} {view.name} ({view.id}), owner: {owner}")
+        ownership = getattr(view, "ownership", None)
+        if ownership is not None and ownership.flagged:
+            flag = f"! {ownership.sentence()}"
+            lines.append(f"  \x1b[31m{flag}\x1b[0m" if colour else f"  {flag}")
         if getattr(view, "now", None) is not None:
             lines.append(f"  last complete period first, as of {view.now:%Y-%m-%d %H:%M} UTC;"
                          " the current period to date is partial and decides no status")
@@ -150,16 +156,20 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
     Returns:
         0.
     """
+    from fiveo_sync.outputs import improvement_manager_label  # imports this module
+
     settings = ctx.settings
     mappings = load_mappings(settings.mappings.dir)
     with StateStore(settings.state.path) as store:
         views = load_owner_views(store, mappings.portfolio, settings, ctx.clock())
+        manager = improvement_manager_label(store, mappings.portfolio)
     views = select_views(views, args.view, args.scope)
     if args.format == "json":
         ctx.out.write(json.dumps(views_to_json(views), indent=2, sort_keys=True,
                                  ensure_ascii=False) + "\n")
     elif args.format == "html":
-        written = write_dashboard(views, args.out, generated_at=ctx.clock())
+        written = write_dashboard(views, args.out, generated_at=ctx.clock(),
+                                  improvement_manager=manager)
         ctx.out.write(f"wrote {len(written)} files to {args.out}\n")
     else:
         ctx.out.write(render_table(views, _wants_colour(ctx.out)))

@@ -53,6 +53,18 @@ class ProductSpec(StrictSpec):
         default=None, description="Jira accountId (Data Center: user name)")
 
 
+class GovernanceSpec(StrictSpec):
+    """Who steps in where an element has lost its active owner (``docs/ownership.md``)."""
+
+    fallback_owner: str | None = Field(
+        default=None, min_length=1,
+        description="acting owner of a service or product whose owner is missing, inactive "
+                    "or not found (a ServiceNow user_name or a Jira accountId)")
+    improvement_manager: str | None = Field(
+        default=None, min_length=1,
+        description="the continual improvement manager who reads the governance page")
+
+
 class PortfolioSpec(StrictSpec):
     """The whole ``kind: portfolio`` file."""
 
@@ -60,6 +72,8 @@ class PortfolioSpec(StrictSpec):
     kind: Literal["portfolio"]
     services: tuple[ServiceSpec, ...] = ()
     products: tuple[ProductSpec, ...] = ()
+    governance: GovernanceSpec = Field(
+        default_factory=GovernanceSpec, description="fallback owner, improvement manager")
 
     def service(self, service_id: str) -> ServiceSpec | None:
         """The service with ``service_id``, if any."""

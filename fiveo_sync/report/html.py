@@ -1,7 +1,9 @@
 """The self-contained HTML dashboard: one page per owner view, a portfolio page, an index.
 
 Each view page has a chart per series (:mod:`fiveo_sync.report.chart`); the portfolio page
-is the services and products × five O's heatmap (:mod:`fiveo_sync.report.portfolio`).
+is the services and products × five O's heatmap (:mod:`fiveo_sync.report.portfolio`); the
+governance page lists the elements whose owner left (:mod:`fiveo_sync.report.governance`),
+and such an element's page opens with a banner.
 Each page works offline: CSS is inlined, charts are inline SVG, there are no scripts,
 and a Content-Security-Policy forbids loading anything else. Every piece of text that comes
 from data (service and product names, owners, indicator names, targets) goes through
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from fiveo_sync.report.chart import build_chart_figure, build_chart_legend, chart_anchor
+from fiveo_sync.report.governance import build_governance_body, build_owner_banner
 from fiveo_sync.report.portfolio import build_portfolio_body
 from fiveo_sync.writers.servicenow import format_number
 
@@ -193,7 +196,8 @@ def build_view_page(view: Any, *, title: str, stamp: str, now: datetime | None =
                                 history, now)
                        for o in (*O_ORDER, *extra))
     heading = f"{_text(kind)}: {_text(view.name or view.id)}"
-    return _page(f"{view.name or view.id} — {title}", heading, lines, sections, stamp)
+    return _page(f"{view.name or view.id} — {title}", heading, lines,
+                 build_owner_banner(view) + sections, stamp)
 
 
 def build_index_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: str) -> str:
@@ -215,7 +219,9 @@ def build_index_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: s
         body = '<section class="o"><p class="empty">No views yet: run a sync.</p></section>'
     lines = [f"{len(rows)} views",
              '<nav><a href="portfolio.html">Portfolio heatmap: every service and product '
-             "× the five O's →</a></nav>"]
+             "× the five O's →</a></nav>",
+             '<nav><a href="governance.html">Governance: services and products whose owner '
+             "left →</a></nav>"]
     return _page(title, _text(title), lines, body, stamp)
 
 
@@ -226,16 +232,27 @@ def build_portfolio_page(entries: Sequence[tuple[Any, str]], *, title: str, stam
                  build_portfolio_body(entries), stamp)
 
 
+def build_governance_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: str,
+                          manager: str | None = None) -> str:
+    """The governance page: every service and product whose owner left, the acting owner."""
+    lines = ['<nav><a href="index.html">← all views</a></nav>']
+    return _page(f"Governance — {title}", f"Governance: {_text(title)}", lines,
+                 build_governance_body(entries, manager), stamp)
+
+
 def write_dashboard(views: Iterable[Any], out_dir: str | Path, *,
                     title: str = "5 O dashboard",
-                    generated_at: datetime | None = None) -> list[Path]:
-    """Write one HTML file per view, ``portfolio.html`` and ``index.html`` into ``out_dir``.
+                    generated_at: datetime | None = None,
+                    improvement_manager: str | None = None) -> list[Path]:
+    """Write a page per view, ``portfolio.html``, ``governance.html``, ``index.html``.
 
     Args:
         views: owner views (service and product), results latest-first per series.
         out_dir: the directory (created if missing).
         title: the dashboard title.
         generated_at: the moment shown in each footer (aware; now when None).
+        improvement_manager: the continual improvement manager (``Name (id)``) named on
+            the governance page, or None.
 
     Returns:
         The paths written, index last.
@@ -264,6 +281,11 @@ def write_dashboard(views: Iterable[Any], out_dir: str | Path, *,
     portfolio.write_text(build_portfolio_page(entries, title=title, stamp=stamp),
                          encoding="utf-8")
     written.append(portfolio)
+    governance = out / "governance.html"
+    governance.write_text(build_governance_page(entries, title=title, stamp=stamp,
+                                                manager=improvement_manager),
+                          encoding="utf-8")
+    written.append(governance)
     index = out / "index.html"
     index.write_text(build_index_page(entries, title=title, stamp=stamp), encoding="utf-8")
     written.append(index)

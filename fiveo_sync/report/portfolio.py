@@ -6,7 +6,7 @@ product itself, breakdown ``all``), each with the status of its last complete pe
 the order missed, at risk, met, insufficient data, no data, no complete period. A bar in the
 cell shows the share of each status, its tooltip counts them, and it links to that O's
 section on the owner's page, so a governance board sees the whole estate at once and can
-drill in. Text is escaped here.
+drill in. A row whose owner left carries a flag (``owner inactive``). Text is escaped here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
+
+from fiveo_sync.report.governance import build_owner_flag
 
 O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
 STATUS_ORDER = ("missed", "at_risk", "met", "insufficient_data", "no_data",
@@ -94,6 +96,7 @@ def _table(kind: str, entries: Sequence[tuple[Any, str]]) -> str:
         cells = "".join(_cell(view, filename, o, results) for o in O_ORDER)
         rows.append(f'<tr data-view="{_text(view.id)}"><th scope="row">'
                     f'<a href="{_text(filename)}">{_text(view.name or view.id)}</a>'
+                    f"{build_owner_flag(view)}"
                     f"<small>{_text(getattr(view, 'owner_name', None) or view.owner or '')}"
                     f"</small></th>{cells}</tr>")
     title = "Services" if kind == "service" else "Products"

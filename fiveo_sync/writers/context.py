@@ -26,12 +26,15 @@ class PublishContext:
         names: display names of people and groups.
         scope_names: ``(scope_type, id)`` → the portfolio's name of the service or product.
         owners: ``(scope_type, id)`` → the owner id named in the portfolio.
+        ownership: ``(scope_type, id)`` → the owner's state (owners who left,
+            :mod:`fiveo_sync.ownership`); absent when not assessed.
     """
 
     links: LinkBuilder | None = None
     names: NameBook = field(default_factory=NameBook)
     scope_names: Mapping[tuple[str, str], str] = field(default_factory=dict)
     owners: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    ownership: Mapping[tuple[str, str], Any] = field(default_factory=dict)
 
     def scope_name(self, scope_type: str, scope: str) -> str:
         """The display name of a service or product (its id when unnamed)."""
@@ -44,13 +47,18 @@ class PublishContext:
             return "", ""
         return ident, self.names.name(ident) or ident
 
+    def owner_state(self, scope_type: str, scope: str) -> Any:
+        """The :class:`~fiveo_sync.ownership.OwnerState` of a service or product, or None."""
+        return self.ownership.get((scope_type, scope))
+
     def evidence(self, result: IndicatorResult | None) -> list[EvidenceLink]:
         """The evidence links of a result."""
         return self.links.links(result) if self.links is not None and result else []
 
 
-def build_publish_context(portfolio: Any, names: NameBook,
-                          links: LinkBuilder | None) -> PublishContext:
+def build_publish_context(portfolio: Any, names: NameBook, links: LinkBuilder | None, *,
+                          ownership: Mapping[tuple[str, str], Any] | None = None,
+                          ) -> PublishContext:
     """The context for a portfolio (services and products, their names and owners)."""
     scope_names, owners = {}, {}
     for scope_type, items in (("service", getattr(portfolio, "services", ()) or ()),
@@ -59,4 +67,5 @@ def build_publish_context(portfolio: Any, names: NameBook,
             scope_names[(scope_type, item.id)] = scope_display_name(item, names)
             if getattr(item, "owner", None):
                 owners[(scope_type, item.id)] = str(item.owner)
-    return PublishContext(links=links, names=names, scope_names=scope_names, owners=owners)
+    return PublishContext(links=links, names=names, scope_names=scope_names, owners=owners,
+                          ownership=dict(ownership or {}))

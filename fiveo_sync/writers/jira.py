@@ -217,6 +217,9 @@ def build_scorecard_description(target: ScorecardTarget, rows: Sequence[Scorecar
     if owner_id:
         intro += (f"Product owner: {owner_name} ({owner_id}). " if owner_name != owner_id
                   else f"Product owner: {owner_id}. ")
+    ownership = context.owner_state("product", target.product)
+    if ownership is not None and ownership.flagged:  # owners who left (docs/ownership.md)
+        intro += f"Attention: {ownership.sentence()}. "
     if target.services:
         names = ", ".join(context.scope_name("service", s) for s in target.services)
         intro += f"Services: {names}. "

@@ -15,6 +15,9 @@ was computed (``complete``) or is the period to date (``partial``): lists and re
 on it to show complete periods first (docs/owner-views.md). ``u_scope_name``,
 ``u_owner_name`` and ``u_owner_id`` name the service and its owner as people know them;
 ``u_evidence`` links to the list of exactly the records the value was computed from.
+``u_owner_state`` is ``active``, or ``missing``, ``inactive``, ``not_found`` for a service
+whose owner left (docs/ownership.md), ``unknown`` before users are pulled, ``""`` when not
+assessed.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ CONTENT_COLUMNS = (
     "u_breakdown", "u_period", "u_period_start", "u_period_end", "u_value", "u_unit",
     "u_target", "u_status", "u_trend", "u_delta", "u_sample_size", "u_excluded", "u_sources",
     "u_period_state", "u_scope_name", "u_owner_name", "u_owner_id", "u_evidence",
+    "u_owner_state",
 )
 # The deployed length of u_evidence: a longer link is left out rather than cut (a cut
 # list would select other records than were counted).
@@ -82,6 +86,11 @@ def build_evidence_text(result: IndicatorResult, context: PublishContext | None)
     return ""
 
 
+def _owner_state(context: PublishContext, result: IndicatorResult) -> str:
+    state = context.owner_state(result.scope_type, result.scope)
+    return state.state if state is not None else ""
+
+
 def build_record(result: IndicatorResult, *, run_id: str, computed_at: datetime,
                  context: PublishContext | None = None) -> dict[str, str]:
     """The ``u_fiveo_indicator`` column values for one result, all strings.
@@ -124,6 +133,7 @@ def build_record(result: IndicatorResult, *, run_id: str, computed_at: datetime,
         "u_owner_name": owner_name,
         "u_owner_id": owner_id,
         "u_evidence": build_evidence_text(result, context),
+        "u_owner_state": _owner_state(context_names, result),
         "u_run_id": run_id,
         "u_computed_at": format_datetime(computed_at),
     }

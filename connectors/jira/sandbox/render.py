@@ -86,11 +86,12 @@ class Renderer:
             return {"self": f"{self.base}/rest/api/{self.version}/user?accountId="
                             f"{person.jira_account_id}",
                     "accountId": person.jira_account_id, "displayName": person.display_name,
-                    "active": True, "timeZone": person.time_zone, "accountType": "atlassian"}
+                    "active": person.active, "timeZone": person.time_zone,
+                    "accountType": "atlassian"}
         return {"self": f"{self.base}/rest/api/2/user?username={person.user_name}",
                 "name": person.user_name, "key": f"JIRAUSER{10000 + index}",
                 "emailAddress": person.email, "displayName": person.display_name,
-                "active": True, "timeZone": person.time_zone}
+                "active": person.active, "timeZone": person.time_zone}
 
     def rich_text(self, text: Any) -> Any:
         """ADF on Cloud v3, a wiki-markup string otherwise."""

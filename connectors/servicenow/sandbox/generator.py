@@ -67,6 +67,12 @@ class _Filler:
             row[index[column]] = value
         self.table.rows[values["sys_id"]] = row
 
+    def add_to(self, sys_id: str, values: dict[str, str]) -> None:
+        """Overwrite some columns of a row added before."""
+        row = self.table.rows[sys_id]
+        for column, value in values.items():
+            row[self.index[column]] = value
+
 
 def populate(db: Database, world: World) -> None:
     """Fill every table of ``db`` from ``world``."""
@@ -100,6 +106,10 @@ def _people_and_groups(db: Database, world: World, start: float) -> None:
                    person.display_name, "first_name": first, "last_name": last,
                    "email": person.email, "time_zone": person.time_zone,
                    "sys_created_on": stamp, "sys_updated_on": stamp})
+        if not person.active:  # a leaver: deactivated (the update stamps the moment)
+            users.add_to(person.sn_sys_id, {"active": "false", "locked_out": "true",
+                                            "sys_updated_on": _fmt(person.left_at.timestamp()),
+                                            "sys_mod_count": "1"})
     for name in (INTEGRATION_USER, READONLY_USER):
         users.add({"sys_id": build_sys_id("sys_user", world.seed, name), "user_name": name,
                    "name": name.replace(".", " ").title(), "time_zone": "UTC",

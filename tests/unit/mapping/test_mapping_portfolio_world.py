@@ -45,6 +45,16 @@ HEADER = """\
 #   boards            optional: the Jira boards whose sprints are the product's sprints.
 #   owner             the product owner's Jira accountId (Data Center: user name).
 #
+# Governance (optional; docs/ownership.md)
+#   An owner who is missing (none here and no "Owned by"), inactive (ServiceNow
+#   sys_user.active=false, a deactivated Jira account) or not found in the pulled data is
+#   flagged on every view and listed on the dashboard's governance page.
+#   fallback_owner       shown as the acting owner of a flagged service or product (a
+#                        ServiceNow user_name or a Jira accountId; default: the
+#                        improvement manager). Improvement items will go to it too (not
+#                        built yet).
+#   improvement_manager  the continual improvement manager, named on the governance page.
+#
 # This file describes the demo organisation of the sandboxes (seed 7, scale "small").
 # Replace it with your own services and products.
 """
@@ -79,7 +89,12 @@ def expected_portfolio() -> dict:
             "boards": boards,
             "owner": product.owner.jira_account_id,
         })
-    return {"version": 1, "kind": "portfolio", "services": services, "products": products}
+    # The demo's continual improvement manager, who also acts for the owner who left
+    # (build_world marks the owner of hr-self-service as a leaver).
+    manager = world.people[18].user_name
+    governance = {"fallback_owner": manager, "improvement_manager": manager}
+    return {"version": 1, "kind": "portfolio", "services": services,
+            "governance": governance, "products": products}
 
 
 def render(data: dict) -> str:
@@ -94,7 +109,12 @@ def render(data: dict) -> str:
         else:
             lines.append("    products: []        # no Jira product yet")
         lines.append("")
-    lines.append("products:")
+    leaver = next(p for p in build_world(seed=7, scale="small").people if not p.active)
+    service = next(s for s in data["services"] if s["owner"] == leaver.user_name)
+    lines += [f"# {leaver.display_name} ({service['id']}) left in the sandboxes: his account "
+              "is inactive.", "governance:"]
+    lines += [f"  {key}: {value}" for key, value in data["governance"].items()]
+    lines += ["", "products:"]
     for p in data["products"]:
         lines += [f"  - id: {p['id']}",
                   f"    name: {p['name']}",

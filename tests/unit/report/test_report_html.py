@@ -33,9 +33,9 @@ def _parse(path):
 def test_one_page_per_view_plus_index(tmp_path, sample_views):
     paths = write_dashboard(sample_views, tmp_path, generated_at=AT)
     names = [p.name for p in paths]
-    assert names[-2:] == ["portfolio.html", "index.html"]
+    assert names[-3:] == ["portfolio.html", "governance.html", "index.html"]
     assert "service-payments.html" in names and "product-payments-web.html" in names
-    assert len(names) == 5
+    assert len(names) == 6
     assert write_dashboard(sample_views, tmp_path, generated_at=AT) == paths  # stable names
     index = _parse(tmp_path / "index.html")
     assert set(index.refs) == set(names[:-1])
