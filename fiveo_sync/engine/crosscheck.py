@@ -32,6 +32,8 @@ RECORD_CLASSES: dict[str, type] = {
     "incident": records.Incident, "change": records.Change, "problem": records.Problem,
     "sla": records.Sla, "work_item": records.WorkItem, "sprint": records.Sprint,
     "sprint_scope": records.SprintScope, "service": records.ServiceRecord,
+    "outage": records.Outage, "survey_response": records.SurveyResponse,
+    "supplier": records.Supplier, "group": records.Group,
 }
 # The canonical values a code field may take (indicators.md §2.1).
 VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -43,6 +45,8 @@ VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
     ("sla", "stage"): records.SLA_STAGES,
     ("work_item", "status_category"): records.STATUS_CATEGORIES,
     ("sprint", "state"): records.SPRINT_STATES,
+    ("outage", "type"): records.OUTAGE_TYPES,
+    ("survey_response", "state"): records.SURVEY_STATES,
 }
 
 

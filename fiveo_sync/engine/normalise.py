@@ -7,7 +7,9 @@ field or holding an unreadable value are skipped and counted per kind and reason
 ``CanonicalData.skipped``; nothing here raises for bad data, reads a clock or does I/O.
 
 Streams read: servicenow ``incident``, ``change_request``, ``problem``, ``task_sla``,
-``contract_sla``, ``cmdb_ci_service``, ``sys_user_group``, ``sys_user``; jira ``issue``,
+``contract_sla``, ``cmdb_ci_service``, ``sys_user_group``, ``sys_user``,
+``cmdb_ci_outage``, ``asmt_assessment_instance``, ``asmt_metric_result``, ``asmt_metric``,
+``asmt_metric_type``, ``core_company``; jira ``issue``,
 ``board``, ``sprint``, ``sprint_scope``, ``field``, ``status`` (the streams actually used
 are those named in the source maps).
 """
@@ -29,9 +31,12 @@ RawStreams = Mapping[tuple[str, str], Iterable[Mapping[str, Any]]]
 _RECORD_STREAMS = (("incident", "servicenow", "incident"),
                    ("change", "servicenow", "change_request"),
                    ("problem", "servicenow", "problem"), ("sla", "servicenow", "task_sla"),
-                   ("work_item", "jira", "issue"))
+                   ("work_item", "jira", "issue"), ("outage", "servicenow", "cmdb_ci_outage"),
+                   ("survey_response", "servicenow", "asmt_assessment_instance"),
+                   ("survey_result", "servicenow", "asmt_metric_result"))
 _LOOKUP_STREAMS = {"servicenow": ("sys_user_group", "sys_user", "contract_sla",
-                                  "cmdb_ci_service")}
+                                  "cmdb_ci_service", "core_company", "asmt_metric",
+                                  "asmt_metric_type")}
 
 
 def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams) -> CanonicalData:
@@ -71,8 +76,14 @@ def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams) -
                                streams.get(("jira", "field"), []))
     jira = JiraNormaliser(sources, LookupIndex(), points,
                           status_categories(streams.get(("jira", "status"), [])), skipped)
+    incidents = tuple(servicenow.incidents(stream("incident", "servicenow", "incident")))
+    # Before the SLAs: a survey response takes its incident's service.
+    responses = tuple(servicenow.survey_responses(
+        stream("survey_response", "servicenow", "asmt_assessment_instance"),
+        stream("survey_result", "servicenow", "asmt_metric_result")))
+    suppliers = tuple(servicenow.suppliers(stream("supplier", "servicenow", "core_company")))
     return CanonicalData(
-        incidents=tuple(servicenow.incidents(stream("incident", "servicenow", "incident"))),
+        incidents=incidents,
         changes=tuple(servicenow.changes(stream("change", "servicenow", "change_request"))),
         problems=tuple(servicenow.problems(stream("problem", "servicenow", "problem"))),
         slas=tuple(servicenow.slas(stream("sla", "servicenow", "task_sla"))),
@@ -80,6 +91,11 @@ def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams) -
         sprints=tuple(jira.sprints(stream("sprint", "jira", "sprint"))),
         sprint_scopes=tuple(jira.sprint_scopes(streams.get(("jira", "sprint_scope"), []))),
         services=tuple(services),
+        outages=tuple(servicenow.outages(stream("outage", "servicenow", "cmdb_ci_outage"))),
+        survey_responses=responses,
+        suppliers=suppliers,
+        groups=tuple(servicenow.groups(stream("group", "servicenow", "sys_user_group"),
+                                       suppliers)),
         skipped=skipped.counts,
     )
 

@@ -9,6 +9,7 @@ text (§2.4); ``major`` follows ``parameters.major_rule`` and an SLA's ``kind`` 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from statistics import fmean
 from typing import Any
 
 from fiveo_sync.engine.links import find_jira_keys
@@ -28,7 +29,17 @@ from fiveo_sync.engine.normalise_values import (
 )
 from fiveo_sync.engine.portfolio_spec import PortfolioSpec
 from fiveo_sync.engine.sources_spec import SourcesSpec
-from fiveo_sync.records import Change, Incident, Problem, ServiceRecord, Sla
+from fiveo_sync.records import (
+    Change,
+    Group,
+    Incident,
+    Outage,
+    Problem,
+    ServiceRecord,
+    Sla,
+    Supplier,
+    SurveyResponse,
+)
 
 
 class ServiceResolver:
@@ -149,6 +160,59 @@ class ServiceNowNormaliser:
                         closed_at=v.get("closed_at"), service=v.get("service"),
                         jira_keys=self._jira_keys(payload))
                 for payload, v in self._records("problem", payloads)]
+
+    def outages(self, payloads: Iterable[Payload]) -> list[Outage]:
+        """Canonical outages, degradations and planned outages."""
+        return [Outage(id=v["id"], number=v.get("number"), type=v["type"],
+                       service=v.get("service"), begin=v.get("begin"), end=v.get("end"),
+                       duration_s=v.get("duration_s"), task=v.get("task"))
+                for _payload, v in self._records("outage", payloads)]
+
+    def survey_responses(self, instances: Iterable[Payload],
+                         results: Iterable[Payload]) -> list[SurveyResponse]:
+        """One response per sent survey, scored from its metric results.
+
+        Call after :meth:`incidents` and before :meth:`slas`: a response takes the service
+        of the incident it was sent for.
+        """
+        wanted = set(self.spec.parameters.survey_score_metrics)
+        counts: dict[str, int] = {}
+        scores: dict[str, list[float]] = {}
+        for _payload, v in self._records("survey_result", results):
+            instance = v["instance"]
+            counts[instance] = counts.get(instance, 0) + 1
+            value = v.get("value")
+            if value is not None and (not wanted or v.get("metric") in wanted):
+                scores.setdefault(instance, []).append(value)
+        out = []
+        for _payload, v in self._records("survey_response", instances):
+            answered = v["state"] == "complete"
+            given = scores.get(v["id"]) if answered else None
+            task = v.get("task")
+            incident = self._incidents.get(task) if task else None
+            out.append(SurveyResponse(
+                id=v["id"], number=v.get("number"), survey=v.get("survey"), state=v["state"],
+                answered=answered, score=fmean(given) if given else None,
+                answers=counts.get(v["id"], 0), task=task,
+                service=incident.service if incident else None, user=v.get("user"),
+                sent_at=v.get("sent_at"), taken_on=v.get("taken_on")))
+        return out
+
+    def suppliers(self, payloads: Iterable[Payload]) -> list[Supplier]:
+        """Canonical companies; ``vendor`` marks suppliers."""
+        return [Supplier(id=v["id"], name=v["name"], vendor=bool(v.get("vendor")))
+                for _payload, v in self._records("supplier", payloads)]
+
+    def groups(self, payloads: Iterable[Payload], suppliers: Iterable[Supplier]) -> list[Group]:
+        """Canonical assignment groups, each with the vendor staffing it (if any)."""
+        vendors = {s.id: s.name for s in suppliers if s.vendor}
+        out = []
+        for _payload, v in self._records("group", payloads):
+            companies = tuple(v.get("companies") or ())
+            supplier = next((vendors[c] for c in companies if c in vendors), None)
+            out.append(Group(id=v["id"], name=v["name"], companies=companies,
+                             supplier=supplier))
+        return out
 
     def slas(self, payloads: Iterable[Payload]) -> list[Sla]:
         """Canonical task SLAs, with ``kind`` from the response/resolution definitions."""

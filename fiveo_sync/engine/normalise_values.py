@@ -108,6 +108,7 @@ def read_code(value: Any) -> str | None:
     return text
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SN_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
 
@@ -134,6 +135,33 @@ def read_servicenow_reference(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("value")
     return read_text(value)
+
+
+def read_servicenow_duration(value: Any) -> float | None:
+    """Seconds of a duration: stored as an epoch-offset date-time (``1970-01-01 02:30:00``).
+
+    Plain seconds (``"9000"``, as a ``*_stc`` field holds them) are read too.
+    """
+    value = raw_value(value)
+    if is_empty(value):
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    when = read_servicenow_datetime(text)
+    seconds = (when - _EPOCH).total_seconds() if when is not None else -1.0
+    if seconds < 0:
+        raise UnreadableValue("expected a duration (1970-01-01 HH:MM:SS or seconds)")
+    return seconds
+
+
+def read_servicenow_list(value: Any) -> tuple[str, ...]:
+    """A list field (glide_list): comma-separated sys_ids → a tuple, ``()`` when empty."""
+    value = raw_value(value)
+    if is_empty(value):
+        return ()
+    parts = value if isinstance(value, list) else str(value).split(",")
+    return tuple(text for text in (str(p).strip() for p in parts) if text)
 
 
 def reference_display(value: Any) -> str | None:
@@ -242,6 +270,8 @@ READERS: Mapping[str, Callable[[Any], Any]] = {
     "servicenow_datetime": read_servicenow_datetime,
     "servicenow_reference": read_servicenow_reference,
     "servicenow_reference_name": read_servicenow_reference,
+    "servicenow_duration": read_servicenow_duration,
+    "servicenow_list": read_servicenow_list,
     "jira_datetime": read_jira_datetime,
     "jira_name": read_jira_name,
     "jira_key": read_jira_key,

@@ -24,6 +24,8 @@ ValueType = Literal[
     "servicenow_datetime",      # "YYYY-MM-DD HH:MM:SS", UTC
     "servicenow_reference",     # {link, value} / {display_value, value, link} / sys_id → sys_id
     "servicenow_reference_name",  # a reference resolved to a name (display value or lookup)
+    "servicenow_duration",      # "1970-01-01 02:30:00" (epoch offset) or seconds → seconds
+    "servicenow_list",          # a list field: "sys_id1,sys_id2" → a tuple of sys_ids
     "jira_datetime",            # ISO 8601 with an offset: 2020-06-12T08:13:13.360+0800, …Z
     "jira_name",                # an object's `name` (issuetype, resolution, status)
     "jira_key",                 # an object's `key` (project, parent)
@@ -34,7 +36,9 @@ ValueType = Literal[
 SourceName = Literal["servicenow", "jira"]
 
 SERVICENOW_STREAMS = ("incident", "change_request", "problem", "task_sla", "contract_sla",
-                      "cmdb_ci_service", "sys_user_group", "sys_user")
+                      "cmdb_ci_service", "sys_user_group", "sys_user", "cmdb_ci_outage",
+                      "asmt_assessment_instance", "asmt_metric_result", "asmt_metric",
+                      "asmt_metric_type", "core_company")
 JIRA_STREAMS = ("issue", "board", "sprint", "sprint_scope", "field", "status")
 
 # Canonical kinds a source map may fill, the fields a map may set for each (canonical
@@ -54,6 +58,12 @@ MAPPABLE_FIELDS: dict[str, tuple[str, ...]] = {
                   "status_id", "resolution", "created", "labels", "sprints", "parent_key",
                   "parent_type", "epic_link", "resolution_date", "status_category_changed"),
     "sprint": ("id", "board", "state", "start", "complete", "goal"),
+    "outage": ("id", "number", "type", "service", "begin", "end", "duration_s", "task"),
+    "survey_response": ("id", "number", "survey", "state", "task", "user", "sent_at",
+                        "taken_on"),
+    "survey_result": ("id", "instance", "metric", "value"),
+    "supplier": ("id", "name", "vendor"),
+    "group": ("id", "name", "companies"),
 }
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "incident": ("id", "number", "state"),
@@ -63,10 +73,17 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "service": ("id", "name"),
     "work_item": ("key", "status_category"),  # project defaults to the key's prefix
     "sprint": ("id", "state"),
+    "outage": ("id", "type"),
+    "survey_response": ("id", "state"),
+    "survey_result": ("id", "instance"),
+    "supplier": ("id", "name"),
+    "group": ("id", "name"),
 }
 RECORD_SOURCES: dict[str, SourceName] = {
     "incident": "servicenow", "change": "servicenow", "problem": "servicenow",
     "sla": "servicenow", "service": "servicenow", "work_item": "jira", "sprint": "jira",
+    "outage": "servicenow", "survey_response": "servicenow", "survey_result": "servicenow",
+    "supplier": "servicenow", "group": "servicenow",
 }
 
 
@@ -107,6 +124,12 @@ class RecordMapsSpec(StrictSpec):
     service: RecordMapSpec | None = None
     work_item: RecordMapSpec | None = None
     sprint: RecordMapSpec | None = None
+    # Evidence beyond tickets (no shipped indicator reads them yet).
+    outage: RecordMapSpec | None = None
+    survey_response: RecordMapSpec | None = None
+    survey_result: RecordMapSpec | None = None
+    supplier: RecordMapSpec | None = None
+    group: RecordMapSpec | None = None
 
 
 class StoryPointsSpec(StrictSpec):
@@ -151,6 +174,9 @@ class SourceParametersSpec(StrictSpec):
         default=(), description="SLA definition names that measure response")
     resolution_slas: tuple[str, ...] | None = Field(
         default=None, description="resolution SLA names (default: every other definition)")
+    survey_score_metrics: tuple[str, ...] = Field(
+        default=(), description="survey metric names whose mean answer is a response's "
+                                "score (default: every numeric answer)")
 
 
 ValueMap = Annotated[dict[str, str], Field(description="source code → canonical value")]
