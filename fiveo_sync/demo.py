@@ -148,6 +148,7 @@ def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
 
         say.heading("4. Where to look")
         say.line(f"  Dashboard:   {(options.out_dir / 'index.html').resolve()}")
+        say.line(f"  Governance:  {(options.out_dir / 'governance.html').resolve()}")
         say.line(f"  JSON:        {(options.out_dir / 'results.json').resolve()}")
         if options.log_file is not None:
             say.line(f"  Log:         {options.log_file.resolve()} (the log of both runs)")
@@ -215,6 +216,12 @@ def _print_views(settings: Settings, out: TextIO, now: datetime) -> None:
     out.write(render_table(chosen, colour))
     others = len(views) - len(chosen)
     out.write(f"  ({others} more views: `fiveo-sync report` or the dashboard)\n")
+    flagged = [v for v in views if v.ownership is not None and v.ownership.flagged]
+    if flagged:  # owners who left (docs/ownership.md): the governance page lists them
+        out.write("\n  Owners who left (governance.html):\n")
+        for view in flagged:
+            out.write(f"    {view.kind} {view.name} ({view.id}): "
+                      f"{view.ownership.sentence()}\n")
 
 
 def _jira_login(jira: Any, options: DemoOptions) -> str:

@@ -33,6 +33,13 @@ def test_demo_runs_twice_and_shows_owner_views_without_log_lines(tmp_path):
     views = json.loads((out_dir / "results.json").read_text())["views"]
     assert {v["kind"] for v in views} == {"service", "product"}
     assert (out_dir / "index.html").is_file()
+    # An ownerless service (docs/ownership.md): the hr-self-service owner left.
+    assert re.search(r"service HR Self-Service \(hr-self-service\): owner Pablo Duarte "
+                     r"\(pablo\.duarte\) is inactive since \d{4}-\d\d-\d\d; acting owner: "
+                     r"Sami Lindqvist \(sami\.lindqvist\)", out)
+    hr = next(v for v in views if v["id"] == "hr-self-service")
+    assert hr["ownership"]["state"] == "inactive"
+    assert "Pablo Duarte" in (out_dir / "governance.html").read_text(encoding="utf-8")
     # Verified TLS: both sandboxes on https, their one CA bundle named for clients to use.
     assert "ServiceNow sandbox: https://127.0.0.1:" in out and "sandbox (cloud): https://" in out
     bundle = out_dir / "sandbox-ca.pem"
