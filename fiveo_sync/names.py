@@ -219,22 +219,26 @@ def _utc_stamp(value: Any) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def build_people(store: Any, wanted: Iterable[str]) -> dict[str, PersonRecord]:
-    """The account records of the wanted ids: ServiceNow users first, then Jira users.
+def build_people(store: Any, wanted: Iterable[str]) -> dict[tuple[str, str], PersonRecord]:
+    """The account records of ServiceNow users and of the wanted Jira users.
+
+    Each platform answers for its own accounts: a service owner is a ServiceNow user, a
+    product owner a Jira user, even where a Data Center user name equals a ``user_name``.
 
     Args:
         store: the state store (pulled ``sys_user`` and Jira issues), or None.
-        wanted: the ids to look up (owners named in the portfolio, fallback owners).
+        wanted: the Jira ids to look up (product owners); every ServiceNow user is read.
 
     Returns:
-        ``{id: PersonRecord}`` for every wanted id found (ServiceNow users by ``user_name``
-        and ``sys_id``); an id found nowhere is absent.
+        ``{(platform, id): PersonRecord}``: ServiceNow users by ``user_name`` and
+        ``sys_id``, Jira users by the wanted ids found on pulled issues.
     """
     if store is None:
         return {}
+    people = {("servicenow", ident): record
+              for ident, record in _servicenow_people(store).items()}
     wanted_set = {str(w) for w in wanted if w}
-    people = _servicenow_people(store)
-    missing = wanted_set - people.keys()
-    if missing:
-        people.update(_jira_people(store, missing))
+    if wanted_set:
+        people.update({("jira", ident): record
+                       for ident, record in _jira_people(store, wanted_set).items()})
     return people

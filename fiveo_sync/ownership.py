@@ -112,7 +112,8 @@ def _seen_key(kind: str, ident: str, state: str, owner: str | None) -> str:
     return f"{kind}:{ident}:{state}:{owner or ''}"
 
 
-def build_ownership(portfolio: Any, people: Mapping[str, PersonRecord], names: NameBook, *,
+def build_ownership(portfolio: Any, people: Mapping[tuple[str, str], PersonRecord],
+                    names: NameBook, *,
                     now: datetime, first_seen: Mapping[str, str] | None = None,
                     cmdb_owners: Mapping[str, str] | None = None,
                     platforms: Iterable[str] = ("servicenow", "jira"),
@@ -121,7 +122,8 @@ def build_ownership(portfolio: Any, people: Mapping[str, PersonRecord], names: N
 
     Args:
         portfolio: the portfolio (services, products, ``governance``).
-        people: account records by id (:func:`fiveo_sync.names.build_people`).
+        people: account records by ``(platform, id)`` (:func:`fiveo_sync.names.build_people`):
+            a service's owner is looked up on ServiceNow, a product's on Jira.
         names: display names (the elements' and the fallback owner's).
         now: the moment of the assessment (aware UTC): the first-seen moment of a new state.
         first_seen: the stored first-seen moments (``{key: ISO}``).
@@ -147,7 +149,7 @@ def build_ownership(portfolio: Any, people: Mapping[str, PersonRecord], names: N
         for item in items:
             owner = getattr(item, "owner", None) or (
                 (cmdb_owners or {}).get(item.id) if kind == "service" else None)
-            record = people.get(str(owner)) if owner else None
+            record = people.get((_PLATFORM[kind], str(owner))) if owner else None
             if record is not None:
                 owner = record.ident  # a CMDB sys_id becomes the user_name people know
             state = MISSING if not owner else NOT_FOUND if record is None else \
@@ -209,11 +211,8 @@ def load_ownership(store: Any, portfolio: Any, names: NameBook,
     if store is None:
         return build_ownership(portfolio, {}, names, now=now, platforms=())[0]
     cmdb = build_cmdb_owners(portfolio, store.iter_payloads("servicenow", "cmdb_ci_service"))
-    governance = getattr(portfolio, "governance", None)
-    wanted = {str(getattr(item, "owner", None) or "") for item in (
-        *(getattr(portfolio, "services", ()) or ()), *(getattr(portfolio, "products", ()) or ()))}
-    wanted |= set(cmdb.values()) | {getattr(governance, "fallback_owner", None) or ""}
-    people = build_people(store, wanted - {""})
+    product_owners = {str(p.owner) for p in getattr(portfolio, "products", ()) or () if p.owner}
+    people = build_people(store, product_owners)
     stored = store.get_meta(FIRST_SEEN_KEY) or {}
     pulled = [source for source, stream in (("servicenow", "sys_user"), ("jira", "issue"))
               if store.count_records(source, stream)]

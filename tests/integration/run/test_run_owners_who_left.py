@@ -164,3 +164,18 @@ def test_first_seen_moment_is_kept_by_later_views(ran):
         assert later[("product", "payments-web")].since == seen[key]
         assert later[("service", "hr-self-service")].since == LEFT
         assert store.get_meta(FIRST_SEEN_KEY) == seen
+
+
+def test_data_center_deactivated_user_is_flagged_by_user_name(tmp_path):
+    # Data Center names users by user name; the portfolio copy names owners the same way.
+    with ServiceNowSandbox(seed=7, scale="small", now=NOW, tls=True, leavers=LEAVERS) as sn, \
+            JiraSandbox(seed=7, scale="small", now=NOW, deployment="datacenter", tls=True,
+                        leavers=LEAVERS) as jira:
+        settings = build_demo_settings(sn, jira, DemoOptions(out_dir=tmp_path,
+                                                             deployment="datacenter"))
+        assert Runner(settings, clock=sn.clock, log=get_logger("test")).run().exit_code == 0
+        document = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    views = {v["id"]: v["ownership"] for v in document["views"]}
+    assert (views["payments-web"]["state"], views["payments-web"]["owner"]) == (
+        "inactive", "chloe.lindqvist")
+    assert views["mail-platform"]["state"] == "active"

@@ -31,12 +31,14 @@ PORTFOLIO = PortfolioSpec.model_validate({
     "governance": {"fallback_owner": "sami.lindqvist", "improvement_manager": "rosa.okafor"},
 })
 PEOPLE = {
-    "alice.martin": PersonRecord("alice.martin", "Alice Martin", True, "2026-01-01 00:00:00",
-                                 "servicenow"),
-    "bob.smith": PersonRecord("bob.smith", "Bob Smith", False, "2026-10-03 09:30:00",
-                              "servicenow"),
-    "acc-1": PersonRecord("acc-1", "Chloe Lindqvist", False, None, "jira"),
-    "acc-2": PersonRecord("acc-2", "Farid Haddad", True, None, "jira"),
+    ("servicenow", "alice.martin"): PersonRecord(
+        "alice.martin", "Alice Martin", True, "2026-01-01 00:00:00", "servicenow"),
+    ("servicenow", "bob.smith"): PersonRecord(
+        "bob.smith", "Bob Smith", False, "2026-10-03 09:30:00", "servicenow"),
+    ("jira", "acc-1"): PersonRecord("acc-1", "Chloe Lindqvist", False, None, "jira"),
+    ("jira", "acc-2"): PersonRecord("acc-2", "Farid Haddad", True, None, "jira"),
+    # A Jira account with a service owner's name does not answer for the service.
+    ("jira", "gone.user"): PersonRecord("gone.user", "Gone User", True, None, "jira"),
 }
 NAMES = NameBook({"sami.lindqvist": "Sami Lindqvist", "alice.martin": "Alice Martin"})
 
@@ -107,7 +109,7 @@ def test_a_cmdb_owned_by_sys_id_stands_in_for_a_missing_portfolio_owner():
             {"sys_id": "s2", "name": "Other", "owned_by": "u1"}]
     owners = build_cmdb_owners(PORTFOLIO, cmdb)
     assert owners == {"billing": "u9"}
-    people = {**PEOPLE, "u9": PersonRecord("erin.berg", "Erin Berg", False,
+    people = {**PEOPLE, ("servicenow", "u9"): PersonRecord("erin.berg", "Erin Berg", False,
                                            "2026-11-01 10:00:00", "servicenow")}
     billing = build_ownership(PORTFOLIO, people, NAMES, now=NOW, cmdb_owners=owners)[0][
         ("service", "billing")]
@@ -147,10 +149,12 @@ def test_people_from_the_store_the_latest_jira_issue_decides():
             {"sys_id": "u1", "user_name": "alice.martin", "name": "Alice Martin"}],
         ("jira", "issue"): [_issue("2026-11-01T10:00:00.000+0100", False),
                             _issue("2026-01-01T10:00:00.000+0000", True)]})
-    people = build_people(store, {"bob.smith", "acc-1", "u1"})
-    assert people["u2"].ident == "bob.smith" and not people["bob.smith"].active
-    assert people["u1"].active  # no active field stored (pulled before it was asked for)
-    assert not people["acc-1"].active  # the stale older snapshot does not win
+    people = build_people(store, {"acc-1"})
+    sn = {ident: record for (platform, ident), record in people.items()
+          if platform == "servicenow"}
+    assert sn["u2"].ident == "bob.smith" and not sn["bob.smith"].active
+    assert sn["u1"].active  # no active field stored (pulled before it was asked for)
+    assert not people[("jira", "acc-1")].active  # the stale older snapshot does not win
 
 
 def test_load_ownership_records_first_seen_once():
@@ -178,7 +182,7 @@ def test_views_results_json_and_records_carry_the_state():
 
 def test_hostile_names_stay_text_on_the_banner_and_the_governance_page():
     hostile = '<script>alert("x")</script>'
-    people = {**PEOPLE, "bob.smith": PersonRecord("bob.smith", hostile, False,
+    people = {**PEOPLE, ("servicenow", "bob.smith"): PersonRecord("bob.smith", hostile, False,
                                                   "2026-10-03 09:30:00", "servicenow")}
     portfolio = PORTFOLIO.model_copy(update={"services": (PORTFOLIO.services[1].model_copy(
         update={"name": "<b>HR</b>"}),)})
