@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from fiveo_sync.records_evidence import Group, Outage, Supplier, SurveyResponse
+
 # Canonical vocabularies (indicators.md §2.1); the normaliser maps instance codes onto them.
 INCIDENT_STATES = ("new", "in_progress", "on_hold", "resolved", "closed", "canceled")
 CHANGE_TYPES = ("normal", "standard", "emergency")
@@ -227,69 +229,6 @@ class ServiceRecord:
     sys_id: str | None
     name: str | None
     owner: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Outage:
-    """An outage, degradation or planned outage of a service (``cmdb_ci_outage``).
-
-    ``type`` is one of :data:`OUTAGE_TYPES` (only ``outage`` is unplanned unavailability);
-    ``end`` is ``None`` while the outage lasts; ``task`` is the linked incident or change.
-    """
-
-    id: str
-    number: str | None
-    type: str
-    service: str | None
-    begin: datetime | None
-    end: datetime | None
-    duration_s: float | None
-    task: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class SurveyResponse:
-    """One sent survey (``asmt_assessment_instance``), answered or not.
-
-    ``score`` is the mean of the answers to the score metrics (``parameters.
-    survey_score_metrics``, every numeric answer when empty), ``None`` when unanswered;
-    ``service`` is the service of the incident (``task``) the survey was sent for.
-    """
-
-    id: str
-    number: str | None
-    survey: str | None
-    state: str
-    answered: bool
-    score: float | None
-    answers: int
-    task: str | None
-    service: str | None
-    user: str | None
-    sent_at: datetime | None
-    taken_on: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Supplier:
-    """A company (``core_company``); ``vendor`` marks suppliers."""
-
-    id: str
-    name: str
-    vendor: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """An assignment group (``sys_user_group``) and the vendor staffing it, if any.
-
-    ``supplier`` is the name of the first of the group's companies marked ``vendor``.
-    """
-
-    id: str
-    name: str
-    companies: tuple[str, ...]
-    supplier: str | None
 
 
 @dataclass(frozen=True, slots=True)
