@@ -88,7 +88,7 @@ def test_a_write_whose_answer_is_lost_is_not_sent_twice(kind, tmp_path):
     """The Jira sandbox creates the issue, then cuts or drops the answer: one issue only."""
     with start_platforms(tmp_path / "out") as platforms:
         jira = platforms.jira
-        session = build_session()
+        session = build_session(verify=jira.ca_bundle)
         session.auth = (jira.credentials["email"], jira.credentials["api_token"])
         http = HttpClient("jira", session, RetryPolicy(timeout_s=2, max_attempts=5,
                                                       backoff_s=0.01))
