@@ -11,7 +11,7 @@ from fiveo_sync.logs import get_logger
 from fiveo_sync.runner import Runner
 
 from .reliability_cli import run_cli, save, wall_now
-from .reliability_world import FAST_HTTP, start_platforms, stored_state
+from .reliability_world import start_platforms, stored_state
 
 LOG = get_logger("fiveo_sync.reliability")
 DOWN = 100_000  # more failures than any retry budget uses
@@ -21,8 +21,9 @@ def _first_run(platforms) -> dict:
     """A fault-free run; then a smaller retry budget for the outage run that follows."""
     report = Runner(platforms.settings, clock=platforms.clock, log=LOG).run()
     assert report.exit_code == 0, report.summary()
-    platforms.settings = platforms.settings.model_copy(
-        update={"http": FAST_HTTP.model_copy(update={"max_attempts": 3})})
+    http = platforms.settings.http  # keeps the sandbox CA bundle (verified TLS)
+    platforms.settings = platforms.settings.model_copy(update={"http": http.model_copy(
+        update={"max_attempts": 3})})
     return stored_state(platforms.settings.state.path)
 
 
