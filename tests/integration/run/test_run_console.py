@@ -31,8 +31,8 @@ def world(tmp_path_factory):
     """Sandboxes on the wall clock (the CLI reads it) and the settings as FIVEO_ variables."""
     out = tmp_path_factory.mktemp("console")
     now = datetime.now(UTC).replace(microsecond=0)
-    with ServiceNowSandbox(seed=5, scale="small", now=now) as sn, \
-            JiraSandbox(seed=5, scale="small", now=now) as jira:
+    with ServiceNowSandbox(seed=5, scale="small", now=now, tls=True) as sn, \
+            JiraSandbox(seed=5, scale="small", now=now, tls=True) as jira:
         s = build_demo_settings(sn, jira, DemoOptions(out_dir=out / "report"))
         env = {
             "FIVEO_SERVICENOW__INSTANCE_URL": s.servicenow.instance_url,
@@ -44,6 +44,8 @@ def world(tmp_path_factory):
             "FIVEO_STATE__PATH": str(out / "state.sqlite"),
             "FIVEO_MAPPINGS__DIR": str(s.mappings.dir),
             "FIVEO_REPORT__DIR": str(out / "report"),
+            "FIVEO_HTTP__VERIFY": "true",
+            "FIVEO_HTTP__CA_BUNDLE": str(s.http.ca_bundle),
         }
         yield out, env
 
