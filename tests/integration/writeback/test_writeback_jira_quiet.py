@@ -70,7 +70,8 @@ def test_scorecards_write_and_notify_only_when_a_headline_status_changes(deploym
     results = {"feb": _result("payments-web", 2, "met", 34.0),
                "mar": _result("payments-web", 3, "met", 31.0),
                "mail": _result("mail", 2, "met", 40.0)}
-    with JiraSandbox(seed=3, deployment=deployment, now=NOW, jira_issues=40) as sandbox:
+    with JiraSandbox(seed=3, deployment=deployment, now=NOW, jira_issues=40,
+                     tls=True) as sandbox:
         assert _push(sandbox, list(results.values())) == {"created": 2}
         assert Counter(kind for _, kind in sandbox.notifications) == {"create": 2}
 
