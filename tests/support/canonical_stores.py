@@ -46,8 +46,9 @@ def pull_sandbox_case(folder: Path) -> Case:
     """Pull the demo organisation from both sandboxes into a store under ``folder``."""
     mappings = folder / "mappings"
     shutil.copytree(REPO_MAPPINGS, mappings)
-    with ServiceNowSandbox(seed=7, scale="small", now=WORLD_NOW) as sn, \
-            JiraSandbox(seed=7, scale="small", now=WORLD_NOW, deployment="cloud") as jira:
+    with ServiceNowSandbox(seed=7, scale="small", now=WORLD_NOW, tls=True) as sn, \
+            JiraSandbox(seed=7, scale="small", now=WORLD_NOW, deployment="cloud",
+                        tls=True) as jira:
         settings = build_demo_settings(sn, jira, DemoOptions(out_dir=folder / "out"))
         connectors = build_connectors(settings, clock=sn.clock)
         try:
