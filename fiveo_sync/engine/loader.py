@@ -26,6 +26,7 @@ from fiveo_sync.engine.crosscheck import (
     check_portfolio,
     check_sources,
 )
+from fiveo_sync.engine.improvement_spec import ImprovementSpec
 from fiveo_sync.engine.portfolio_spec import PortfolioSpec
 from fiveo_sync.engine.problems import Problem, located_problems, suggest
 from fiveo_sync.engine.sources_spec import SourcesSpec
@@ -37,6 +38,7 @@ KINDS: dict[str, type[BaseModel]] = {
     "portfolio": PortfolioSpec,
     "sources": SourcesSpec,
     "indicators": IndicatorFileSpec,
+    "improvement": ImprovementSpec,
 }
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "mappings" / "mapping.schema.json"
 
@@ -50,12 +52,14 @@ class Mappings:
         sources: the source maps (raw → canonical records).
         indicator_files: one spec per ``indicators/*.yaml``, in file-name order.
         files: display names of the files read.
+        improvement: the improvement loop (``improvement.yaml``), None when absent.
     """
 
     portfolio: PortfolioSpec
     sources: SourcesSpec
     indicator_files: tuple[IndicatorFileSpec, ...]
     files: tuple[str, ...] = ()
+    improvement: ImprovementSpec | None = None
 
     @property
     def indicator_count(self) -> int:
@@ -94,6 +98,9 @@ def load_mappings(directory: str | Path) -> Mappings:
         if outcome is not None:
             kind, document, spec = outcome
             parsed[kind].append((document, spec))
+    for document, _spec in parsed["improvement"][1:]:
+        problems.append((document.locate(("kind",)),
+                         f"a second improvement file (first: {parsed['improvement'][0][0].file})"))
     for kind in ("portfolio", "sources"):
         found = parsed[kind]
         if folder.is_dir() and not found and not _has_file_named(files, kind, problems):
@@ -109,6 +116,9 @@ def load_mappings(directory: str | Path) -> Mappings:
     if sources:
         problems += check_sources(*sources)  # type: ignore[arg-type]
     problems += check_indicators(parsed["indicators"])  # type: ignore[arg-type]
+    improvement = parsed["improvement"][0] if parsed["improvement"] else None
+    if improvement:
+        problems += _check_improvement(*improvement, parsed["indicators"])  # type: ignore[arg-type]
     if problems:
         raise MappingError(_ordered(problems))
     assert portfolio is not None and sources is not None
@@ -117,7 +127,21 @@ def load_mappings(directory: str | Path) -> Mappings:
         sources=sources[1],  # type: ignore[arg-type]
         indicator_files=tuple(spec for _doc, spec in parsed["indicators"]),  # type: ignore[misc]
         files=tuple(display_name(p) for p in files),
+        improvement=improvement[1] if improvement else None,  # type: ignore[arg-type]
     )
+
+
+def _check_improvement(document: YamlDocument, spec: ImprovementSpec,
+                       indicator_files: list[tuple[YamlDocument, IndicatorFileSpec]],
+                       ) -> list[Problem]:
+    """Every indicator id the improvement file names must exist."""
+    known = {i.id for _doc, f in indicator_files for i in f.indicators}
+    chosen = spec.indicators
+    named = [("include", list(chosen.include) if chosen.include != "all" else []),
+             ("exclude", list(chosen.exclude))]
+    return [(document.locate(("indicators", field, index)),
+             f"unknown indicator {ident!r}" + suggest(ident, known))
+            for field, ids in named for index, ident in enumerate(ids) if ident not in known]
 
 
 def _has_file_named(files: list[Path], kind: str, problems: list[Problem]) -> bool:
@@ -161,15 +185,15 @@ def _kind_of(document: YamlDocument, path: Path, folder: Path,
     if path.parent.resolve() == (folder / "indicators").resolve():
         hint = "indicators"
     else:
-        hint = path.stem if path.stem in ("portfolio", "sources") else None
+        hint = path.stem if path.stem in ("portfolio", "sources", "improvement") else None
     if isinstance(declared, str) and declared in KINDS:
         return declared
     if hint is not None:
         return hint
     if declared is None:
         problems.append((document.locate(()),
-                         "missing required key 'kind' (expected indicators, portfolio, "
-                         "sources)"))
+                         "missing required key 'kind' (expected improvement, indicators, "
+                         "portfolio, sources)"))
     else:
         problems.append((document.locate(("kind",)),
                          f"unknown kind {declared!r}" + suggest(str(declared), KINDS)))
