@@ -38,6 +38,7 @@ from fiveo_sync.writers.context import PublishContext
 from fiveo_sync.writers.servicenow import format_number
 
 KEY_PREFIX = "fiveo-improvement"
+ITEM_LABEL_PREFIX = "fiveo-imp-"  # Jira items' own label; the Jira pull skips such issues
 CREATE, UPDATE, UNCHANGED, RESOLVE, LEAVE = "create", "update", "unchanged", "resolve", "leave"
 _COUNTED = ("met", "missed", "at_risk")
 PLATFORM_OF_SCOPE = {"service": "servicenow", "product": "jira"}
@@ -121,6 +122,11 @@ class ImprovementItem:
 def item_key(series_key: str, first_missed: str) -> str:
     """``fiveo-improvement:{indicator}:{scope_type}:{scope}:{breakdown}:{period}``."""
     return f"{KEY_PREFIX}:{series_key.removeprefix('fiveo:')}:{first_missed}"
+
+
+def jira_label(key: str) -> str:
+    """The Jira label that finds an item: ``fiveo-imp-`` and 16 hex digits of its key."""
+    return ITEM_LABEL_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 def find_episodes(results: Iterable[IndicatorResult], spec: ImprovementSpec,
@@ -227,7 +233,8 @@ def plan_series(results: list[IndicatorResult], spec: ImprovementSpec, now: date
     out: list[ImprovementItem] = []
     for episode in find_episodes(results, spec, now):
         item = _item(episode, spec, context, portfolio)
-        found = held.get(item.key)
+        # ServiceNow items are held by key; Jira items by their label (the key's hash).
+        found = held.get(item.key) or held.get(jira_label(item.key))
         if episode.resolved:
             if found is not None and not found.closed:
                 out.append(_with(item, action=RESOLVE, ref=found.ref,

@@ -33,6 +33,7 @@ from connectors.jira.ids import compress_ids, expand_ids
 from connectors.jira.jql import build_census_jql, build_issue_jql, iso_utc, parse_jira_time
 from connectors.jira.search import iter_all_ids, iter_changed_issues
 from fiveo_sync.errors import ConfigError
+from fiveo_sync.improvement import ITEM_LABEL_PREFIX
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +85,16 @@ class JiraConnector:
         self._boards: list[dict[str, Any]] | None = None
         self._configs: dict[int, dict[str, Any]] = {}
         self._sprints: list[tuple[int, dict[str, Any]]] | None = None
+
+    def _own(self, issue: dict[str, Any]) -> bool:
+        """Whether fiveo-sync wrote this issue: a scorecard or an improvement item.
+
+        Improvement items carry a ``fiveo-imp-<hash>`` label (:mod:`fiveo_sync.improvement`)
+        whatever label improvement.yaml configures.
+        """
+        labels = [str(label) for label in issue["fields"].get("labels") or ()]
+        return bool(self.own_label and self.own_label in labels) or any(
+            label.startswith(ITEM_LABEL_PREFIX) for label in labels)
 
     def streams(self) -> Sequence[str]:
         """Stream names, in pull order (sprints before their scope)."""
@@ -284,7 +295,7 @@ class JiraConnector:
                 raw = issue["fields"]["updated"]
                 stamp = parse_jira_time(raw)
                 seen[str(issue["id"])] = (stamp, raw)
-                if self.own_label and self.own_label in (issue["fields"].get("labels") or ()):
+                if self._own(issue):
                     continue
                 known.add(int(issue["id"]))
                 records.append(RawRecord(str(issue["id"]), iso_utc(stamp), issue))
@@ -337,7 +348,7 @@ class JiraConnector:
                 recent[key] = (stamp, raw)
                 if skip.get(key) == raw:
                     continue
-                if self.own_label and self.own_label in (issue["fields"].get("labels") or ()):
+                if self._own(issue):
                     continue
                 known.add(int(key))
                 records.append(RawRecord(key, iso_utc(stamp), issue))

@@ -146,13 +146,36 @@ def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_ru
 
             mappings = load_mappings(settings.mappings.dir)
         context = _publish_context(settings, store, getattr(mappings, "portfolio", None), now)
-        return _push_targets(settings, connectors, wanted, all_results, mappings,
-                             dry_run=dry_run, run_id=run_id, now=now, log=log,
-                             owns_scope=owns_scope, context=context)
+        pushed = _push_targets(settings, connectors, wanted, all_results, mappings,
+                               dry_run=dry_run, run_id=run_id, now=now, log=log,
+                               owns_scope=owns_scope, context=context)
+        _push_improvements(pushed, settings, connectors, wanted, all_results, mappings,
+                           now=now, context=context, store=store, dry_run=dry_run, log=log,
+                           owns_scope=owns_scope)
+        return pushed
     finally:
         if owned:
             for connector in connectors.values():
                 connector.close()
+
+
+def _push_improvements(pushed: PushReport, settings: Any, connectors: Mapping[str, Any],
+                       wanted: list[str], results: list[IndicatorResult], mappings: Any, *,
+                       owns_scope: Callable[[str, str], bool] | None = None,
+                       **options: Any) -> None:
+    """Improvement items (``mappings/improvement.yaml``), after the other writes."""
+    from fiveo_sync.commands.push_improvement import plan_and_write
+
+    if mappings is None:
+        return
+    if owns_scope is not None:
+        results = [r for r in results if owns_scope(r.scope_type, r.scope)]
+    plans, reports, failed = plan_and_write(settings, connectors, wanted, results, mappings,
+                                            endpoint=_endpoint, dry_report=_dry_run_report,
+                                            **options)
+    pushed.plan = Plan.merge([pushed.plan, *plans])
+    pushed.reports.extend(reports)
+    pushed.failed_targets.update(failed)
 
 
 def _publish_context(settings: Any, store: Any, portfolio: Any, now: datetime) -> Any:

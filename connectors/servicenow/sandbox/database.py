@@ -20,6 +20,8 @@ from connectors.servicenow.sandbox.table import Table
 SN_FORMAT = "%Y-%m-%d %H:%M:%S"
 _READ_ONLY = frozenset({"sys_id", "sys_created_on", "sys_created_by", "sys_updated_on",
                         "sys_updated_by", "sys_mod_count", "sys_class_name"})
+# Tables whose records get a number on insert when the POST sends none (CIM improvements).
+AUTO_NUMBER = {"sn_cim_register": "CIM"}
 
 
 def new_sys_id() -> str:
@@ -90,6 +92,10 @@ class Database(Resolver):
         if "sys_class_name" in target.schema.index:
             clean["sys_class_name"] = table
         with self.lock:
+            prefix = AUTO_NUMBER.get(table)
+            if prefix and not clean.get("number"):
+                # Like the platform's number maintenance: prefix + 7 digits, from 1001.
+                clean["number"] = f"{prefix}{len(target.rows) + 1001:07d}"
             return target.insert(clean)
 
     def update(self, table: str, sys_id: str, values: dict[str, object],

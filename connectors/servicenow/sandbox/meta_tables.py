@@ -30,7 +30,7 @@ _TABLE_LABELS = {
     "u_fiveo_indicator": "fiveo indicator", "u_fiveo_indicator_import": "fiveo indicator import",
     "cmdb_ci_outage": "Outage", "core_company": "Company", "asmt_metric_type": "Metric Type",
     "asmt_metric": "Metric", "asmt_assessment_instance": "Assessment Instance",
-    "asmt_metric_result": "Assessment Metric Result",
+    "asmt_metric_result": "Assessment Metric Result", "sn_cim_register": "Improvement",
 }
 _NUMBER_PREFIX = {"incident": "INC", "problem": "PRB", "change_request": "CHG"}
 _COLUMN_LABELS = {
