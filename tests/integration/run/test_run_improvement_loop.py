@@ -6,8 +6,8 @@ complete month: missed twice → exactly one item each, naming the periods, valu
 and the evidence link; a rerun → the same item, nothing written; still missed → the same
 item updated; met twice → resolved with the note; an item closed by hand is not
 re-created while its episode lasts; a new miss after that opens a new item. The full run
-of the demo world then creates items whose descriptions carry evidence links, and a
-second run writes none.
+of the demo world then creates items whose descriptions carry evidence links (those of the
+service whose owner left assigned to the fallback owner), and a second run writes none.
 """
 
 from __future__ import annotations
@@ -205,6 +205,17 @@ def test_a_full_run_opens_items_from_the_demo_world_and_a_rerun_writes_none(loop
     assert items and len({i["correlation_id"] for i in items}) == len(items)
     assert any("evidence: https://" in i["description"] for i in items)
     assert loop.jira_items()
+    # The hr-self-service owner left: the fallback owner (portfolio governance) gets its items.
+    (fallback,) = [u for u in loop.sn.table("sys_user") if u["user_name"] == "sami.lindqvist"]
+    hr = [i for i in items if ":service:hr-self-service:" in i["correlation_id"]]
+    assert hr, "the demo world's ownerless service has no improvement item"
+    for item in hr:
+        assert item["assigned_to"] == fallback["sys_id"]
+        assert "is inactive; acting owner: " in item["description"]
+        assert "(sami.lindqvist)." in item["description"]
+    owned = [i for i in items if ":service:payments:" in i["correlation_id"]]
+    (alice,) = [u for u in loop.sn.table("sys_user") if u["user_name"] == "alice.martin"]
+    assert owned and all(i["assigned_to"] == alice["sys_id"] for i in owned)
     again = Runner(loop.settings, clock=loop.sn.clock, log=get_logger("t")).run()
     assert again.writes["servicenow-improvement"]["created"] == 0
     assert again.writes["servicenow-improvement"]["updated"] == 0
