@@ -38,6 +38,7 @@ from fiveo_sync.writers.context import PublishContext
 from fiveo_sync.writers.servicenow import format_number
 
 KEY_PREFIX = "fiveo-improvement"
+OPEN_ITEMS_KEY = "improvement_open_items"  # state-store meta: the items governance.html lists
 ITEM_LABEL_PREFIX = "fiveo-imp-"  # Jira items' own label; the Jira pull skips such issues
 CREATE, UPDATE, UNCHANGED, RESOLVE, LEAVE = "create", "update", "unchanged", "resolve", "leave"
 _COUNTED = ("met", "missed", "at_risk")

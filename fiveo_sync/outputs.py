@@ -32,9 +32,14 @@ def write_outputs(store: StateStore, mappings: Any, out_dir: Path, *,
         settings: the settings, for the instance URLs of evidence links (None: no links).
     """
     views = load_owner_views(store, mappings.portfolio, settings, generated_at)
+    improvements = None
+    if getattr(mappings, "improvement", None) is not None and hasattr(store, "get_meta"):
+        from fiveo_sync.improvement import OPEN_ITEMS_KEY
+
+        improvements = store.get_meta(OPEN_ITEMS_KEY) or []
     written = write_dashboard(views, out_dir, generated_at=generated_at,
                               improvement_manager=improvement_manager_label(
-                                  store, mappings.portfolio))
+                                  store, mappings.portfolio), improvements=improvements)
     document = {"generated_at": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "views": views_to_json(views)}
     written.append(write_json_atomically(out_dir / "results.json", document))

@@ -16,6 +16,7 @@ from typing import Any
 from connectors.base import WriteReport
 from fiveo_sync.engine.result import IndicatorResult
 from fiveo_sync.errors import FiveoSyncError
+from fiveo_sync.improvement import OPEN_ITEMS_KEY
 from fiveo_sync.writers.plan import Plan
 
 SUFFIX = "-improvement"
@@ -71,7 +72,7 @@ def plan_and_write(settings: Any, connectors: Mapping[str, Any], wanted: list[st
     from fiveo_sync.improvement import plan_improvements
 
     items = plan_improvements(results, spec, now, held, context=context, portfolio=portfolio)
-    plans, reports = [], []
+    plans, reports, listed = [], [], {}
     for target, (http, base_url, flavour) in readers.items():
         plan, execute = _target_plan(target, items, spec, store, http, base_url, flavour,
                                      portfolio)
@@ -86,7 +87,41 @@ def plan_and_write(settings: Any, connectors: Mapping[str, Any], wanted: list[st
         reports.append(written)
         if written.failed:
             failed[written.target] = written.error or f"{written.count('failed')} write(s) failed"
+        elif not dry_run:
+            listed[target] = open_items(items, target, base_url, spec)
+    if listed and store is not None:
+        remember_open_items(store, listed)
     return plans, reports, failed
+
+
+def open_items(items: list[Any], platform: str, base_url: str, spec: Any) -> list[dict]:
+    """The platform's items still open after this push, as the dashboard lists them."""
+    from urllib.parse import quote
+
+    from fiveo_sync.improvement import CREATE, UNCHANGED, UPDATE, jira_label
+
+    out = []
+    for item in items:
+        if item.platform != platform or item.action not in (CREATE, UPDATE, UNCHANGED):
+            continue
+        if platform == "servicenow":
+            query = quote(f"{spec.servicenow.key_field}={item.key}", safe="")
+            link = f"{base_url.rstrip('/')}/{spec.servicenow.table}_list.do?sysparm_query={query}"
+        else:
+            link = f"{base_url.rstrip('/')}/issues/?jql=" + quote(
+                f"labels = {jira_label(item.key)}", safe="")
+        out.append({"key": item.key, "platform": platform, "scope_type": item.scope_type,
+                    "scope": item.scope, "scope_name": item.scope_name,
+                    "indicator": item.indicator, "name": item.name, "title": item.title,
+                    "since": item.periods[0][0], "latest": item.periods[-1][0],
+                    "assignee": item.assignee, "link": link})
+    return out
+
+
+def remember_open_items(store: Any, listed: Mapping[str, list[dict]]) -> None:
+    """Keep the open items in the store for the dashboard (other platforms' kept as were)."""
+    kept = [i for i in store.get_meta(OPEN_ITEMS_KEY) or [] if i.get("platform") not in listed]
+    store.set_meta(OPEN_ITEMS_KEY, kept + [i for items in listed.values() for i in items])
 
 
 def _target_plan(target: str, items: list[Any], spec: Any, store: Any, http: Any,

@@ -2,14 +2,15 @@
 
 The governance page (``governance.html``) is for the continual improvement manager: every
 service and product whose owner is missing, inactive or not found, with its last known
-owner, since when, and the acting (fallback) owner (:mod:`fiveo_sync.ownership`). Each view
+owner, since when, and the acting (fallback) owner (:mod:`fiveo_sync.ownership`), then the
+open improvement items per service and product (``docs/improvement.md``). Each view
 page of a flagged element carries a banner saying the same, and the portfolio heatmap a
 flag on its row. Every value is escaped: a hostile name stays text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -55,13 +56,62 @@ def build_owner_banner(view: Any) -> str:
             '<a href="governance.html">Governance page →</a></section>')
 
 
-def build_governance_body(entries: Sequence[tuple[Any, str]], manager: str | None) -> str:
+def build_improvement_section(items: Sequence[Mapping[str, Any]],
+                              entries: Sequence[tuple[Any, str]] = ()) -> str:
+    """Open improvement items per service and product (``docs/improvement.md``).
+
+    Args:
+        items: the open items the last push left (dicts: ``scope_type``, ``scope``,
+            ``scope_name``, ``name``, ``indicator``, ``title``, ``since``, ``latest``,
+            ``link``, ``platform``).
+        entries: ``(view, filename)`` of the view pages, to link each element to its page.
+    """
+    pages = {(view.kind, view.id): filename for view, filename in entries}
+    if not items:
+        return ('<section class="o" id="improvements"><h2>Open improvement items</h2>'
+                '<p class="empty">No open improvement item: no target has been missed often '
+                "enough (improvement.yaml).</p></section>")
+    ordered = sorted(items, key=lambda i: (i.get("scope_type") != "service",
+                                           str(i.get("scope_name")),
+                                           str(i.get("indicator")), str(i.get("key"))))
+    rows = []
+    for item in ordered:
+        page = pages.get((item.get("scope_type"), item.get("scope")))
+        element = _text(item.get("scope_name") or item.get("scope"))
+        if page:
+            element = f'<a href="{_text(page)}">{element}</a>'
+        link = str(item.get("link") or "")
+        where = "ServiceNow" if item.get("platform") == "servicenow" else "Jira"
+        opened = (f'<a href="{_text(link)}">{where}</a>'
+                  if link.startswith(("https://", "http://")) else where)
+        rows.append(
+            f'<tr data-improvement="{_text(item.get("key"))}">'
+            f"<td>{_text(item.get('scope_type'))}</td><td>{element}</td>"
+            f'<td title="{_text(item.get("indicator"))}">{_text(item.get("name"))}</td>'
+            f"<td>{_text(item.get('since'))}</td><td>{_text(item.get('latest'))}</td>"
+            f"<td>{_text(item.get('title'))}</td><td>{opened}</td></tr>")
+    header = "".join(f"<th>{h}</th>" for h in ("Kind", "Element", "Indicator", "Missed since",
+                                                "Latest period", "Item", "Open in"))
+    return (f'<section class="o" id="improvements"><h2>Open improvement items'
+            f'<span class="tally">{len(rows)} open</span></h2><table><thead><tr>{header}'
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table></section>")
+
+
+def build_governance_body(entries: Sequence[tuple[Any, str]], manager: str | None,
+                          improvements: Sequence[Mapping[str, Any]] | None = None) -> str:
     """The governance page's ``<main>``: one row per flagged service or product.
 
     Args:
         entries: ``(view, filename)`` of every view page.
         manager: the continual improvement manager's label (``Name (id)``), or None.
+        improvements: the open improvement items, listed after the owners who left; None
+            leaves the section out.
     """
+    return _ownerless_body(entries, manager) + (
+        build_improvement_section(improvements, entries) if improvements is not None else "")
+
+
+def _ownerless_body(entries: Sequence[tuple[Any, str]], manager: str | None) -> str:
     rows = []
     for view, filename in entries:
         ownership = flagged_ownership(view)

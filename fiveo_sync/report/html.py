@@ -233,17 +233,19 @@ def build_portfolio_page(entries: Sequence[tuple[Any, str]], *, title: str, stam
 
 
 def build_governance_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: str,
-                          manager: str | None = None) -> str:
-    """The governance page: every service and product whose owner left, the acting owner."""
+                          manager: str | None = None,
+                          improvements: Sequence[Any] | None = None) -> str:
+    """The governance page: owners who left (and the acting owner), open improvement items."""
     lines = ['<nav><a href="index.html">← all views</a></nav>']
     return _page(f"Governance — {title}", f"Governance: {_text(title)}", lines,
-                 build_governance_body(entries, manager), stamp)
+                 build_governance_body(entries, manager, improvements), stamp)
 
 
 def write_dashboard(views: Iterable[Any], out_dir: str | Path, *,
                     title: str = "5 O dashboard",
                     generated_at: datetime | None = None,
-                    improvement_manager: str | None = None) -> list[Path]:
+                    improvement_manager: str | None = None,
+                    improvements: Sequence[Any] | None = None) -> list[Path]:
     """Write a page per view, ``portfolio.html``, ``governance.html``, ``index.html``.
 
     Args:
@@ -253,6 +255,8 @@ def write_dashboard(views: Iterable[Any], out_dir: str | Path, *,
         generated_at: the moment shown in each footer (aware; now when None).
         improvement_manager: the continual improvement manager (``Name (id)``) named on
             the governance page, or None.
+        improvements: the open improvement items for the governance page (None: the
+            section is left out).
 
     Returns:
         The paths written, index last.
@@ -283,7 +287,8 @@ def write_dashboard(views: Iterable[Any], out_dir: str | Path, *,
     written.append(portfolio)
     governance = out / "governance.html"
     governance.write_text(build_governance_page(entries, title=title, stamp=stamp,
-                                                manager=improvement_manager),
+                                                manager=improvement_manager,
+                                                improvements=improvements),
                           encoding="utf-8")
     written.append(governance)
     index = out / "index.html"

@@ -102,7 +102,8 @@ def _jira_description(item: ImprovementItem, flavour: str) -> Any:
              ("records", url) if url else "–")
             for period, value, status, url in item.periods]
     intro = (f"{item.name} ({item.indicator}) of {item.scope_name}: target {item.target}. "
-             f"{item.assignee_note} Kept up to date by fiveo-sync, digest {item.digest}.")
+             f"{item.assignee_note} Kept up to date by fiveo-sync: item {item.key}, "
+             f"digest {item.digest}.")
     section = [("Complete periods", rows)]
     if flavour == "adf":
         return jira_markup.build_adf_document(intro, section, PERIOD_HEADER)

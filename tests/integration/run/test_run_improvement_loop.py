@@ -12,6 +12,7 @@ service whose owner left assigned to the fallback owner), and a second run write
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,7 +51,7 @@ class Loop:
     """Both sandboxes and a push of a hand-made history at a chosen moment."""
 
     def __init__(self, sn: ServiceNowSandbox, jira: JiraSandbox, out: Path) -> None:
-        self.sn, self.jira = sn, jira
+        self.sn, self.jira, self.out = sn, jira, out
         self.settings = build_demo_settings(sn, jira, DemoOptions(out_dir=out))
         self.mappings = load_mappings(self.settings.mappings.dir)
         self.incidents = [r["sys_id"] for r in sn.table("incident")[:3]]
@@ -94,6 +95,13 @@ def loop(tmp_path: Path):
     with ServiceNowSandbox(seed=7, scale="small", now=NOW, tls=True) as sn, \
             JiraSandbox(seed=7, scale="small", now=NOW, deployment="cloud", tls=True) as jira:
         yield Loop(sn, jira, tmp_path / "out")
+
+
+def _key_of(issue: dict) -> str:
+    """The item key a Jira item's description names (``item <key>, digest``)."""
+    match = re.search(r"item (fiveo-improvement:\S+?), digest", str(issue["fields"]["description"]))
+    assert match, issue["key"]
+    return match.group(1)
 
 
 def _counts(pushed, target: str) -> dict[str, int]:
@@ -216,6 +224,13 @@ def test_a_full_run_opens_items_from_the_demo_world_and_a_rerun_writes_none(loop
     owned = [i for i in items if ":service:payments:" in i["correlation_id"]]
     (alice,) = [u for u in loop.sn.table("sys_user") if u["user_name"] == "alice.martin"]
     assert owned and all(i["assigned_to"] == alice["sys_id"] for i in owned)
+    # The governance page lists every open item, by element, linked to the platform.
+    page = (loop.out / "governance.html").read_text(encoding="utf-8")
+    listed = re.findall(r'data-improvement="([^"]+)"', page)
+    assert sorted(listed) == sorted([i["correlation_id"] for i in items]
+                                    + [_key_of(issue) for issue in loop.jira_items()])
+    assert f'<span class="tally">{len(listed)} open</span>' in page
+    assert f"{loop.sn.url}/sn_cim_register_list.do?sysparm_query=correlation_id%3D" in page
     again = Runner(loop.settings, clock=loop.sn.clock, log=get_logger("t")).run()
     assert again.writes["servicenow-improvement"]["created"] == 0
     assert again.writes["servicenow-improvement"]["updated"] == 0
