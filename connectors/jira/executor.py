@@ -85,13 +85,15 @@ def _api(base_url: str, flavour: str) -> str:
     return f"{base_url.rstrip('/')}/rest/api/{'3' if flavour == 'adf' else '2'}"
 
 
-def _jql_string(text: str) -> str:
+def jql_string(text: str) -> str:
+    """``text`` as a quoted JQL string."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _iter_issues(http: HttpClient, api: str, flavour: str, jql: str) -> Iterator[dict[str, Any]]:
-    params: dict[str, str] = {"jql": jql, "fields": "summary,labels,project",
-                              "maxResults": "100"}
+def iter_issues(http: HttpClient, api: str, flavour: str, jql: str, *,
+                fields: str = "summary,labels,project") -> Iterator[dict[str, Any]]:
+    """Every issue a JQL search finds (Cloud token paging, DC offset paging)."""
+    params: dict[str, str] = {"jql": jql, "fields": fields, "maxResults": "100"}
     if flavour == "adf":
         while True:
             _, body = http.request("GET", f"{api}/search/jql", params=params)
@@ -127,10 +129,10 @@ def fetch_current(http: HttpClient, base_url: str, *, flavour: str, label: str,
     if not projects:
         return {}
     api = _api(base_url, flavour)
-    keys = ", ".join(_jql_string(k) for k in sorted(projects))
-    jql = f"labels = {_jql_string(label)} AND project in ({keys}) ORDER BY key ASC"
+    keys = ", ".join(jql_string(k) for k in sorted(projects))
+    jql = f"labels = {jql_string(label)} AND project in ({keys}) ORDER BY key ASC"
     claimed: dict[str, tuple[int, int, CurrentScorecard]] = {}
-    for issue in _iter_issues(http, api, flavour, jql):
+    for issue in iter_issues(http, api, flavour, jql):
         key = str(issue.get("key") or "")
         fields = issue.get("fields") or {}
         response, body = http.request(
@@ -262,27 +264,44 @@ def _write(http: HttpClient, api: str, op: WriteOp, pacer: IssuePacer,
 
 
 def _create_once(http: HttpClient, api: str, fields: Mapping[str, Any]) -> str:
-    """Create the scorecard issue; after an ambiguous failure, adopt it if it landed.
+    """Create the scorecard issue (found again by its label, see :func:`create_issue_once`)."""
+    return create_issue_once(http, api, {
+        "project": {"key": str(fields["project"])}, "issuetype": {"name": fields["issue_type"]},
+        "summary": fields["summary"], "labels": list(fields["labels"]),
+        "description": fields["description"]}, label=str(list(fields["labels"])[0]))
+
+
+def create_issue_once(http: HttpClient, api: str, issue_fields: Mapping[str, Any], *,
+                      label: str, search_fields: str = "summary,labels,project") -> str:
+    """Create an issue; after an ambiguous failure, adopt it if it landed.
 
     ``POST /issue`` has no idempotency key: when its answer is lost (5xx, dropped or cut
-    off) the issue may exist, so the project is searched for a labelled issue first and
-    the POST is sent again only when there is none.
+    off) the issue may exist, so its project is searched for an issue with ``label`` (a
+    label only this issue carries) and the POST is sent again only when there is none.
+
+    Args:
+        http: the Jira HTTP client.
+        api: the REST API base (``…/rest/api/3`` on Cloud, ``…/rest/api/2`` on DC).
+        issue_fields: the ``fields`` of the create request (``project`` by key included).
+        label: the label that identifies the issue.
+        search_fields: the fields the look-up search asks for.
+
+    Returns:
+        The key of the created (or adopted) issue.
     """
-    project, label = str(fields["project"]), str(list(fields["labels"])[0])
+    project = str(issue_fields["project"]["key"])
+    flavour = "adf" if api.endswith("/3") else "wiki"
     attempts = max(1, http.policy.max_attempts)
     for attempt in range(1, attempts + 1):
         try:
-            _, created = http.request("POST", f"{api}/issue", json={"fields": {
-                "project": {"key": project}, "issuetype": {"name": fields["issue_type"]},
-                "summary": fields["summary"], "labels": list(fields["labels"]),
-                "description": fields["description"]}})
+            _, created = http.request("POST", f"{api}/issue", json={"fields": dict(issue_fields)})
         except UnavailableError as exc:
             if exc.context.get("failure") == "timeout":
                 time.sleep(http.policy.timeout_s)  # it may still be landing
-            flavour = "adf" if api.endswith("/3") else "wiki"
-            jql = (f"labels = {_jql_string(label)} AND project = {_jql_string(project)} "
+            jql = (f"labels = {jql_string(label)} AND project = {jql_string(project)} "
                    "ORDER BY key ASC")
-            landed = [str(i.get("key") or "") for i in _iter_issues(http, api, flavour, jql)]
+            landed = [str(i.get("key") or "")
+                      for i in iter_issues(http, api, flavour, jql, fields=search_fields)]
             if landed and landed[0]:
                 return landed[0]
             if attempt == attempts:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -22,8 +21,9 @@ import structlog
 
 from connectors.base import WriteOutcome, WriteReport
 from connectors.http import HttpClient
+from connectors.jira.executor import create_issue_once, iter_issues, jql_string
 from fiveo_sync.engine.improvement_spec import ImprovementSpec
-from fiveo_sync.errors import DataError, FiveoSyncError, UnavailableError
+from fiveo_sync.errors import DataError, FiveoSyncError
 from fiveo_sync.improvement import HeldItem
 from fiveo_sync.writers.plan import Plan, WriteOp
 
@@ -31,34 +31,12 @@ log = structlog.get_logger(__name__)
 DIGEST = re.compile(r"digest ([0-9a-f]{16})")
 ITEM_LABEL = re.compile(r"^fiveo-imp-[0-9a-f]{16}$")
 TARGET = "jira"
+# What reading an item back needs: its labels (the key), status and description (digest).
+_SEARCH_FIELDS = "labels,status,description"
 
 
 def _api(base_url: str, flavour: str) -> str:
     return f"{base_url.rstrip('/')}/rest/api/{'3' if flavour == 'adf' else '2'}"
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _search(http: HttpClient, api: str, flavour: str, jql: str) -> list[dict[str, Any]]:
-    params = {"jql": jql, "fields": "labels,status,description", "maxResults": "100"}
-    found: list[dict[str, Any]] = []
-    if flavour == "adf":
-        while True:
-            _, body = http.request("GET", f"{api}/search/jql", params=params)
-            found += (body or {}).get("issues") or []
-            token = (body or {}).get("nextPageToken")
-            if not token or (body or {}).get("isLast"):
-                return found
-            params["nextPageToken"] = token
-    while True:
-        _, body = http.request("GET", f"{api}/search",
-                               params={**params, "startAt": str(len(found))})
-        issues = (body or {}).get("issues") or []
-        found += issues
-        if not issues or len(found) >= int((body or {}).get("total") or 0):
-            return found
 
 
 def fetch_items(http: HttpClient, base_url: str, spec: ImprovementSpec, *, flavour: str,
@@ -67,10 +45,11 @@ def fetch_items(http: HttpClient, base_url: str, spec: ImprovementSpec, *, flavo
     if not projects:
         return {}
     api = _api(base_url, flavour)
-    keys = ", ".join(_quoted(p) for p in sorted(set(projects)))
-    jql = f"labels = {_quoted(spec.jira.label)} AND project in ({keys}) ORDER BY key ASC"
+    keys = ", ".join(jql_string(p) for p in sorted(set(projects)))
+    jql = f"labels = {jql_string(spec.jira.label)} AND project in ({keys}) ORDER BY key ASC"
     held: dict[str, HeldItem] = {}
-    for issue in sorted(_search(http, api, flavour, jql), key=lambda i: int(i.get("id") or 0)):
+    found = iter_issues(http, api, flavour, jql, fields=_SEARCH_FIELDS)
+    for issue in sorted(found, key=lambda i: int(i.get("id") or 0)):
         fields = issue.get("fields") or {}
         category = ((fields.get("status") or {}).get("statusCategory") or {}).get("key")
         text = json.dumps(fields.get("description"), ensure_ascii=False)
@@ -117,7 +96,10 @@ def _payload(fields: Mapping[str, Any]) -> dict[str, Any]:
 def _write(http: HttpClient, api: str, op: WriteOp, flavour: str) -> WriteOutcome:
     fields = op.fields
     if op.action == "create" or not op.ref:
-        return WriteOutcome(op.key, "created", _create_once(http, api, fields, flavour))
+        return WriteOutcome(op.key, "created", create_issue_once(
+            http, api, {"project": {"key": str(fields["project"])},
+                        "issuetype": {"name": fields["issue_type"]}, **_payload(fields)},
+            label=str(list(fields["labels"])[-1]), search_fields=_SEARCH_FIELDS))
     issue = op.ref
     http.request("PUT", f"{api}/issue/{quote(issue)}", json={"fields": _payload(fields)})
     if fields.get("resolve_comment") is not None:
@@ -130,32 +112,6 @@ def _write(http: HttpClient, api: str, op: WriteOp, flavour: str) -> WriteOutcom
             "transition": {"id": str(done[0]["id"])},
             "update": {"comment": [{"add": {"body": fields["resolve_comment"]}}]}})
     return WriteOutcome(op.key, "updated", issue)
-
-
-def _create_once(http: HttpClient, api: str, fields: Mapping[str, Any], flavour: str) -> str:
-    """Create the issue; after an ambiguous failure, adopt it if it landed."""
-    project, label = str(fields["project"]), str(list(fields["labels"])[-1])
-    attempts = max(1, http.policy.max_attempts)
-    for attempt in range(1, attempts + 1):
-        try:
-            _, created = http.request("POST", f"{api}/issue", json={"fields": {
-                "project": {"key": project}, "issuetype": {"name": fields["issue_type"]},
-                **_payload(fields)}})
-        except UnavailableError as exc:
-            if exc.context.get("failure") == "timeout":
-                time.sleep(http.policy.timeout_s)  # it may still be landing
-            jql = f"labels = {_quoted(label)} AND project = {_quoted(project)} ORDER BY key ASC"
-            landed = [str(i.get("key") or "") for i in _search(http, api, flavour, jql)]
-            if landed and landed[0]:
-                return landed[0]
-            if attempt == attempts:
-                raise
-            continue
-        issue = str((created or {}).get("key") or "")
-        if not issue:
-            raise DataError("jira created an issue but returned no key", platform="jira")
-        return issue
-    raise AssertionError("unreachable")
 
 
 def jira_assignees(people: Mapping[tuple[str, str], Any], flavour: str) -> dict[str, dict]:
