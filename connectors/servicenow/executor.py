@@ -144,34 +144,52 @@ def _table_write(http: HttpClient, base: str, table: str, op: WriteOp) -> WriteO
 
 
 def _create_once(http: HttpClient, url: str, body: dict[str, str], key: str) -> None:
-    """POST a new record; after an ambiguous failure, look it up by ``u_key`` first.
+    """POST a new indicator record, never twice (see :func:`create_record_once`)."""
+    create_record_once(http, url, body, key_field="u_key", key=key,
+                       params={"sysparm_input_display_value": "false"},
+                       retried_event="write_retried_after_lookup")
+
+
+def create_record_once(http: HttpClient, url: str, body: Mapping[str, Any], *, key_field: str,
+                       key: str, params: Mapping[str, str] | None = None,
+                       retried_event: str) -> None:
+    """POST a new record; after an ambiguous failure, look it up by its key first.
 
     A 5xx or a connection lost after the request was sent leaves the POST's fate unknown
     (the platform may have stored it), so it is never simply resent: the record is looked
     up, and only when absent is the POST tried again. After a timeout the instance may
     still be processing the request, so the lookup waits one more timeout first (a
     request slower than that can still land late: ``import_set`` mode has no such gap).
+
+    Args:
+        http: the ServiceNow HTTP client.
+        url: the Table API URL of the table.
+        body: the record's fields.
+        key_field: the column holding the record's idempotency key.
+        key: the key's value.
+        params: extra query parameters of the POST.
+        retried_event: the log event of a POST sent again after the lookup found nothing.
     """
     attempts = max(1, http.policy.max_attempts)
     for attempt in range(1, attempts + 1):
         try:
-            http.request("POST", url, json=body, headers={"X-no-response-body": "true"},
-                         params={"sysparm_input_display_value": "false"})
+            http.request("POST", url, json=dict(body), headers={"X-no-response-body": "true"},
+                         **({"params": dict(params)} if params else {}))
             return
         except UnavailableError as exc:
             if exc.context.get("failure") == "timeout":
                 time.sleep(http.policy.timeout_s)
-            if _exists(http, url, key):
+            if _exists(http, url, key_field, key):
                 return
             if attempt == attempts:
                 raise
-            log.info("write_retried_after_lookup", platform="servicenow", key=key)
+            log.info(retried_event, platform="servicenow", key=key)
 
 
-def _exists(http: HttpClient, url: str, key: str) -> bool:
-    """Whether a record with this ``u_key`` is in the table."""
+def _exists(http: HttpClient, url: str, key_field: str, key: str) -> bool:
+    """Whether a record with this key is in the table."""
     _, found = http.request("GET", url, params={
-        "sysparm_query": f"u_key={key}", "sysparm_fields": "sys_id", "sysparm_limit": "1",
+        "sysparm_query": f"{key_field}={key}", "sysparm_fields": "sys_id", "sysparm_limit": "1",
         "sysparm_no_count": "true"})
     return bool((found or {}).get("result"))
 

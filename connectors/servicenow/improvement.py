@@ -11,7 +11,6 @@ absent — and ``PATCH`` sends only the item's fields.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 from urllib.parse import quote
 
@@ -19,8 +18,9 @@ import structlog
 
 from connectors.base import WriteOutcome, WriteReport
 from connectors.http import HttpClient
+from connectors.servicenow.executor import create_record_once
 from fiveo_sync.engine.improvement_spec import ImprovementSpec
-from fiveo_sync.errors import DataError, FiveoSyncError, UnavailableError
+from fiveo_sync.errors import DataError, FiveoSyncError
 from fiveo_sync.improvement import KEY_PREFIX, HeldItem
 from fiveo_sync.writers.plan import Plan
 
@@ -78,7 +78,8 @@ def execute_plan(http: HttpClient, base_url: str, plan: Plan,
             continue
         try:
             if op.action == "create" or not op.ref:
-                _create_once(http, url, dict(op.fields), spec.servicenow.key_field, op.key)
+                create_record_once(http, url, dict(op.fields), key_field=spec.servicenow.key_field,
+                                   key=op.key, retried_event="improvement_retried_after_lookup")
                 outcome = WriteOutcome(op.key, "created")
             else:
                 http.request("PATCH", f"{url}/{quote(op.ref)}", json=dict(op.fields),
@@ -94,27 +95,6 @@ def execute_plan(http: HttpClient, base_url: str, plan: Plan,
         log.info("improvement_written", platform="servicenow", key=op.key,
                  action=outcome.action)
     return report
-
-
-def _create_once(http: HttpClient, url: str, body: dict[str, Any], key_field: str,
-                 key: str) -> None:
-    """POST the item; after an ambiguous failure, look it up by key before posting again."""
-    attempts = max(1, http.policy.max_attempts)
-    for attempt in range(1, attempts + 1):
-        try:
-            http.request("POST", url, json=body, headers={"X-no-response-body": "true"})
-            return
-        except UnavailableError as exc:
-            if exc.context.get("failure") == "timeout":
-                time.sleep(http.policy.timeout_s)  # it may still be landing
-            _, found = http.request("GET", url, params={
-                "sysparm_query": f"{key_field}={key}", "sysparm_fields": "sys_id",
-                "sysparm_limit": "1", "sysparm_no_count": "true"})
-            if (found or {}).get("result"):
-                return
-            if attempt == attempts:
-                raise
-            log.info("improvement_retried_after_lookup", platform="servicenow", key=key)
 
 
 def user_sys_ids(store: Any) -> dict[str, str]:
