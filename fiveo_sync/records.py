@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from fiveo_sync.records_evidence import Group, Outage, Supplier, SurveyResponse
+from fiveo_sync.records_evidence import Group, Improvement, Outage, Supplier, SurveyResponse
 
 # Canonical vocabularies (indicators.md §2.1); the normaliser maps instance codes onto them.
 INCIDENT_STATES = ("new", "in_progress", "on_hold", "resolved", "closed", "canceled")
@@ -251,4 +251,5 @@ class CanonicalData:
     survey_responses: tuple[SurveyResponse, ...] = ()
     suppliers: tuple[Supplier, ...] = ()
     groups: tuple[Group, ...] = ()
+    improvements: tuple[Improvement, ...] = ()
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)

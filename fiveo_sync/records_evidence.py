@@ -3,7 +3,7 @@
 Kept beside :mod:`fiveo_sync.records` (which holds them in ``CanonicalData``) and under its
 conventions: aware UTC date-times, canonical codes, ``None`` for empty, ``service`` the
 portfolio service id when known. Their vocabularies (``OUTAGE_TYPES``, ``SURVEY_STATES``)
-are in :mod:`fiveo_sync.records`. No shipped indicator reads these kinds yet.
+are in :mod:`fiveo_sync.records`.
 """
 
 from __future__ import annotations
@@ -73,3 +73,22 @@ class Group:
     name: str
     companies: tuple[str, ...]
     supplier: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Improvement:
+    """One improvement item of the loop (one episode of a missed target), from the store.
+
+    ``scope_type``/``scope`` name the service or product the item belongs to; ``opened_at``
+    is when fiveo-sync created the item, ``resolved_at`` when the target was met again (or
+    the owner closed or rejected it: ``state`` then says which), ``None`` while open.
+    """
+
+    id: str
+    indicator: str
+    scope_type: str
+    scope: str
+    breakdown: str
+    state: str
+    opened_at: datetime | None
+    resolved_at: datetime | None

@@ -262,6 +262,7 @@ def _result(item: BoundIndicator, scope: Scope, period: Period, breakdown: str,
         value=outcome.value, unit=spec.unit, n=outcome.n, excluded=outcome.excluded,
         target=target.text(), target_low=low, target_high=high, direction=spec.direction,
         status=status, baseline=baseline, trend=trend, delta=delta, sources=_sources(spec),
-        flags=flags, snapshot=spec.snapshot, evidence=evidence or {})
+        flags=flags, snapshot=spec.snapshot, evidence=evidence or {},
+        characteristic=spec.characteristic, dimension=spec.dimension)
     book.record(result)
     return result

@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from fiveo_sync.engine.filters import Filter
 from fiveo_sync.engine.status import Bounds
 
-RecordKind = Literal["incident", "change", "problem", "sla", "work_item", "sprint"]
+RecordKind = Literal["incident", "change", "problem", "sla", "work_item", "sprint", "outage",
+                     "survey_response", "improvement"]
 DurationUnit = Literal["s", "min", "h", "d"]
 SprintSet = Literal["C", "E", "D", "A"]
 

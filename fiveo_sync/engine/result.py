@@ -82,6 +82,10 @@ class IndicatorResult:
             issue key), sorted; views and writers turn them into links to the platform.
             A kind with more than ``EVIDENCE_CAP`` records is left out and counted in
             ``flags["evidence_omitted"]`` instead.
+        characteristic: what the indicator tells about the service or product (quality,
+            availability, performance, resilience, security, velocity, satisfaction).
+        dimension: its ITIL 4 dimension (organisations_and_people,
+            information_and_technology, partners_and_suppliers, value_streams_and_processes).
     """
 
     indicator: str
@@ -111,6 +115,8 @@ class IndicatorResult:
     flags: dict[str, Any] = field(default_factory=dict)
     snapshot: bool = False
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    characteristic: str | None = None
+    dimension: str | None = None
 
     @property
     def key(self) -> str:

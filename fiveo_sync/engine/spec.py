@@ -26,6 +26,15 @@ from fiveo_sync.engine.measures import (
 )
 
 O_NAMES = ("organise", "orient", "operate", "observe", "optimise")
+# What the 5 O approach asks owners to set targets for, and the four ITIL 4 dimensions.
+CHARACTERISTICS = ("quality", "availability", "performance", "resilience", "security",
+                   "velocity", "satisfaction")
+DIMENSIONS = ("organisations_and_people", "information_and_technology",
+              "partners_and_suppliers", "value_streams_and_processes")
+Characteristic = Literal["quality", "availability", "performance", "resilience", "security",
+                         "velocity", "satisfaction"]
+Dimension = Literal["organisations_and_people", "information_and_technology",
+                    "partners_and_suppliers", "value_streams_and_processes"]
 OName = Literal["organise", "orient", "operate", "observe", "optimise"]
 ID_PATTERN = r"^(organise|orient|operate|observe|optimise)\.[a-z][a-z0-9_]*$"
 
@@ -80,9 +89,11 @@ class PeriodSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["month", "week", "sprint"] = "month"
+    kind: Literal["month", "week", "quarter", "sprint"] = "month"
     timestamp: str | None = None
-    placement: Literal["timestamp", "completed_sprints"] = "timestamp"
+    placement: Literal["timestamp", "completed_sprints", "overlap"] = "timestamp"
+    until: str | None = Field(None, description="overlap: the field where a record's "
+                              "interval ends (empty: still open, up to now)")
 
 
 class BreakdownSpec(BaseModel):
@@ -119,6 +130,8 @@ class IndicatorSpec(BaseModel):
     scope_by: Literal["service", "support_groups"] = Field(
         "service", description="support_groups: incidents of the service's support groups")
     parameters: ParametersSpec | None = None
+    characteristic: Characteristic | None = None
+    dimension: Dimension | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> IndicatorSpec:
