@@ -1,7 +1,8 @@
 """``fiveo-sync validate``: check settings and every mapping file, without any network call.
 
 Prints every problem on stdout, one per line, as ``file:line:col: path: message``, and
-exits 78 (EX_CONFIG) when there is any; otherwise prints a one-line summary and exits 0.
+exits 78 (EX_CONFIG) when there is any; otherwise prints how the indicators cover the 5 O's,
+the characteristics and the ITIL dimensions, then a one-line summary, and exits 0.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from fiveo_sync.engine.coverage import coverage
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.errors import EXIT_CONFIG, EXIT_OK, Location, MappingError
 
@@ -55,6 +57,8 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
             ctx.log.info("validation_failed", problems=len(problems))
         return EXIT_CONFIG
     assert mappings is not None
+    specs = [spec for f in mappings.indicator_files for spec in f.indicators]
+    _write(out, "".join(line + "\n" for line in coverage(specs).lines()))
     _write(out, f"ok: {len(mappings.files)} files, {mappings.indicator_count} indicators, "
                 f"{len(mappings.portfolio.services)} services, "
                 f"{len(mappings.portfolio.products)} products\n")
