@@ -64,4 +64,7 @@ def test_shipped_mappings_validate(monkeypatch, capsys):
     code = main(["validate"])
     out = capsys.readouterr().out
     assert code == 0
-    assert out.startswith("ok: ") and "indicators" in out
+    lines = out.splitlines()
+    assert lines[-1].startswith("ok: ") and "indicators" in lines[-1]
+    assert [line.split(":", 1)[0] for line in lines[:-1]] == [
+        "by O", "by characteristic", "by dimension"]
