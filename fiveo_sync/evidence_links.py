@@ -6,7 +6,7 @@ engine, they become URLs on the instances named in the settings:
 
 - ServiceNow: ``{instance}/{table}_list.do?sysparm_query=sys_idIN<id>,<id>…`` — a list of
   exactly the counted records (``incident``, ``change_request``, ``problem``,
-  ``task_sla``); ``sys_id`` is the primary key, so the query can select nothing else.
+  ``task_sla``, ``cmdb_ci_outage``, ``asmt_assessment_instance``); ``sys_id`` is the primary key, so the query can select nothing else.
 - Jira: ``{site}/issues/?jql=key in (<KEY>, …) ORDER BY key ASC`` — the issue search of
   exactly the counted issues.
 
@@ -28,10 +28,12 @@ from fiveo_sync.engine.result import IndicatorResult
 
 LONG_URL_CHARS = 2083
 SERVICENOW_TABLES = {"incident": "incident", "change": "change_request",
-                     "problem": "problem", "sla": "task_sla"}
+                     "problem": "problem", "sla": "task_sla", "outage": "cmdb_ci_outage",
+                     "survey_response": "asmt_assessment_instance"}
 KIND_WORDS = {"incident": ("incident", "incidents"), "change": ("change", "changes"),
               "problem": ("problem", "problems"), "sla": ("SLA", "SLAs"),
-              "work_item": ("issue", "issues")}
+              "work_item": ("issue", "issues"), "outage": ("outage", "outages"),
+              "survey_response": ("survey", "surveys")}
 
 
 @dataclass(frozen=True)

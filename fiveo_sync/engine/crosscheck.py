@@ -6,7 +6,9 @@
   code fields without a value map, value maps naming non-canonical values, unknown
   streams, a Jira-key pattern that does not compile;
 - indicators: duplicate ids across files, fields a record kind does not have, references
-  to indicators that do not exist.
+  to indicators that do not exist;
+- portfolio targets: a service's or product's own target naming an unknown indicator, one
+  of another view, or of a kind the indicator's direction does not take.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import dataclasses
 import re
 
 from fiveo_sync import records
+from fiveo_sync.engine.measures import TARGET_FOR_DIRECTION
 from fiveo_sync.engine.portfolio_spec import PortfolioSpec
 from fiveo_sync.engine.problems import Problem, suggest
 from fiveo_sync.engine.sources_spec import (
@@ -34,6 +37,7 @@ RECORD_CLASSES: dict[str, type] = {
     "sprint_scope": records.SprintScope, "service": records.ServiceRecord,
     "outage": records.Outage, "survey_response": records.SurveyResponse,
     "supplier": records.Supplier, "group": records.Group,
+    "improvement": records.Improvement,
 }
 # The canonical values a code field may take (indicators.md §2.1).
 VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -185,6 +189,35 @@ def check_indicators(files: list[tuple[YamlDocument, IndicatorFileSpec]]) -> lis
                 if ref not in known:
                     problems.append((_find_value(document, ("indicators", i), ref),
                                      f"unknown indicator '{ref}'" + suggest(ref, known)))
+    return problems
+
+
+def check_portfolio_targets(document: YamlDocument, spec: PortfolioSpec,
+                            files: list[tuple[YamlDocument, IndicatorFileSpec]]
+                            ) -> list[Problem]:
+    """The ``targets:`` of services and products against the indicators they override."""
+    indicators = {i.id: i for _doc, f in files for i in f.indicators}
+    views = {"services": ("service", "combined"), "products": ("product",)}
+    problems: list[Problem] = []
+    for section, items in (("services", spec.services), ("products", spec.products)):
+        for i, item in enumerate(items):
+            for ident, target in item.targets.items():
+                where = (section, i, "targets", ident)
+                indicator = indicators.get(ident)
+                if indicator is None:
+                    problems.append((document.locate(where), f"unknown indicator '{ident}'"
+                                     + suggest(ident, indicators)))
+                    continue
+                if indicator.view not in views[section]:
+                    problems.append((document.locate(where),
+                                     f"indicator '{ident}' has view {indicator.view}: a "
+                                     f"{section[:-1]} target never applies to it"))
+                expected = TARGET_FOR_DIRECTION[indicator.direction]
+                if target.kind != expected:
+                    problems.append((document.locate((*where, "kind")),
+                                     f"indicator '{ident}' has direction "
+                                     f"{indicator.direction}: its target needs kind "
+                                     f"{expected}, got {target.kind}"))
     return problems
 
 

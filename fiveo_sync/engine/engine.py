@@ -27,6 +27,7 @@ from fiveo_sync.engine.placement import (
     PeriodCache,
     choose,
     group_by_sprint,
+    place_intervals,
     place_units,
     sprint_periods,
     window_periods,
@@ -125,7 +126,7 @@ def _scoped(item: BoundIndicator, scope: Scope, index: DataIndex) -> list[Any]:
 def _compute_one(item: BoundIndicator, scope: Scope, index: DataIndex, book: SeriesBook,
                  now: datetime) -> list[IndicatorResult]:
     spec, params = item.spec, item.params
-    ctx = EvalContext(index, params)
+    ctx = EvalContext(index, params, spec)
     tz = params["reporting_timezone"]
     kind = spec.measure.kind
     if spec.period.kind == "sprint":
@@ -148,13 +149,18 @@ def _compute_one(item: BoundIndicator, scope: Scope, index: DataIndex, book: Ser
             units = [((r, x), index.get(x, spec.period.timestamp))
                      for r in records for x in related.get(index.get(r, spec.measure.related.key),
                                                            ())]
-        else:
+        elif spec.period.placement != "overlap":
             stamp = spec.period.timestamp
             if "." in stamp or stamp == "now":
                 units = [(r, index.get(r, stamp)) for r in records]
             else:  # what index.get does for a plain field, without a call per record
                 units = [(r, getattr(r, stamp, None)) for r in records]
-        slots = place_units(units, cache, now)
+        if spec.period.placement == "overlap":
+            slots = place_intervals([(r, index.get(r, spec.period.timestamp),
+                                      index.get(r, spec.period.until)) for r in records],
+                                    cache, now)
+        else:
+            slots = place_units(units, cache, now)
         window = window_periods(spec.period.kind, now, tz, params["restatement_days"])
         for period in window:
             slots.setdefault(period.id, (period, []))
@@ -243,7 +249,8 @@ def _result(item: BoundIndicator, scope: Scope, period: Period, breakdown: str,
             breakdown_value: Any, outcome: Outcome, book: SeriesBook,
             evidence: dict[str, tuple[str, ...]] | None = None) -> IndicatorResult:
     spec = item.spec
-    target = spec.target
+    # A service's or product's own target (portfolio.yaml) replaces the catalogue's.
+    target = scope.target_for(spec.id) or spec.target
     if breakdown_value is not None and spec.breakdown is not None:
         target = spec.breakdown.targets.get(str(breakdown_value), target)
     baseline = book.baseline(spec.id, scope, breakdown, period)

@@ -9,12 +9,25 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fiveo_sync.engine import stats
-from fiveo_sync.engine.filters import compile_filters, is_empty
+from fiveo_sync.engine.filters import compile_filters, is_empty, param_refs
 from fiveo_sync.engine.index import DataIndex
-from fiveo_sync.engine.measures import NO_MINIMUM_KINDS, UNIT_SECONDS, DurationValue
+from fiveo_sync.engine.measures import (
+    INTERVAL_KINDS,
+    NO_MINIMUM_KINDS,
+    UNIT_SECONDS,
+    DurationValue,
+)
+from fiveo_sync.engine.outages import (
+    availability_pct,
+    build_intervals,
+    build_window,
+    downtime,
+    mtbf,
+)
 from fiveo_sync.engine.periods import Period, local_date
 from fiveo_sync.engine.sprints import SprintSets, aggregate
 
@@ -36,6 +49,8 @@ class EvalContext:
 
     index: DataIndex
     params: dict[str, Any]
+    spec: Any = None
+    """The indicator (interval and repeat measures read its period fields and filters)."""
 
     def param(self, name: str) -> Any:
         """A parameter by name (§2.9)."""
@@ -139,6 +154,10 @@ def evaluate_records(measure: Any, units: list[Any], ctx: EvalContext,
         return _repeat_share(units, ctx)
     if kind == "flow_efficiency":
         return _flow_efficiency(units, ctx)
+    if kind in INTERVAL_KINDS:
+        return evaluate_intervals(measure, units, ctx, period)
+    if kind == "repeat_count":
+        return evaluate_repeat_count(measure, units, ctx)
     raise ValueError(f"measure {kind} is not a record measure")
 
 
@@ -188,6 +207,68 @@ def _repeat_share(units: list[Any], ctx: EvalContext) -> Outcome:
     window = int(ctx.param("repeat_window_days") or 90)
     hits = sum(1 for incident in units if repeat.is_repeat(incident, window))
     return Outcome(stats.ratio_pct(hits, len(units)), len(units))
+
+
+def _repeat_times(ctx: EvalContext, same: str) -> dict[Any, list[Any]]:
+    """Timestamps of every record of the indicator's source passing its filters, by ``same``.
+
+    Built once per (source, filters, field) over ALL scopes and periods: an outage in March
+    repeats one in February.
+    """
+    spec = ctx.spec
+    stamp = spec.period.timestamp
+    key = ("repeat_count", spec.source, same, stamp,
+           tuple(f.model_dump_json() for f in spec.filters),
+           tuple(sorted((k, repr(ctx.param(k))) for k in param_refs(spec.filters))))
+    found = ctx.index.cache.get(key)
+    if found is None:
+        get = ctx.index.get
+        keep = compile_filters(spec.filters, get, ctx.param, plain_attributes=True)
+        grouped: dict[Any, list[Any]] = defaultdict(list)
+        for record in ctx.index.all_records(spec.source):
+            value, moment = get(record, same), get(record, stamp)
+            if not is_empty(value) and moment is not None and keep(record):
+                grouped[value].append(moment)
+        found = ctx.index.cache[key] = {k: sorted(v) for k, v in grouped.items()}
+    return found
+
+
+def evaluate_repeat_count(measure: Any, units: list[Any], ctx: EvalContext) -> Outcome:
+    """Records of the period repeating an earlier one: ``repeat_count`` (a count).
+
+    A record repeats when another with the same ``measure.same`` value has a timestamp
+    strictly earlier and at most ``repeat_window_days`` earlier.
+    """
+    times = _repeat_times(ctx, measure.same)
+    window = timedelta(days=int(ctx.param("repeat_window_days") or 90))
+    get, stamp = ctx.index.get, ctx.spec.period.timestamp
+    hits = 0
+    for record in units:
+        value, moment = get(record, measure.same), get(record, stamp)
+        if is_empty(value) or moment is None:
+            continue
+        earlier = times.get(value, [])
+        if bisect.bisect_left(earlier, moment) > bisect.bisect_left(earlier, moment - window):
+            hits += 1
+    return Outcome(float(hits), len(units), min_sample=0)
+
+
+def evaluate_intervals(measure: Any, units: list[Any], ctx: EvalContext,
+                       period: Period) -> Outcome:
+    """``availability``, ``downtime`` or ``mtbf`` over the intervals placed in a period."""
+    now = ctx.index.now
+    intervals, excluded = build_intervals(units, ctx.index.get, ctx.spec.period.timestamp,
+                                          ctx.spec.period.until, now)
+    window = build_window(intervals, period, now, excluded)
+    if measure.kind == "availability":
+        return Outcome(availability_pct(window), len(window.overlapping), excluded,
+                       min_sample=0)
+    if measure.kind == "downtime":
+        return Outcome(downtime(window, measure.unit), len(window.overlapping), excluded,
+                       min_sample=0)
+    value = mtbf(window, measure.unit)
+    flags = {"no_failures": True} if value is None else {}
+    return Outcome(value, window.starts, excluded, flags, min_sample=0)
 
 
 def active_seconds(item: Any, wait_statuses: set[str]) -> float:

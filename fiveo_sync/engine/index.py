@@ -34,7 +34,9 @@ class DataIndex:
         for incident in data.incidents:
             self._by_group[incident.assignment_group].append(incident)
         for kind, records in (("incident", data.incidents), ("change", data.changes),
-                              ("problem", data.problems)):
+                              ("problem", data.problems),
+                              ("outage", getattr(data, "outages", ())),
+                              ("survey_response", getattr(data, "survey_responses", ()))):
             grouped: dict[str | None, list[Any]] = defaultdict(list)
             for record in records:
                 grouped[record.service].append(record)
@@ -46,6 +48,9 @@ class DataIndex:
         self._items_by_project: dict[str, list[Any]] = defaultdict(list)
         for item in data.work_items:
             self._items_by_project[item.project].append(item)
+        self._improvements: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for improvement in getattr(data, "improvements", ()):
+            self._improvements[(improvement.scope_type, improvement.scope)].append(improvement)
         self._sprints_by_board: dict[int | None, list[Any]] = defaultdict(list)
         for sprint in data.sprints:
             self._sprints_by_board[sprint.board].append(sprint)
@@ -76,9 +81,11 @@ class DataIndex:
         """Records of one kind belonging to a scope (§2.3).
 
         ServiceNow kinds use the scope's service (``by_support_groups``: the incidents of
-        its support groups, when it has any); Jira kinds use its projects and boards.
+        its support groups, when it has any); Jira kinds use its projects and boards;
+        improvement items their service or product (a combined scope: the service's and
+        those of its products).
         """
-        if kind in ("incident", "change", "problem"):
+        if kind in ("incident", "change", "problem", "outage", "survey_response"):
             if scope.service is None:
                 return []
             if kind == "incident" and by_support_groups and scope.support_groups:
@@ -90,6 +97,10 @@ class DataIndex:
             return [w for p in sorted(scope.projects) for w in self._items_by_project[p]]
         if kind == "sprint":
             return self.sprints_of(scope.boards)
+        if kind == "improvement":
+            owners = [("service", scope.service)] if scope.service else []
+            owners += [("product", p) for p in sorted(scope.products)]
+            return [i for owner in owners for i in self._improvements.get(owner, ())]
         raise ValueError(f"unknown record kind {kind!r}")
 
     def all_records(self, kind: str) -> Iterable[Any]:
@@ -98,6 +109,8 @@ class DataIndex:
             "incident": self.data.incidents, "change": self.data.changes,
             "problem": self.data.problems, "sla": self.data.slas,
             "work_item": self.data.work_items, "sprint": self.data.sprints,
+            "outage": self.data.outages, "survey_response": self.data.survey_responses,
+            "improvement": self.data.improvements,
         }[kind]
 
     def sprints_of(self, boards: Iterable[int]) -> list[Any]:

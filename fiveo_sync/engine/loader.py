@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from fiveo_sync.engine.crosscheck import (
     check_indicators,
     check_portfolio,
+    check_portfolio_targets,
     check_sources,
 )
 from fiveo_sync.engine.improvement_spec import ImprovementSpec
@@ -116,6 +117,8 @@ def load_mappings(directory: str | Path) -> Mappings:
     if sources:
         problems += check_sources(*sources)  # type: ignore[arg-type]
     problems += check_indicators(parsed["indicators"])  # type: ignore[arg-type]
+    if portfolio:
+        problems += check_portfolio_targets(*portfolio, parsed["indicators"])  # type: ignore[arg-type]
     improvement = parsed["improvement"][0] if parsed["improvement"] else None
     if improvement:
         problems += _check_improvement(*improvement, parsed["indicators"])  # type: ignore[arg-type]

@@ -146,6 +146,43 @@ class FlowEfficiencyMeasure(_Node):
     kind: Literal["flow_efficiency"]
 
 
+class RepeatCountMeasure(_Node):
+    """Records preceded within ``repeat_window_days`` by another with the same ``same``.
+
+    The earlier record may lie in any period and must pass the indicator's filters; it
+    must be strictly earlier (by the period timestamp). Count semantics: no minimum sample.
+    """
+
+    kind: Literal["repeat_count"]
+    same: str = Field(min_length=1, description="the field whose value must repeat")
+
+
+# -- interval measures (placement: overlap) ---------------------------------------------------
+
+class AvailabilityMeasure(_Node):
+    """``100 × (1 − union of the intervals ÷ elapsed time of the period)``, in %."""
+
+    kind: Literal["availability"]
+
+
+class DowntimeMeasure(_Node):
+    """Length of the union of the intervals in the period, in ``unit``."""
+
+    kind: Literal["downtime"]
+    unit: DurationUnit = "min"
+
+
+class MtbfMeasure(_Node):
+    """Mean time between failures: uptime ÷ intervals beginning in the period, in ``unit``."""
+
+    kind: Literal["mtbf"]
+    unit: DurationUnit = "h"
+
+
+INTERVAL_KINDS = frozenset({"availability", "downtime", "mtbf"})
+"""Measures over ``[timestamp, until)`` intervals: they need ``placement: overlap``."""
+
+
 # -- sprint measures (§4) -----------------------------------------------------------------------
 
 class SprintAggregate(_Node):
@@ -203,14 +240,17 @@ class PeriodChangeMeasure(_Node):
 Measure = Annotated[
     CountMeasure | RatioMeasure | RelatedShareMeasure | SumMeasure | MeanMeasure
     | MedianMeasure | PercentileMeasure | DistinctCountMeasure | LinkedDurationMeasure
-    | RepeatShareMeasure | FlowEfficiencyMeasure | SprintSumMeasure | SprintRatioMeasure
+    | RepeatShareMeasure | FlowEfficiencyMeasure | RepeatCountMeasure | AvailabilityMeasure
+    | DowntimeMeasure | MtbfMeasure | SprintSumMeasure | SprintRatioMeasure
     | SprintGoalShareMeasure | OnTargetShareMeasure | PeriodChangeMeasure,
     Field(discriminator="kind"),
 ]
 
 DERIVED_KINDS = frozenset({"on_target_share", "period_change"})
-NO_MINIMUM_KINDS = frozenset({"count", "sum", "distinct_count", "sprint_sum"})
-"""Counts and sums have no minimum sample (§2.6)."""
+NO_MINIMUM_KINDS = frozenset({"count", "sum", "distinct_count", "sprint_sum", "repeat_count",
+                              *INTERVAL_KINDS})
+"""Counts, sums and interval measures have no minimum sample (§2.6; a month without an
+outage is 100 % available, not insufficient data)."""
 
 
 # -- targets ------------------------------------------------------------------------------------

@@ -67,6 +67,32 @@ def place_units(units: list[tuple[Any, datetime | None]], cache: PeriodCache,
     return grouped
 
 
+def place_intervals(units: list[tuple[Any, datetime | None, datetime | None]],
+                    cache: PeriodCache, now: datetime) -> dict[str, tuple[Period, list[Any]]]:
+    """Group ``(unit, begin, until)`` by every period ``[begin, until)`` overlaps.
+
+    ``placement: overlap``: an outage spanning two months belongs to both; an open one
+    (``until`` empty) lasts up to ``now``. Intervals beginning in the future are dropped;
+    one ending before it begins goes to its beginning's period only, where the measure
+    counts it as excluded.
+    """
+    grouped: dict[str, tuple[Period, list[Any]]] = {}
+    for unit, begin, until in units:
+        if begin is None or begin > now:
+            continue
+        last = now if until is None else min(until, now)
+        period = cache.of(begin)
+        while True:
+            slot = grouped.get(period.id)
+            if slot is None:
+                slot = grouped[period.id] = (period, [])
+            slot[1].append(unit)
+            if period.end >= last:
+                break
+            period = cache.of(period.end)  # the next period begins where this one ends
+    return grouped
+
+
 def sprint_periods(sprints: list[Any]) -> list[tuple[Period, Any]]:
     """``(period, sprint)`` of closed sprints, ordered by complete."""
     return [(sprint_period(s.id, s.start, s.complete), s) for s in sprints]

@@ -3,6 +3,7 @@
 A *service* is a ServiceNow business service (``cmdb_ci_service``), named by its name or
 its sys_id; a *product* is one or more Jira projects, optionally narrowed to boards. The
 portfolio links services to the products that deliver them (``indicators.md`` §2.3).
+Either may override the catalogue's target of an indicator for itself (``targets:``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from fiveo_sync.engine.measures import Target
 
 Identifier = Annotated[
     str,
@@ -40,6 +43,9 @@ class ServiceSpec(StrictSpec):
         default=(), description="assignment group names (organise.service_attribution)")
     products: tuple[Identifier, ...] = Field(
         default=(), description="ids of the products linked to this service")
+    targets: dict[str, Target] = Field(
+        default_factory=dict, description="this service's own targets by indicator id "
+        "(service and combined views), e.g. operate.availability: {kind: min, value: 99.95}")
 
 
 class ProductSpec(StrictSpec):
@@ -51,6 +57,9 @@ class ProductSpec(StrictSpec):
     boards: tuple[int, ...] = Field(default=(), description="Jira Agile board ids")
     owner: str | None = Field(
         default=None, description="Jira accountId (Data Center: user name)")
+    targets: dict[str, Target] = Field(
+        default_factory=dict, description="this product's own targets by indicator id "
+        "(product view)")
 
 
 class GovernanceSpec(StrictSpec):

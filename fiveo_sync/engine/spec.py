@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from fiveo_sync.engine.filters import Filter, Scalar
 from fiveo_sync.engine.measures import (
     DERIVED_KINDS,
+    INTERVAL_KINDS,
     TARGET_FOR_DIRECTION,
     DurationValue,
     FieldValue,
@@ -95,6 +96,18 @@ class PeriodSpec(BaseModel):
     until: str | None = Field(None, description="overlap: the field where a record's "
                               "interval ends (empty: still open, up to now)")
 
+    @model_validator(mode="after")
+    def _overlap_needs_interval(self) -> PeriodSpec:
+        if self.placement == "overlap":
+            if not self.timestamp or not self.until:
+                raise ValueError("placement overlap needs timestamp (where an interval "
+                                 "begins) and until (where it ends)")
+            if self.kind == "sprint":
+                raise ValueError("placement overlap needs calendar periods, not sprints")
+        elif self.until is not None:
+            raise ValueError("until only applies to placement overlap")
+        return self
+
 
 class BreakdownSpec(BaseModel):
     """Extra results per value of a field, with optional per-value targets.
@@ -150,6 +163,9 @@ class IndicatorSpec(BaseModel):
         needs_timestamp = not (self.snapshot or sprintish or self.is_derived
                                or self.measure.kind == "sprint_goal_share"
                                or self.period.placement == "completed_sprints")
+        if self.measure.kind in INTERVAL_KINDS and self.period.placement != "overlap":
+            raise ValueError(f"measure {self.measure.kind} needs period placement overlap "
+                             "(timestamp and until)")
         if needs_timestamp and not self.period.timestamp:
             raise ValueError("period.timestamp is required: name the field that places a "
                              "record in a period")
@@ -222,7 +238,10 @@ class IndicatorSpec(BaseModel):
             placed_by = measure.related.source
         if self.breakdown:
             add(self.source, self.breakdown.field)
+        if measure.kind == "repeat_count":
+            add(self.source, measure.same)
         add(placed_by, self.period.timestamp)
+        add(placed_by, self.period.until)
         return refs
 
 
