@@ -36,11 +36,12 @@ _KINDS = {
     "problem": (rec.Problem, "problems"), "sla": (rec.Sla, "slas"),
     "work_item": (rec.WorkItem, "work_items"), "sprint": (rec.Sprint, "sprints"),
     "sprint_scope": (rec.SprintScope, "sprint_scopes"),
+    "outage": (rec.Outage, "outages"), "survey_response": (rec.SurveyResponse, "survey_responses"),
 }
 _DEFAULTS = {"reopen_count": 0, "major": False, "known_error": False, "has_breached": False,
              "is_subtask": False, "status_category": "new", "labels": frozenset(),
              "sprints": (), "status_history": (), "jira_keys": frozenset(), "kind": "resolution",
-             "stage": "completed", "items": ()}
+             "stage": "completed", "items": (), "answered": False, "answers": 0}
 
 
 def when(text: str | None) -> datetime | None:
@@ -58,7 +59,8 @@ def _build(kind: str, row: dict[str, Any]) -> Any:
         value = row.get(name, _DEFAULTS.get(name))
         if isinstance(value, str) and name in (
                 "opened_at", "resolved_at", "closed_at", "work_end", "start_time", "end_time",
-                "created", "done_at", "started_at", "start", "complete", "taken_at"):
+                "created", "done_at", "started_at", "start", "complete", "taken_at",
+                "begin", "end", "sent_at", "taken_on"):
             value = when(value)
         elif name in ("jira_keys", "labels"):
             value = frozenset(value or ())
