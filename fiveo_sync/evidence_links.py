@@ -6,7 +6,8 @@ engine, they become URLs on the instances named in the settings:
 
 - ServiceNow: ``{instance}/{table}_list.do?sysparm_query=sys_idIN<id>,<id>…`` — a list of
   exactly the counted records (``incident``, ``change_request``, ``problem``,
-  ``task_sla``, ``cmdb_ci_outage``, ``asmt_assessment_instance``); ``sys_id`` is the primary key, so the query can select nothing else.
+  ``task_sla``, ``cmdb_ci_outage``, ``asmt_assessment_instance``); ``sys_id`` is the
+  primary key, so the query can select nothing else.
 - Jira: ``{site}/issues/?jql=key in (<KEY>, …) ORDER BY key ASC`` — the issue search of
   exactly the counted issues.
 
