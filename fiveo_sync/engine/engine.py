@@ -39,7 +39,8 @@ from fiveo_sync.engine.spec import BoundIndicator, IndicatorFileSpec, IndicatorS
 from fiveo_sync.engine.sprints import completed_sprints_by_key, sprint_sets
 from fiveo_sync.engine.status import status_of, trend_of
 
-_SERVICENOW_KINDS = frozenset({"incident", "change", "problem", "sla"})
+_SERVICENOW_KINDS = frozenset({"incident", "change", "problem", "sla", "outage",
+                               "survey_response"})
 
 
 def _bind(indicators: Iterable[Any]) -> list[BoundIndicator]:
@@ -97,6 +98,8 @@ def _sources(spec: IndicatorSpec) -> tuple[str, ...]:
     if spec.period.placement == "completed_sprints":
         kinds.update({"work_item", "sprint"})
     systems = {"servicenow" if k in _SERVICENOW_KINDS else "jira" for k in kinds}
+    if kinds == {"improvement"}:  # items live where their scope's records are written
+        systems = {"jira"} if spec.view == "product" else {"servicenow"}
     if spec.view == "combined":
         systems = {"servicenow", "jira"}
     return tuple(sorted(systems))

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from fiveo_sync.engine.crosscheck import check_portfolio_targets
+from fiveo_sync.engine.crosscheck import check_indicators, check_portfolio_targets
 from fiveo_sync.engine.engine import compute
 from fiveo_sync.engine.index import DataIndex
 from fiveo_sync.engine.portfolio_spec import PortfolioSpec
@@ -212,3 +212,39 @@ def test_scope_targets_accept_portfolios_without_them():
         products=[])
     (scope,) = build_scopes(portfolio)["service"]
     assert scope.target_for("operate.availability") is None
+
+
+def test_outage_results_name_servicenow_as_their_source():
+    data = CanonicalData(outages=(outage("o1", "payments", at(5), at(5, 1)),))
+    (result, *_rest) = compute([spec()], data, PORTFOLIO, NOW)
+    assert result.sources == ("servicenow",)
+
+
+def test_a_repeat_needs_a_value_of_the_same_field():
+    repeat = spec(id="optimise.repeat_outages", period={"kind": "month", "timestamp": "begin"},
+                  filters=[],
+                  measure={"kind": "repeat_count", "same": "task"}, unit="count",
+                  direction="down", target={"kind": "max", "value": 0})
+    with_task = [Outage(id=f"o{i}", number=None, type="outage", service="payments",
+                        begin=at(day), end=at(day, 1), duration_s=None, task=task)
+                 for i, (day, task) in enumerate([(3, None), (4, None), (5, "CHG1"),
+                                                  (6, "CHG1"), (7, "CHG2")])]
+    results = by_key(compute([repeat], CanonicalData(outages=tuple(with_task)), PORTFOLIO,
+                             NOW))
+    march = results["fiveo:optimise.repeat_outages:service:payments:all:2025-03"]
+    # only o3 repeats (o2 by task CHG1); outages without a task never repeat
+    assert (march.value, march.n, march.status) == (1.0, 5, "missed")
+
+
+def test_fields_of_improvement_items_are_checked(tmp_path):
+    path = tmp_path / "optimise.yaml"
+    path.write_text(
+        "version: 1\nkind: indicators\no: optimise\nindicators:\n"
+        "  - id: optimise.improvements_opened\n    name: Opened\n    view: service\n"
+        "    source: improvement\n    period: {kind: month, timestamp: opend_at}\n"
+        "    measure: {kind: count}\n    unit: count\n    direction: band\n"
+        "    target: {kind: band, low: 0, high: 5}\n")
+    document = load_yaml(path)
+    problems = check_indicators([(document, IndicatorFileSpec.model_validate(document.data))])
+    assert [(loc.line, message) for loc, message in problems] == [
+        (9, "unknown field 'opend_at' for improvement (did you mean 'opened_at'?)")]
