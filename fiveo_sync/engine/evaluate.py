@@ -255,8 +255,12 @@ def evaluate_repeat_count(measure: Any, units: list[Any], ctx: EvalContext) -> O
 
 def evaluate_intervals(measure: Any, units: list[Any], ctx: EvalContext,
                        period: Period) -> Outcome:
-    """``availability``, ``downtime`` or ``mtbf`` over the intervals placed in a period."""
-    now = ctx.index.now
+    """``availability``, ``downtime`` or ``mtbf`` over the intervals placed in a period.
+
+    Measured as of the start of the run's hour, as ages are: an open outage or the month
+    to date then gives the same value to every rerun within the hour (nothing to rewrite).
+    """
+    now = ctx.index.as_of
     intervals, excluded = build_intervals(units, ctx.index.get, ctx.spec.period.timestamp,
                                           ctx.spec.period.until, now)
     window = build_window(intervals, period, now, excluded)
