@@ -1,0 +1,121 @@
+"""Record measures as per-unit SQL columns and per-cell aggregates (``engine/evaluate.py``).
+
+Each unit row (a record, or a (record, related) pair for ``linked_duration``) carries ``v``
+(the measured value, NULL when the engine would exclude it) and ``hit`` (the ratio
+numerator); a cell aggregates them into ``value, n, excluded`` with the engine's rules:
+durations negative or with an empty side are excluded; a ratio's n is its denominator; a
+statistic's n counts the values; counts, sums and distinct counts have no minimum sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fiveo_sync.engine import stats
+from fiveo_sync.engine.measures import NO_MINIMUM_KINDS, UNIT_SECONDS, DurationValue
+from fiveo_sync.sqlengine.fields import Column, NotCompiled, RecordFields
+from fiveo_sync.sqlengine.predicates import is_empty_sql
+
+_NUMBERS = frozenset({"BIGINT", "DOUBLE", "BOOLEAN"})
+_RATIO = ("CASE WHEN count(*) = 0 THEN NULL ELSE CAST(100.0 AS DOUBLE) * "
+          "CAST(count(*) FILTER (WHERE hit) AS DOUBLE) / CAST(count(*) AS DOUBLE) END")
+_STATISTIC_N, _STATISTIC_EXCLUDED = "count(v)", "count(*) - count(v)"
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """How one measure turns unit rows into a cell.
+
+    Attributes:
+        value, n, excluded: aggregate SQL over the ``placed`` rows of one cell.
+        empty: ``(value, n, excluded)`` of a cell without units (the engine's evaluate of
+            an empty list), for periods of the restatement window and configured
+            breakdown values that hold nothing.
+        min_sample: the minimum n of the status rule (``Outcome.min_sample``).
+    """
+
+    value: str
+    n: str
+    excluded: str
+    empty: tuple[float | None, int, int]
+    min_sample: int
+
+
+def aggregate_of(kind: str, q: float | None = None) -> Aggregate:
+    """The aggregate of a record measure kind (``q``: the percentile, 0–100)."""
+    low = 0 if kind in NO_MINIMUM_KINDS else stats.MIN_SAMPLE
+    if kind == "count":
+        return Aggregate("CAST(count(*) AS DOUBLE)", "count(*)", "0", (0.0, 0, 0), low)
+    if kind == "sum":
+        return Aggregate("sum(v)", "count(*)", "0", (0.0, 0, 0), low)
+    if kind == "distinct_count":
+        return Aggregate("CAST(count(DISTINCT v) AS DOUBLE)", "count(*)", "0", (0.0, 0, 0),
+                         low)
+    if kind in ("ratio", "related_share"):
+        return Aggregate(_RATIO, "count(*)", "0", (None, 0, 0), low)
+    if kind == "mean":
+        # fsum: compensated like math.fsum, so long sums do not drift from the engine's.
+        value = "fsum(v) / CAST(count(v) AS DOUBLE)"
+    elif kind == "median":
+        value = "quantile_cont(v, 0.5)"
+    elif kind == "percentile" and q is not None:
+        value = f"quantile_cont(v, {float(q) / 100!r})"  # a validated number, inlined
+    else:
+        raise NotCompiled(f"measure {kind} is not compiled")
+    return Aggregate(value, _STATISTIC_N, _STATISTIC_EXCLUDED, (None, 0, 0), low)
+
+
+def duration_sql(start: Column, end: Column, unit: str) -> str:
+    """``evaluate.duration``: ``end − start`` in ``unit``; NULL when empty or negative."""
+    for side in (start, end):
+        if side.type != "TIMESTAMPTZ":
+            raise NotCompiled(f"a duration needs date-times, got {side.type}")
+    s, e = start.sql, end.sql
+    # Whole microseconds ÷ 1e6 ÷ unit: the same two roundings as timedelta.total_seconds()
+    # followed by the engine's division, so durations agree to the last bit.
+    return (f"CASE WHEN {s} IS NULL OR {e} IS NULL OR epoch_us({e}) < epoch_us({s}) "
+            f"THEN NULL ELSE CAST(epoch_us({e}) - epoch_us({s}) AS DOUBLE) "
+            f"/ CAST(1000000 AS DOUBLE) / CAST({UNIT_SECONDS[unit]!r} AS DOUBLE) END")
+
+
+def number_sql(col: Column) -> str:
+    """``float(field)`` of a numeric field (text fields are not compiled)."""
+    if col.type not in _NUMBERS:
+        raise NotCompiled(f"a numeric value needs a number column, got {col.type}")
+    return f"CAST({col.sql} AS DOUBLE)"
+
+
+def value_sql(of: Any, fields: RecordFields) -> str:
+    """``v`` of mean/median/percentile: a duration or a numeric field."""
+    if isinstance(of, DurationValue):
+        return duration_sql(fields.column(of.start), fields.column(of.end), of.unit)
+    return number_sql(fields.column(of.field))
+
+
+def sum_sql(fields: RecordFields, name: str) -> str:
+    """``v`` of ``sum``: ``float(field or 0.0)``."""
+    return f"coalesce({number_sql(fields.column(name))}, CAST(0 AS DOUBLE))"
+
+
+def distinct_sql(fields: RecordFields, name: str, as_date: bool, tz: str) -> str:
+    """``v`` of ``distinct_count``: the value (or its local date), NULL when empty."""
+    col = fields.column(name)
+    if col.is_list:
+        raise NotCompiled("distinct_count of a list column is not compiled")
+    if as_date:
+        if col.type != "TIMESTAMPTZ":
+            raise NotCompiled("distinct_count as_date needs a date-time column")
+        return f"CAST(timezone({tz}, {col.sql}) AS DATE)"
+    return f"CASE WHEN {is_empty_sql(col, fields.bindings)} THEN NULL ELSE {col.sql} END"
+
+
+def label_sql(col: Column) -> str:
+    """``str(value)`` of a breakdown field, as the engine labels its groups."""
+    if col.type == "VARCHAR":
+        return col.sql
+    if col.type == "BIGINT":
+        return f"CAST({col.sql} AS VARCHAR)"
+    if col.type == "BOOLEAN":
+        return f"CASE WHEN {col.sql} THEN 'True' WHEN NOT {col.sql} THEN 'False' END"
+    raise NotCompiled(f"breakdown by a {col.type} field is not compiled")

@@ -1,0 +1,287 @@
+"""One indicator → one DuckDB query over the canonical tables (pure: no I/O, no clock).
+
+The query mirrors what ``engine.compute`` does for one indicator over every scope of its
+view: select the records of each scope (a ``scope_map`` of (scope, service | support group |
+project) rows joined on the record's column), apply the filters, place each unit in the
+month or ISO week of its timestamp in the reporting time zone (future timestamps dropped;
+snapshots: the current period), and aggregate per (scope, period) and per (scope,
+breakdown value, period). Related records (``related_share``, ``linked_duration``) are
+searched over ALL scopes, as ``DataIndex.related_map`` does.
+
+The query returns only cells that hold units; :class:`CompiledIndicator` carries what the
+runner needs to add the cells the engine also reports when empty (the restatement window's
+periods, configured breakdown values) and their empty outcome.
+"""
+
+# ruff: noqa: S608 - identifiers come from the canonical schema; values are bound parameters
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fiveo_sync.engine.periods import period_of
+from fiveo_sync.engine.placement import window_periods
+from fiveo_sync.engine.scope import Scope
+from fiveo_sync.sqlengine.aggregates import (
+    Aggregate,
+    aggregate_of,
+    distinct_sql,
+    duration_sql,
+    label_sql,
+    sum_sql,
+    value_sql,
+)
+from fiveo_sync.sqlengine.fields import Bindings, Column, NotCompiled, RecordFields
+from fiveo_sync.sqlengine.periods import period_sql
+from fiveo_sync.sqlengine.predicates import filters_sql
+
+_NOT_COMPILED = {
+    "sprint_sum": "sprint measures read sprint scopes and histories (sprint sets C/E/D/A)",
+    "sprint_ratio": "sprint measures read sprint scopes and histories (sprint sets C/E/D/A)",
+    "sprint_goal_share": "sprint_goal_share counts closed sprints, not records",
+    "repeat_share": "repeat_share looks back over earlier incidents of the same problem/CI",
+    "repeat_count": "repeat_count looks back over earlier records with the same value",
+    "flow_efficiency": "flow_efficiency walks each work item's status history",
+    "availability": "interval measures (placement overlap) are not compiled",
+    "downtime": "interval measures (placement overlap) are not compiled",
+    "mtbf": "interval measures (placement overlap) are not compiled",
+}
+
+
+@dataclass(frozen=True)
+class CompiledIndicator:
+    """The query of one indicator and what the runner needs around it.
+
+    Attributes:
+        indicator: the indicator id.
+        sql: the query; rows are ``scope, breakdown, period, period_start, period_end,
+            value, n, excluded``.
+        parameters: its named parameters.
+        scope_ids: every scope of the indicator's view (cells exist even without records).
+        periods: ``(id, start, end)`` of the periods reported even when empty (the
+            restatement window; snapshots: the current period).
+        breakdown_prefix: ``"<field>="`` of breakdown labels (None without a breakdown).
+        breakdown_values: configured breakdown values (reported even when empty), or None.
+        aggregate: the measure's aggregate (its ``empty`` outcome and ``min_sample``).
+    """
+
+    indicator: str
+    sql: str
+    parameters: dict[str, Any]
+    scope_ids: tuple[str, ...]
+    periods: tuple[tuple[str, datetime, datetime], ...]
+    breakdown_prefix: str | None
+    breakdown_values: tuple[str, ...] | None
+    aggregate: Aggregate
+
+
+def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
+                      now: datetime) -> CompiledIndicator:
+    """Compile one indicator for the scopes of its view at ``now``.
+
+    Args:
+        spec: the ``IndicatorSpec``.
+        params: its effective parameters (``BoundIndicator.params``).
+        scopes: the scopes of its view (``build_scopes(portfolio)[spec.view]``).
+        now: the run clock, aware UTC.
+
+    Raises:
+        NotCompiled: for what the compiler does not translate, with the reason.
+    """
+    try:
+        return _Compiler(spec, params, scopes, now).build()
+    except NotCompiled as exc:
+        raise NotCompiled(exc.reason, spec.id) from None
+
+
+class _Compiler:
+    def __init__(self, spec: Any, params: dict[str, Any], scopes: list[Scope],
+                 now: datetime) -> None:
+        self.spec, self.params, self.scopes, self.now = spec, params, scopes, now
+        self.tz_name = params.get("reporting_timezone") or "UTC"
+        self.b = Bindings()
+        self.as_of = now.replace(minute=0, second=0, microsecond=0)
+        self.r = RecordFields(spec.source, "r", self.b, self.as_of)
+        self.ctes: list[str] = []
+
+    def param(self, name: str) -> Any:
+        return self.params.get(name)
+
+    def build(self) -> CompiledIndicator:
+        spec, measure = self.spec, self.spec.measure
+        self._check_supported()
+        tz = self.b.named("tz", self.tz_name)
+        # linked_duration is its statistic over pairs (same minimum sample as median/mean).
+        kind = measure.stat if measure.kind == "linked_duration" else measure.kind
+        aggregate = aggregate_of(kind, getattr(measure, "q", None))
+        columns = {"v": "NULL", "hit": "NULL"}
+        extra_join = ""
+        stamp: str | None = None
+        if measure.kind == "linked_duration":
+            extra_join, stamp, columns["v"] = self._linked_pairs(measure)
+        elif measure.kind in ("mean", "median", "percentile"):
+            columns["v"] = value_sql(measure.of, self.r)
+        elif measure.kind == "sum":
+            columns["v"] = sum_sql(self.r, measure.field)
+        elif measure.kind == "distinct_count":
+            columns["v"] = distinct_sql(self.r, measure.field, measure.as_date, tz)
+        elif measure.kind == "ratio":
+            columns["hit"] = filters_sql(measure.numerator, self.r, self.param, self.b)
+        elif measure.kind == "related_share":
+            columns["hit"] = self._related_hit(measure)
+        if stamp is None and not spec.snapshot:
+            stamp = self._column(spec.period.timestamp, self.r).sql
+        prefix = values = None
+        columns["label"] = "NULL"
+        if spec.breakdown is not None:
+            columns["label"] = label_sql(self.r.column(spec.breakdown.field))
+            prefix = spec.breakdown.field.rsplit(".", 1)[-1] + "="
+            if spec.breakdown.values is not None:
+                values = tuple(str(v) for v in spec.breakdown.values)
+        columns["stamp"] = stamp or "NULL"
+        where = filters_sql(spec.filters, self.r, self.param, self.b)
+        units = self._units(columns, where, extra_join)
+        sql = self._query(units, tz, aggregate, prefix, values)
+        return CompiledIndicator(spec.id, sql, dict(self.b.values),
+                                 tuple(s.id for s in self.scopes), self._periods(), prefix,
+                                 values, aggregate)
+
+    def _check_supported(self) -> None:
+        spec = self.spec
+        if spec.is_derived:
+            raise NotCompiled("derived indicators are computed from other indicators' results")
+        reason = _NOT_COMPILED.get(spec.measure.kind)
+        if reason:
+            raise NotCompiled(reason)
+        if spec.period.kind == "sprint" or spec.period.placement == "completed_sprints":
+            raise NotCompiled("sprint periods (placement completed_sprints) are not compiled")
+        if spec.period.placement == "overlap":
+            raise NotCompiled("placement overlap is not compiled")
+        period_sql(spec.period.kind, "NULL", "NULL")  # refuses other period kinds early
+        _ = self.r.table  # refuses sources without a canonical table
+
+    def _column(self, name: str, fields: RecordFields) -> Column:
+        col = fields.column(name)
+        if col.type != "TIMESTAMPTZ":
+            raise NotCompiled(f"period timestamp {name} is not a date-time column")
+        return col
+
+    # -- scopes and units ------------------------------------------------------------------
+
+    def _scope_maps(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """``(record column, [(scope id, key)])`` for each way the source is scoped."""
+        kind, spec = self.spec.source, self.spec
+        if kind == "work_item":
+            return [("project", [(s.id, p) for s in self.scopes for p in sorted(s.projects)])]
+        key = "task.service" if kind == "sla" else "service"
+        by_group = kind == "incident" and spec.scope_by == "support_groups"
+        groups = [(s.id, g) for s in self.scopes if by_group and s.support_groups
+                  for g in sorted(s.support_groups)]
+        services = [(s.id, s.service) for s in self.scopes if s.service is not None
+                    and not (by_group and s.support_groups)]
+        maps = [(key, services)]
+        if groups:
+            maps.append(("assignment_group", groups))
+        return maps
+
+    def _units(self, columns: dict[str, str], where: str, extra_join: str) -> str:
+        selects = []
+        for number, (key, rows) in enumerate(self._scope_maps()):
+            key_sql = self.r.column(key).sql
+            name = f"scope_map_{number}"
+            ids = self.b.bind([i for i, _ in rows], "VARCHAR[]")
+            keys = self.b.bind([k for _, k in rows], "VARCHAR[]")
+            self.ctes.append(f"{name} AS (SELECT unnest({ids}) AS scope_id, "
+                             f"unnest({keys}) AS scope_key)")
+            picked = ", ".join(f"{sql} AS {alias}" for alias, sql in columns.items())
+            selects.append(
+                f'SELECT m.scope_id, {picked} FROM "{self.r.table}" r{self.r.joins()}'
+                f"{extra_join} JOIN {name} m ON m.scope_key = {key_sql} WHERE {where}")
+        return "\nUNION ALL\n".join(selects)
+
+    # -- relations --------------------------------------------------------------------------
+
+    def _related_keys(self, rel: Any, x: RecordFields,
+                      extra: dict[str, str]) -> tuple[str, Column]:
+        """A CTE of ``k`` (the related field's members) and ``extra`` columns per record."""
+        field = x.column(rel.field)
+        member = f"unnest({field.sql})" if field.is_list else field.sql
+        element = field.type[:-2] if field.is_list else field.type
+        kept = filters_sql(rel.filters, x, self.param, self.b)
+        picked = "".join(f", {sql} AS {name}" for name, sql in extra.items())
+        inner = f'SELECT {member} AS k{picked} FROM "{x.table}" {x.alias}{x.joins()} WHERE {kept}'
+        blank = " AND k <> ''" if element == "VARCHAR" else ""  # '' is no key (related_map)
+        name = f"rel_{len(self.ctes)}"
+        self.ctes.append(f"{name} AS (SELECT * FROM ({inner}) WHERE k IS NOT NULL{blank})")
+        return name, Column("k", element)
+
+    def _related_hit(self, measure: Any) -> str:
+        counted = filters_sql(measure.numerator, self.r, self.param, self.b)
+        related = []
+        for rel in measure.related:
+            key = self.r.column(rel.key)
+            x = RecordFields(rel.source, f"x{len(self.ctes)}", self.b, self.as_of)
+            name, k = self._related_keys(rel, x, {})
+            element = key.type[:-2] if key.is_list else key.type
+            if element != k.type:
+                raise NotCompiled(f"related key {rel.key} ({key.type}) and field "
+                                  f"{rel.field} ({k.type}) have different types")
+            if key.is_list:
+                related.append(f"coalesce(list_has_any({key.sql}, "
+                               f"(SELECT list(k) FROM {name})), FALSE)")
+            else:
+                related.append(f"coalesce({key.sql} IN (SELECT k FROM {name}), FALSE)")
+        return f"({counted} AND ({' OR '.join(related)}))"
+
+    def _linked_pairs(self, measure: Any) -> tuple[str, str, str]:
+        """``(join, stamp, v)`` of (change, incident) pairs placed by the related record."""
+        rel = measure.related
+        x = RecordFields(rel.source, "x", self.b, self.as_of)
+        end = x.column(measure.end)
+        stamp = self._column(self.spec.period.timestamp, x)
+        name, k = self._related_keys(rel, x, {"rel_end": end.sql, "rel_stamp": stamp.sql})
+        key = self.r.column(rel.key)
+        if key.is_list or key.type != k.type:
+            raise NotCompiled(f"linked_duration key {rel.key} ({key.type}) does not match "
+                              f"{rel.field} ({k.type})")
+        v = duration_sql(self.r.column(measure.start), Column("p.rel_end", end.type),
+                         measure.unit)
+        return f" JOIN {name} p ON p.k = {key.sql}", "p.rel_stamp", v
+
+    # -- periods and cells ------------------------------------------------------------------
+
+    def _query(self, units: str, tz: str, aggregate: Aggregate, prefix: str | None,
+               values: tuple[str, ...] | None) -> str:
+        now = self.b.named("now", self.now)
+        if self.spec.snapshot:
+            period, placed_where = period_sql(self.spec.period.kind, now, tz), ""
+        else:
+            period = period_sql(self.spec.period.kind, "stamp", tz)
+            placed_where = f" WHERE stamp IS NOT NULL AND stamp <= {now}"
+        self.ctes.append(f"units AS ({units})")
+        self.ctes.append(f"placed AS (SELECT units.*, {period.id} AS period_id, "
+                         f"{period.start} AS period_start, {period.end} AS period_end "
+                         f"FROM units{placed_where})")
+        cells = (f"any_value(period_start), any_value(period_end), {aggregate.value} AS value, "
+                 f"{aggregate.n} AS n, {aggregate.excluded} AS excluded FROM placed")
+        sql = (f"WITH {', '.join(self.ctes)}\nSELECT scope_id, 'all' AS breakdown, period_id, "
+               f"{cells} GROUP BY scope_id, period_id")
+        if prefix is not None:
+            wanted = ""
+            if values is not None:
+                wanted = " AND list_contains(" + self.b.bind(list(values), "VARCHAR[]") + \
+                    ", label)"
+            sql += (f"\nUNION ALL\nSELECT scope_id, {self.b.bind(prefix)} || label, "
+                    f"period_id, {cells} WHERE label IS NOT NULL{wanted} "
+                    f"GROUP BY scope_id, label, period_id")
+        return sql
+
+    def _periods(self) -> tuple[tuple[str, datetime, datetime], ...]:
+        kind = self.spec.period.kind
+        if self.spec.snapshot:
+            found = [period_of(kind, self.now, self.tz_name)]
+        else:
+            found = window_periods(kind, self.now, self.tz_name,
+                                   self.params["restatement_days"])
+        return tuple((p.id, p.start, p.end) for p in found)

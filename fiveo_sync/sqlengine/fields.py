@@ -1,0 +1,125 @@
+"""Canonical fields as SQL column expressions, and the bound parameters of one query.
+
+A field of a record kind is a column of its canonical table
+(:mod:`fiveo_sync.canonical.schema`); ``task.<field>`` on an SLA is the column of its
+incident (a ``LEFT JOIN`` on ``incidents.id = slas.task``, as ``DataIndex.get`` walks to the
+incident); ``now`` is the run clock truncated to the hour. Each column carries its DuckDB
+type so the predicates can reproduce the Python engine's comparison rules per type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fiveo_sync.canonical.schema import TABLES
+
+SOURCE_TABLES = {"incident": "incidents", "change": "changes", "problem": "problems",
+                 "sla": "slas", "work_item": "work_items"}
+"""Record kinds with a canonical table the compiler can read."""
+
+_COLUMNS = {t.name: dict(t.columns) for t in TABLES}
+_RAW_COLUMNS = frozenset({"raw_source", "raw_stream", "raw_key"})  # not record attributes
+
+
+class NotCompiled(Exception):  # noqa: N818 - a verdict, not a failure of the caller
+    """An indicator (or part of one) the SQL compiler does not translate.
+
+    Attributes:
+        indicator: the indicator id (empty until the compiler fills it in).
+        reason: why, in words an operator can act on.
+    """
+
+    def __init__(self, reason: str, indicator: str = "") -> None:
+        super().__init__(f"{indicator}: {reason}" if indicator else reason)
+        self.reason = reason
+        self.indicator = indicator
+
+
+@dataclass
+class Bindings:
+    """Named query parameters (``$p0``, ``$p1``…), so fragments can be built in any order."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, value: Any, cast: str | None = None) -> str:
+        """A placeholder for ``value`` (with an explicit cast, e.g. for lists)."""
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"CAST(${name} AS {cast})" if cast else f"${name}"
+
+    def named(self, name: str, value: Any) -> str:
+        """A placeholder with a fixed name (``$now``, ``$tz``), bound once."""
+        self.values[name] = value
+        return f"${name}"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A SQL expression for one canonical field and its DuckDB type."""
+
+    sql: str
+    type: str
+
+    @property
+    def is_list(self) -> bool:
+        """Whether the column is a ``LIST`` (``jira_keys``, ``labels``, ``sprints``)."""
+        return self.type.endswith("[]")
+
+
+@dataclass
+class RecordFields:
+    """Fields of the records of one kind read through a table alias.
+
+    Attributes:
+        kind: the record kind.
+        alias: the alias of its table in the query.
+        bindings: the query's parameters (``now`` binds ``$as_of``).
+        as_of: the run clock truncated to the hour (the value of ``now``).
+        task_join: set once a ``task.<field>`` is read: the query must join the incident.
+    """
+
+    kind: str
+    alias: str
+    bindings: Bindings
+    as_of: Any
+    task_join: bool = False
+
+    @property
+    def table(self) -> str:
+        """The canonical table of the kind."""
+        try:
+            return SOURCE_TABLES[self.kind]
+        except KeyError:
+            raise NotCompiled(f"source {self.kind} has no canonical table") from None
+
+    @property
+    def task_alias(self) -> str:
+        """Alias of the SLA's incident."""
+        return f"{self.alias}_task"
+
+    def column(self, name: str) -> Column:
+        """The column of a canonical field (``task.<field>`` on SLAs, ``now``)."""
+        if name == "now":
+            return Column(self.bindings.named("as_of", self.as_of), "TIMESTAMPTZ")
+        if "." in name:
+            head, rest = name.split(".", 1)
+            if head != "task" or self.kind != "sla" or "." in rest:
+                raise NotCompiled(f"field {name} of {self.kind} is not compiled")
+            self.task_join = True
+            return _plain("incidents", self.task_alias, rest)
+        return _plain(self.table, self.alias, name)
+
+    def joins(self) -> str:
+        """The ``LEFT JOIN`` of an SLA's incident when a task field was read."""
+        if not self.task_join:
+            return ""
+        return (f' LEFT JOIN "incidents" {self.task_alias} '
+                f"ON {self.task_alias}.\"id\" = {self.alias}.\"task\"")
+
+
+def _plain(table: str, alias: str, name: str) -> Column:
+    kind = _COLUMNS[table].get(name)
+    if kind is None or name in _RAW_COLUMNS:
+        raise NotCompiled(f"field {name} is not a column of {table}")
+    return Column(f'{alias}."{name}"', kind)

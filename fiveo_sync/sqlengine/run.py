@@ -1,0 +1,120 @@
+"""Execute compiled indicators on a DuckDB connection: the one module of the SQL engine with I/O.
+
+The query of an indicator returns the cells holding units; the runner adds the cells the
+Python engine also reports without units (every scope × the restatement window's periods,
+and configured breakdown values in every reported period), with the measure's empty
+outcome, so the cells match ``engine.compute``'s results one for one (on an empty history,
+where no final period is skipped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from fiveo_sync.engine.scope import build_scopes
+from fiveo_sync.engine.spec import BoundIndicator
+from fiveo_sync.sqlengine.compiler import CompiledIndicator, compile_indicator
+from fiveo_sync.sqlengine.fields import NotCompiled
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (indicator, scope, breakdown, period) value, as ``evaluate`` gives it."""
+
+    indicator: str
+    scope: str
+    breakdown: str
+    period: str
+    period_start: datetime
+    period_end: datetime
+    value: float | None
+    n: int
+    excluded: int
+    min_sample: int
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """``(indicator, scope, breakdown, period)``."""
+        return (self.indicator, self.scope, self.breakdown, self.period)
+
+
+@dataclass
+class SqlRun:
+    """The cells of the compiled indicators and the indicators left to the Python engine.
+
+    Attributes:
+        cells: every cell of every compiled indicator.
+        not_compiled: indicator id → why it was not compiled.
+    """
+
+    cells: list[Cell] = field(default_factory=list)
+    not_compiled: dict[str, str] = field(default_factory=dict)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -> list[Cell]:
+    """Run one compiled indicator and complete its cells.
+
+    Args:
+        conn: a connection to the canonical tables (read-only is enough).
+        compiled: the compiled indicator.
+
+    Returns:
+        The cells, in no particular order.
+    """
+    rows = conn.execute(compiled.sql, compiled.parameters).fetchall()
+    low = compiled.aggregate.min_sample
+    cells: dict[tuple[str, str, str], Cell] = {}
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for scope, breakdown, period, start, end, value, n, excluded in rows:
+        spans[period] = (_utc(start), _utc(end))
+        cells[(scope, breakdown, period)] = Cell(
+            compiled.indicator, scope, breakdown, period, _utc(start), _utc(end),
+            None if value is None else float(value), int(n), int(excluded), low)
+    for pid, start, end in compiled.periods:
+        spans[pid] = (start, end)
+    reported = {(s, p) for s, b, p in cells if b == "all"}
+    reported |= {(s, pid) for s in compiled.scope_ids for pid, _, _ in compiled.periods}
+    labels = ["all"]
+    if compiled.breakdown_values is not None:
+        labels += [f"{compiled.breakdown_prefix}{v}" for v in compiled.breakdown_values]
+    value, n, excluded = compiled.aggregate.empty
+    for scope, period in reported:
+        start, end = spans[period]
+        for label in labels:
+            cells.setdefault((scope, label, period), Cell(
+                compiled.indicator, scope, label, period, start, end, value, n, excluded, low))
+    return list(cells.values())
+
+
+def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIndicator],
+                   portfolio: Any, now: datetime) -> SqlRun:
+    """Compile and run every indicator the compiler supports; list the others.
+
+    Args:
+        conn: a connection to the canonical tables.
+        indicators: bound indicators (spec and effective parameters).
+        portfolio: the portfolio (its scopes).
+        now: the run clock, aware UTC.
+
+    Returns:
+        The cells and the indicators not compiled, with their reasons.
+    """
+    scopes = build_scopes(portfolio)
+    out = SqlRun()
+    for item in indicators:
+        try:
+            compiled = compile_indicator(item.spec, item.params, scopes[item.spec.view], now)
+        except NotCompiled as exc:
+            out.not_compiled[item.spec.id] = exc.reason
+            continue
+        out.cells.extend(run_compiled(conn, compiled))
+    return out
