@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 from fiveo_sync import __version__, logs
 from fiveo_sync.commands import COMMANDS, Context
 from fiveo_sync.errors import EXIT_SOFTWARE, FiveoSyncError, MappingError, NotAvailableYetError
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command killed by it
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +98,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.warning("command_interrupted", command=args.command, exit_code=130)
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`fiveo-sync validate --list | head`): stop
+        # quietly, as a command killed by SIGPIPE would, and keep Python's final flush of
+        # stdout from failing once more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception:
         log.exception("internal_error", command=args.command, exit_code=EXIT_SOFTWARE)
         return EXIT_SOFTWARE

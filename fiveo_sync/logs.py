@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
+import structlog.tracebacks
 
 from fiveo_sync.redaction import redact_text, redact_value
 
@@ -197,15 +198,23 @@ def _shared_processors() -> list[Any]:
     ]
 
 
+# Tracebacks without the frames' local variables: locals can hold credentials (a session's
+# auth, a request's headers) that redaction, which sees only the event's own keys, cannot find.
+_JSON_TRACEBACKS = structlog.processors.ExceptionRenderer(
+    structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+
+
 def _formatter(fmt: str, stream: TextIO | None) -> logging.Formatter:
     if fmt == "json":
-        final = [structlog.processors.dict_tracebacks, redact_event,
+        final = [_JSON_TRACEBACKS, redact_event,
                  structlog.processors.JSONRenderer(sort_keys=False)]
     elif fmt == "notice":
         final = [structlog.processors.format_exc_info, redact_event, render_notice]
     else:
         colors = "NO_COLOR" not in os.environ and _is_terminal(stream)
-        final = [redact_event, structlog.dev.ConsoleRenderer(colors=colors)]
+        final = [redact_event, structlog.dev.ConsoleRenderer(
+            colors=colors,
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False))]
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_shared_processors(),
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final])

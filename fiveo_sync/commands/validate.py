@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from fiveo_sync.engine.coverage import coverage
+from fiveo_sync.engine.coverage import catalogue_rows, coverage
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.errors import EXIT_CONFIG, EXIT_OK, Location, MappingError
 
@@ -23,6 +23,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mappings", metavar="DIR", type=Path, default=None,
         help="mapping folder to check (default: mappings.dir of the settings)")
+    parser.add_argument(
+        "--list", action="store_true",
+        help="also list every indicator with its view, characteristic, ITIL dimension, "
+             "unit and target")
 
 
 def execute(args: argparse.Namespace, ctx: Any) -> int:
@@ -58,11 +62,22 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
         return EXIT_CONFIG
     assert mappings is not None
     specs = [spec for f in mappings.indicator_files for spec in f.indicators]
+    if getattr(args, "list", False):
+        _write(out, _table(catalogue_rows(specs)))
     _write(out, "".join(line + "\n" for line in coverage(specs).lines()))
     _write(out, f"ok: {len(mappings.files)} files, {mappings.indicator_count} indicators, "
                 f"{len(mappings.portfolio.services)} services, "
                 f"{len(mappings.portfolio.products)} products\n")
     return EXIT_OK
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    header = ("indicator", "view", "characteristic", "dimension", "unit", "target", "name")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header) - 1)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True))
+             + "  " + row[-1]
+             for row in [header, *rows]]
+    return "".join(line.rstrip() + "\n" for line in lines)
 
 
 def _write(out: Any, text: str) -> None:

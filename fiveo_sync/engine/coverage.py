@@ -39,6 +39,12 @@ def _counts(values: Iterable[str | None], names: tuple[str, ...]) -> dict[str, i
     return out
 
 
+def catalogue_rows(specs: Iterable[IndicatorSpec]) -> list[tuple[str, ...]]:
+    """One row per indicator: id, view, characteristic, dimension, unit, target, name."""
+    return [(s.id, s.view, s.characteristic or UNCLASSIFIED, s.dimension or UNCLASSIFIED,
+             s.unit, s.target.text(), s.name) for s in specs]
+
+
 def coverage(specs: Iterable[IndicatorSpec]) -> Coverage:
     """Count indicators per O, characteristic and dimension.
 
