@@ -1,0 +1,70 @@
+"""What the compiler leaves to the Python engine is refused by name, with the reason; and the
+compiler is pure (only ``run.py`` touches DuckDB)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from fiveo_sync.sqlengine import NotCompiled
+
+PACKAGE = Path(__file__).resolve().parents[3] / "fiveo_sync" / "sqlengine"
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"source": "sprint", "view": "product", "period": {"kind": "sprint"},
+      "measure": {"kind": "sprint_sum", "of": {"sets": ["D"], "value": "sp_end"}}},
+     "sprint measures"),
+    ({"source": "incident", "period": {"kind": "month", "timestamp": "opened_at"},
+      "measure": {"kind": "repeat_share"}}, "repeat_share"),
+    ({"source": "work_item", "view": "product",
+      "period": {"kind": "month", "timestamp": "done_at"},
+      "measure": {"kind": "flow_efficiency"}}, "flow_efficiency"),
+    ({"source": "outage", "period": {"kind": "month", "placement": "overlap",
+                                     "timestamp": "begin", "until": "end"},
+      "measure": {"kind": "availability"}}, "interval measures"),
+    ({"source": "incident", "period": {"kind": "month"},
+      "measure": {"kind": "period_change", "indicator": "operate.mttr"}}, "derived"),
+    ({"source": "change", "period": {"kind": "sprint", "placement": "completed_sprints"},
+      "view": "combined", "measure": {"kind": "count"}}, "completed_sprints"),
+    ({"source": "survey_response", "period": {"kind": "month", "timestamp": "submitted_at"},
+      "measure": {"kind": "count"}}, "survey_response has no canonical table"),
+    ({"source": "incident", "period": {"kind": "quarter", "timestamp": "opened_at"},
+      "measure": {"kind": "count"}}, "quarter periods"),
+    ({"source": "incident", "period": {"kind": "month", "timestamp": "opened_at"},
+      "filters": [{"op": "matches", "field": "number", "pattern": r"INC\d+"}],
+      "measure": {"kind": "count"}}, "RE2"),
+    ({"source": "incident", "period": {"kind": "month", "timestamp": "opened_at"},
+      "filters": [{"op": "eq", "field": "opened_at", "value": "2025-01-01"}],
+      "measure": {"kind": "count"}}, "str()"),
+    ({"source": "incident", "period": {"kind": "month", "timestamp": "opened_at"},
+      "measure": {"kind": "mean", "of": {"kind": "field", "field": "number"}}},
+     "number column"),
+])
+def test_unsupported_indicators_raise_not_compiled_with_the_reason(compile_spec, fields,
+                                                                   reason):
+    with pytest.raises(NotCompiled) as caught:
+        compile_spec(**fields)
+    assert caught.value.indicator == "observe.hand_made"
+    assert reason in caught.value.reason
+    assert str(caught.value).startswith("observe.hand_made: ")
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_only_the_runner_imports_duckdb_or_the_state_store():
+    impure = {"duckdb", "fiveo_sync.state", "requests", "connectors", "sqlite3"}
+    offenders = {path.name: sorted(n for n in _imports(path)
+                                   if n.split(".")[0] in impure or n in impure)
+                 for path in PACKAGE.glob("*.py") if path.name not in ("run.py", "__init__.py")}
+    assert {k: v for k, v in offenders.items() if v} == {}
