@@ -19,10 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fiveo_sync.engine.periods import period_of
 from fiveo_sync.engine.placement import window_periods
 from fiveo_sync.engine.scope import Scope
+from fiveo_sync.errors import ConfigError
 from fiveo_sync.sqlengine.aggregates import (
     Aggregate,
     aggregate_of,
@@ -88,6 +90,7 @@ def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
 
     Raises:
         NotCompiled: for what the compiler does not translate, with the reason.
+        ConfigError: when the reporting time zone is not a known zone name.
     """
     try:
         return _Compiler(spec, params, scopes, now).build()
@@ -100,6 +103,11 @@ class _Compiler:
                  now: datetime) -> None:
         self.spec, self.params, self.scopes, self.now = spec, params, scopes, now
         self.tz_name = params.get("reporting_timezone") or "UTC"
+        try:
+            ZoneInfo(self.tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError("reporting_timezone is not a known time zone",
+                              indicator=spec.id, reporting_timezone=self.tz_name) from None
         self.b = Bindings()
         self.as_of = now.replace(minute=0, second=0, microsecond=0)
         self.r = RecordFields(spec.source, "r", self.b, self.as_of)

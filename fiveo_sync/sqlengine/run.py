@@ -18,6 +18,7 @@ import duckdb
 
 from fiveo_sync.engine.scope import build_scopes
 from fiveo_sync.engine.spec import BoundIndicator
+from fiveo_sync.errors import StateError
 from fiveo_sync.sqlengine.compiler import CompiledIndicator, compile_indicator
 from fiveo_sync.sqlengine.fields import NotCompiled
 
@@ -69,8 +70,17 @@ def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -
 
     Returns:
         The cells, in no particular order.
+
+    Raises:
+        StateError: when DuckDB rejects the query (a canonical file of another layout, a
+            damaged file), with the indicator and DuckDB's first line.
     """
-    rows = conn.execute(compiled.sql, compiled.parameters).fetchall()
+    try:
+        rows = conn.execute(compiled.sql, compiled.parameters).fetchall()
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StateError("canonical tables: the compiled query failed",
+                         indicator=compiled.indicator, error=first) from None
     low = compiled.aggregate.min_sample
     cells: dict[tuple[str, str, str], Cell] = {}
     spans: dict[str, tuple[datetime, datetime]] = {}

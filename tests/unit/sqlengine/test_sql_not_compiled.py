@@ -1,14 +1,17 @@
-"""What the compiler leaves to the Python engine is refused by name, with the reason; and the
-compiler is pure (only ``run.py`` touches DuckDB)."""
+"""What the compiler leaves to the Python engine is refused by name, with the reason; bad
+input is a located error, not a traceback; the compiler is pure (only ``run.py`` touches
+DuckDB)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from fiveo_sync.sqlengine import NotCompiled
+from fiveo_sync.errors import ConfigError, StateError
+from fiveo_sync.sqlengine import NotCompiled, run_compiled
 
 PACKAGE = Path(__file__).resolve().parents[3] / "fiveo_sync" / "sqlengine"
 
@@ -68,3 +71,20 @@ def test_only_the_runner_imports_duckdb_or_the_state_store():
                                    if n.split(".")[0] in impure or n in impure)
                  for path in PACKAGE.glob("*.py") if path.name not in ("run.py", "__init__.py")}
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_an_unknown_reporting_zone_is_a_config_error(cells):
+    with pytest.raises(ConfigError, match="reporting_timezone is not a known time zone") as got:
+        cells(source="incident", params={"reporting_timezone": "Mars/Olympus"},
+              period={"kind": "month", "timestamp": "opened_at"}, measure={"kind": "count"})
+    assert "indicator=observe.hand_made" in str(got.value)
+
+
+def test_a_canonical_file_without_the_table_is_a_state_error(compile_spec):
+    compiled = compile_spec(source="incident", measure={"kind": "count"},
+                            period={"kind": "month", "timestamp": "opened_at"})
+    with duckdb.connect() as empty, pytest.raises(StateError) as got:
+        run_compiled(empty, compiled)
+    assert "the compiled query failed" in str(got.value)
+    assert "indicator=observe.hand_made" in str(got.value)
+    assert "incidents" in str(got.value)
