@@ -139,7 +139,7 @@ class _Compiler:
         elif measure.kind == "related_share":
             columns["hit"] = self._related_hit(measure)
         if stamp is None and not spec.snapshot:
-            stamp = self._column(spec.period.timestamp, self.r).sql
+            stamp = self._timestamp(spec.period.timestamp, self.r).sql
         prefix = values = None
         columns["label"] = "NULL"
         if spec.breakdown is not None:
@@ -169,7 +169,7 @@ class _Compiler:
         period_sql(spec.period.kind, "NULL", "NULL")  # refuses other period kinds early
         _ = self.r.table  # refuses sources without a canonical table
 
-    def _column(self, name: str, fields: RecordFields) -> Column:
+    def _timestamp(self, name: str, fields: RecordFields) -> Column:
         col = fields.column(name)
         if col.type != "TIMESTAMPTZ":
             raise NotCompiled(f"period timestamp {name} is not a date-time column")
@@ -247,7 +247,7 @@ class _Compiler:
         rel = measure.related
         x = RecordFields(rel.source, "x", self.b, self.as_of)
         end = x.column(measure.end)
-        stamp = self._column(self.spec.period.timestamp, x)
+        stamp = self._timestamp(self.spec.period.timestamp, x)
         name, k = self._related_keys(rel, x, {"rel_end": end.sql, "rel_stamp": stamp.sql})
         key = self.r.column(rel.key)
         if key.is_list or key.type != k.type:
