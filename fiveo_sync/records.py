@@ -66,6 +66,9 @@ class Incident:
     category: str | None
     major: bool
     jira_keys: frozenset[str] = frozenset()
+    # parameters.security_rule.incident; the vendor staffing the assignment group.
+    security: bool = False
+    supplier: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +150,9 @@ class WorkItem:
     ``started_at`` and ``epic_key`` are computed by the normaliser; ``status`` is the
     current status name (needed with ``wait_statuses``); ``sprint_history`` and
     ``points_history`` (sorted like ``status_history``) serve the changelog
-    reconstruction of sprint commitment (§4, source 3).
+    reconstruction of sprint commitment (§4, source 3). ``security`` follows
+    ``parameters.security_rule.work_item``; ``satisfaction`` is the 1–5 customer rating
+    (Jira Service Management "Satisfaction" field), ``None`` when unrated.
     """
 
     key: str
@@ -167,6 +172,8 @@ class WorkItem:
     status: str | None = None
     sprint_history: tuple[SprintChange, ...] = ()
     points_history: tuple[PointsChange, ...] = ()
+    security: bool = False
+    satisfaction: float | None = None
 
     def status_category_at(self, when: datetime) -> str:
         """The status category at ``when`` (§2.1).

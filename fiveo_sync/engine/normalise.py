@@ -20,7 +20,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from fiveo_sync.engine.normalise_fields import LookupIndex, SkipCounter
-from fiveo_sync.engine.normalise_jira import JiraNormaliser, StoryPointsFields, status_categories
+from fiveo_sync.engine.normalise_jira import (
+    JiraNormaliser,
+    StoryPointsFields,
+    satisfaction_field,
+    status_categories,
+)
 from fiveo_sync.engine.normalise_servicenow import ServiceNowNormaliser, build_services
 from fiveo_sync.engine.portfolio_spec import PortfolioSpec
 from fiveo_sync.engine.sources_spec import SourcesSpec
@@ -75,13 +80,18 @@ def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams) -
     points = StoryPointsFields(sources, streams.get(("jira", "board"), []),
                                streams.get(("jira", "field"), []))
     jira = JiraNormaliser(sources, LookupIndex(), points,
-                          status_categories(streams.get(("jira", "status"), [])), skipped)
-    incidents = tuple(servicenow.incidents(stream("incident", "servicenow", "incident")))
+                          status_categories(streams.get(("jira", "status"), [])), skipped,
+                          satisfaction_field(sources, streams.get(("jira", "field"), [])))
+    # Before the incidents: an incident takes the supplier staffing its assignment group.
+    suppliers = tuple(servicenow.suppliers(stream("supplier", "servicenow", "core_company")))
+    groups = tuple(servicenow.groups(stream("group", "servicenow", "sys_user_group"),
+                                     suppliers))
+    incidents = tuple(servicenow.incidents(stream("incident", "servicenow", "incident"),
+                                           groups))
     # Before the SLAs: a survey response takes its incident's service.
     responses = tuple(servicenow.survey_responses(
         stream("survey_response", "servicenow", "asmt_assessment_instance"),
         stream("survey_result", "servicenow", "asmt_metric_result")))
-    suppliers = tuple(servicenow.suppliers(stream("supplier", "servicenow", "core_company")))
     return CanonicalData(
         incidents=incidents,
         changes=tuple(servicenow.changes(stream("change", "servicenow", "change_request"))),
@@ -94,8 +104,7 @@ def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams) -
         outages=tuple(servicenow.outages(stream("outage", "servicenow", "cmdb_ci_outage"))),
         survey_responses=responses,
         suppliers=suppliers,
-        groups=tuple(servicenow.groups(stream("group", "servicenow", "sys_user_group"),
-                                       suppliers)),
+        groups=groups,
         skipped=skipped.counts,
     )
 

@@ -25,10 +25,12 @@ from fiveo_sync.engine.normalise_fields import (
 )
 from fiveo_sync.engine.normalise_values import (
     UnreadableValue,
+    is_empty,
     read_id_list,
     read_int,
     read_jira_datetime,
     read_jira_key,
+    read_jira_rating,
     read_number,
     read_text,
 )
@@ -81,6 +83,25 @@ class StoryPointsFields:
         return self.by_project.get(project or "") or self.fallback
 
 
+# The plugin key of Jira Service Management's "Satisfaction" field (schema type sd-feedback).
+_FEEDBACK_PLUGIN = "com.atlassian.servicedesk:sd-request-feedback"
+
+
+def satisfaction_field(spec: SourcesSpec, fields: Iterable[Payload]) -> str | None:
+    """The satisfaction field id: explicit, else the feedback field, else one named so."""
+    if spec.satisfaction.field != "auto":
+        return spec.satisfaction.field
+    field_list = [f for f in fields if isinstance(f, Mapping) and f.get("id")]
+    for entry in field_list:
+        if (entry.get("schema") or {}).get("custom") == _FEEDBACK_PLUGIN:
+            return str(entry["id"])
+    for wanted in spec.satisfaction.names:
+        match = next((f for f in field_list if f.get("name") == wanted), None)
+        if match:
+            return str(match["id"])
+    return None
+
+
 def status_categories(statuses: Iterable[Payload]) -> dict[str, str]:
     """Status id → category key, from the ``status`` stream (``/rest/api/2/status``)."""
     out: dict[str, str] = {}
@@ -95,8 +116,13 @@ class JiraNormaliser:
     """Builds the Jira canonical records of one normalisation."""
 
     def __init__(self, spec: SourcesSpec, lookups: LookupIndex, points: StoryPointsFields,
-                 categories: dict[str, str], skipped: SkipCounter) -> None:
+                 categories: dict[str, str], skipped: SkipCounter,
+                 satisfaction: str | None = None) -> None:
         self.spec = spec
+        self.satisfaction = satisfaction
+        rule = spec.parameters.security_rule.work_item
+        self._security_labels = frozenset(rule.labels)
+        self._security_types = frozenset(rule.issue_types)
         self.lookups = lookups
         self.points = points
         self.skipped = skipped
@@ -130,7 +156,17 @@ class JiraNormaliser:
             points = read_number(fields.get(points_field)) if points_field else None
         except UnreadableValue:
             raise SkipRecord("unparsable story_points") from None
+        try:
+            rating = read_jira_rating(fields.get(self.satisfaction)) if self.satisfaction \
+                else None
+        except UnreadableValue:
+            raise SkipRecord("unparsable satisfaction") from None
         statuses, sprint_moves, point_moves = self._histories(payload, points_field)
+        labels = v.get("labels") or frozenset()
+        security = bool(labels & self._security_labels) or \
+            v.get("type") in self._security_types or \
+            (self.spec.parameters.security_rule.work_item.security_level
+             and not is_empty(fields.get("security")))
         return WorkItem(
             key=v["key"], project=v["project"], type=v.get("type"),
             is_subtask=bool(v.get("is_subtask")), status_category=v["status_category"],
@@ -142,7 +178,8 @@ class JiraNormaliser:
             status_history=statuses, done_at=_done_at(v, statuses),
             started_at=next((c.at for c in statuses if c.to_category == "indeterminate"),
                             None),
-            status=v.get("status"), sprint_history=sprint_moves, points_history=point_moves)
+            status=v.get("status"), sprint_history=sprint_moves, points_history=point_moves,
+            security=security, satisfaction=rating)
 
     def _histories(self, payload: Payload, points_field: str | None) -> tuple[
             tuple[StatusChange, ...], tuple[SprintChange, ...], tuple[PointsChange, ...]]:

@@ -25,6 +25,7 @@ from fiveo_sync.engine.normalise_values import (
     lookup_path,
     raw_value,
     read_code,
+    read_servicenow_reference,
     reference_display,
 )
 from fiveo_sync.engine.portfolio_spec import PortfolioSpec
@@ -124,15 +125,20 @@ class ServiceNowNormaliser:
             texts.append(text if isinstance(text, str) else None)
         return find_jira_keys(texts, self._projects, self.spec.jira_keys.pattern)
 
-    def incidents(self, payloads: Iterable[Payload]) -> list[Incident]:
-        """Canonical incidents."""
+    def incidents(self, payloads: Iterable[Payload],
+                  groups: Iterable[Group] = ()) -> list[Incident]:
+        """Canonical incidents; ``groups`` give the supplier of each assignment group."""
         rule = self.spec.parameters.major_rule
+        security = self.spec.parameters.security_rule.incident
+        # Groups by sys_id and by name: the incident names its group by reference.
+        suppliers = {ref: g.supplier for g in groups if g.supplier for ref in (g.id, g.name)}
+        record_map = self.spec.record_map("incident")
+        group_map = record_map.fields.get("assignment_group") if record_map else None
         out = []
         for payload, v in self._records("incident", payloads):
-            try:
-                major = read_code(lookup_path(payload, rule.source)) in rule.in_
-            except UnreadableValue:
-                major = False
+            major = self._rule_holds(payload, rule.source, rule.in_)
+            group = read_servicenow_reference(lookup_path(payload, group_map.source)) \
+                if group_map and suppliers else None
             out.append(Incident(
                 id=v["id"], number=v["number"], state=v["state"],
                 priority=v.get("priority"), opened_at=v.get("opened_at"),
@@ -141,9 +147,18 @@ class ServiceNowNormaliser:
                 rfc=v.get("rfc"), problem=v.get("problem"),
                 reopen_count=v.get("reopen_count") or 0, ci=v.get("ci"),
                 category=v.get("category"), major=major,
-                jira_keys=self._jira_keys(payload)))
+                jira_keys=self._jira_keys(payload),
+                security=self._rule_holds(payload, security.source, security.in_),
+                supplier=suppliers.get(group) if group else None))
         self._incidents = {incident.id: incident for incident in out}
         return out
+
+    @staticmethod
+    def _rule_holds(payload: Payload, source: str, values: tuple[str, ...]) -> bool:
+        try:
+            return read_code(lookup_path(payload, source)) in values
+        except UnreadableValue:
+            return False
 
     def changes(self, payloads: Iterable[Payload]) -> list[Change]:
         """Canonical changes."""

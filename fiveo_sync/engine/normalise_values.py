@@ -210,6 +210,16 @@ def read_jira_labels(value: Any) -> frozenset[str]:
     return frozenset(value)
 
 
+def read_jira_rating(value: Any) -> float | None:
+    """A 1–5 rating from the Satisfaction field (``{self, rating}``) or a plain number."""
+    if isinstance(value, dict):
+        value = value.get("rating")
+    rating = read_number(value)
+    if rating is not None and not 1 <= rating <= 5:
+        raise UnreadableValue("expected a rating from 1 to 5")
+    return rating
+
+
 # Keys of the old Server sprint string; a value runs until the next ",<known key>=".
 _SPRINT_KEYS = ("id", "rapidViewId", "state", "name", "goal", "startDate", "endDate",
                 "completeDate", "activatedDate", "sequence", "autoStartStop",

@@ -166,10 +166,51 @@ class MajorRuleSpec(StrictSpec):
                                  description="raw values meaning major")
 
 
+class IncidentSecuritySpec(StrictSpec):
+    """``incident.security``: true when the raw ``source`` field holds one of ``in``."""
+
+    source: str = Field(default="category", description="raw incident field")
+    in_: tuple[str, ...] = Field(default=("security",), alias="in",
+                                 description="raw values meaning a security incident")
+    secops_table: str | None = Field(
+        default=None, description="Security Incident Response's own table (sn_si_incident) "
+                                  "where present; declared only, not pulled yet")
+
+
+class WorkItemSecuritySpec(StrictSpec):
+    """``work_item.security``: any label, issue type or a set security level."""
+
+    labels: tuple[str, ...] = Field(default=("security",),
+                                    description="labels marking a security work item")
+    issue_types: tuple[str, ...] = Field(default=(), description="issue type names, e.g. "
+                                                                 "Vulnerability")
+    security_level: bool = Field(
+        default=True, description="an issue with a security level (fields.security) counts")
+
+
+class SecurityRuleSpec(StrictSpec):
+    """Which incidents and work items are security records."""
+
+    incident: IncidentSecuritySpec = Field(default_factory=IncidentSecuritySpec)
+    work_item: WorkItemSecuritySpec = Field(default_factory=WorkItemSecuritySpec)
+
+
+class SatisfactionSpec(StrictSpec):
+    """Which Jira field holds the customer satisfaction rating (1–5)."""
+
+    field: str = Field(
+        default="auto",
+        description="'auto' (the Jira Service Management feedback field, else a field "
+                    "named as in `names`) or a field id such as customfield_10037")
+    names: tuple[str, ...] = Field(default=("Satisfaction",),
+                                   description="field names tried with 'auto'")
+
+
 class SourceParametersSpec(StrictSpec):
     """The §2.9 parameters that shape canonical records (the rest are indicator params)."""
 
     major_rule: MajorRuleSpec = Field(default_factory=MajorRuleSpec)
+    security_rule: SecurityRuleSpec = Field(default_factory=SecurityRuleSpec)
     response_slas: tuple[str, ...] = Field(
         default=(), description="SLA definition names that measure response")
     resolution_slas: tuple[str, ...] | None = Field(
@@ -191,6 +232,7 @@ class SourcesSpec(StrictSpec):
     value_maps: dict[str, ValueMap] = Field(default_factory=dict)
     story_points: StoryPointsSpec = Field(default_factory=StoryPointsSpec)
     jira_keys: JiraKeysSpec = Field(default_factory=JiraKeysSpec)
+    satisfaction: SatisfactionSpec = Field(default_factory=SatisfactionSpec)
     parameters: SourceParametersSpec = Field(default_factory=SourceParametersSpec)
 
     def record_map(self, kind: str) -> RecordMapSpec | None:
