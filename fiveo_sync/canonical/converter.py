@@ -45,7 +45,8 @@ def iter_incidents(data: CanonicalData, keys: RawKeyTap) -> Iterator[Row]:
                "assignment_group": i.assignment_group, "caused_by": i.caused_by,
                "rfc": i.rfc, "problem": i.problem, "reopen_count": i.reopen_count,
                "ci": i.ci, "category": i.category, "major": i.major,
-               "jira_keys": sorted(i.jira_keys)}
+               "jira_keys": sorted(i.jira_keys), "security": i.security,
+               "supplier": i.supplier}
 
 
 def iter_changes(data: CanonicalData, keys: RawKeyTap) -> Iterator[Row]:
@@ -102,7 +103,8 @@ def _work_item(w: WorkItem) -> Row:
             "resolution": w.resolution, "created": _ts(w.created), "labels": sorted(w.labels),
             "epic_key": w.epic_key, "story_points": _num(w.story_points),
             "sprints": list(w.sprints), "done_at": _ts(w.done_at),
-            "started_at": _ts(w.started_at)}
+            "started_at": _ts(w.started_at), "security": w.security,
+            "satisfaction": _num(w.satisfaction)}
 
 
 def iter_sprints(data: CanonicalData, keys: RawKeyTap) -> Iterator[Row]:
@@ -137,6 +139,29 @@ def iter_services(data: CanonicalData, portfolio: PortfolioSpec, keys: RawKeyTap
                "products": list(spec.products) if spec else []}
 
 
+def iter_evidence_tables(data: CanonicalData, keys: RawKeyTap
+                         ) -> Iterator[tuple[str, Row]]:
+    """``(table, row)`` for ``outages``, ``survey_responses``, ``suppliers`` and ``groups``."""
+    for o in data.outages:
+        yield "outages", {**_raw(keys.key_of("outage", o.id)), "id": o.id, "number": o.number,
+                          "type": o.type, "service": o.service, "begin": _ts(o.begin),
+                          "end": _ts(o.end), "duration_s": _num(o.duration_s),
+                          "task": o.task}
+    for r in data.survey_responses:
+        yield "survey_responses", {
+            **_raw(keys.key_of("survey_response", r.id)), "id": r.id, "number": r.number,
+            "survey": r.survey, "state": r.state, "answered": r.answered,
+            "score": _num(r.score), "answers": r.answers, "task": r.task,
+            "service": r.service, "user": r.user, "sent_at": _ts(r.sent_at),
+            "taken_on": _ts(r.taken_on)}
+    for c in data.suppliers:
+        yield "suppliers", {**_raw(keys.key_of("supplier", c.id)), "id": c.id,
+                            "name": c.name, "vendor": c.vendor}
+    for g in data.groups:
+        yield "groups", {**_raw(keys.key_of("group", g.id)), "id": g.id, "name": g.name,
+                         "companies": list(g.companies), "supplier": g.supplier}
+
+
 def iter_products(portfolio: PortfolioSpec) -> Iterator[Row]:
     """Rows of ``products``, straight from the portfolio (no raw record behind them)."""
     for product in portfolio.products:
@@ -158,3 +183,4 @@ def iter_all_rows(data: CanonicalData, portfolio: PortfolioSpec, keys: RawKeyTap
     yield from iter_scope_tables(data, keys)
     yield from (("services", row) for row in iter_services(data, portfolio, keys))
     yield from (("products", row) for row in iter_products(portfolio))
+    yield from iter_evidence_tables(data, keys)

@@ -3,10 +3,11 @@
 Inputs: the table layout and fiveo-sync version (new code may normalise differently), the
 parsed source maps and portfolio (comments and formatting do not count), and a mark per
 stored stream — record count, newest ``updated`` and the sum of the ``updated`` instants —
-with the lookup streams (groups, users, SLA definitions, services, Jira fields, statuses,
-boards) listed apart, since a change there touches every record. A page saved, replaced or
-deleted moves its stream's mark; reading the marks is one aggregate query over the store
-(~0.1 s for 250,000 records), so the check runs before every ``sql`` or ``export``.
+with the lookup streams (groups, users, SLA definitions, services, companies, survey
+metrics and surveys, Jira fields, statuses, boards) listed apart, since a change there
+touches every record. A page saved, replaced or deleted moves its stream's mark; reading
+the marks is one aggregate query over the store (~0.1 s for 250,000 records),
+so the check runs before every ``sql`` or ``export``.
 
 What the marks miss: a record replaced by a payload with the same ``updated`` stamp (an
 overlap re-read of the same version, which is the same data).
@@ -28,7 +29,8 @@ from fiveo_sync.errors import StateError
 LOOKUP_STREAMS = frozenset({
     ("servicenow", "sys_user_group"), ("servicenow", "sys_user"),
     ("servicenow", "contract_sla"), ("servicenow", "cmdb_ci_service"),
-    ("jira", "field"), ("jira", "status"), ("jira", "board")})
+    ("servicenow", "core_company"), ("servicenow", "asmt_metric"),
+    ("servicenow", "asmt_metric_type"), ("jira", "field"), ("jira", "status"), ("jira", "board")})
 
 # unixepoch() needs SQLite 3.38; the sum is an exact integer whatever the row order.
 _MARKS = ("SELECT source, stream, count(*), max(updated), sum(unixepoch(updated)) "

@@ -26,7 +26,11 @@ RECORD_KINDS = (("incident", "servicenow", "incident", "id"),
                 ("sla", "servicenow", "task_sla", "id"),
                 ("work_item", "jira", "issue", "key"),
                 ("sprint", "jira", "sprint", "id"),
-                ("service", "servicenow", "cmdb_ci_service", "id"))
+                ("service", "servicenow", "cmdb_ci_service", "id"),
+                ("outage", "servicenow", "cmdb_ci_outage", "id"),
+                ("survey_response", "servicenow", "asmt_assessment_instance", "id"),
+                ("supplier", "servicenow", "core_company", "id"),
+                ("group", "servicenow", "sys_user_group", "id"))
 SCOPE_STREAM = ("jira", "sprint_scope")
 
 RawKey = tuple[str, str, str]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 # Bumped whenever a table or column changes: part of the digest, so files built by an
 # older layout are rebuilt rather than queried with missing columns.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUILD_TABLE = "canonical_build"
 
 
@@ -58,7 +58,7 @@ INCIDENTS = _table(
     ("opened_at", _TS), ("resolved_at", _TS), ("service", _TEXT),
     ("assignment_group", _TEXT), ("caused_by", _TEXT), ("rfc", _TEXT), ("problem", _TEXT),
     ("reopen_count", _INT), ("ci", _TEXT), ("category", _TEXT), ("major", _BOOL),
-    ("jira_keys", _TEXTS))
+    ("jira_keys", _TEXTS), ("security", _BOOL), ("supplier", _TEXT))
 CHANGES = _table(
     "changes", ("id", _TEXT), ("number", _TEXT), ("type", _TEXT), ("state", _TEXT),
     ("close_code", _TEXT), ("closed_at", _TS), ("work_end", _TS), ("service", _TEXT),
@@ -73,7 +73,8 @@ WORK_ITEMS = _table(
     "work_items", ("key", _TEXT), ("project", _TEXT), ("type", _TEXT),
     ("is_subtask", _BOOL), ("status_category", _TEXT), ("status", _TEXT),
     ("resolution", _TEXT), ("created", _TS), ("labels", _TEXTS), ("epic_key", _TEXT),
-    ("story_points", _NUM), ("sprints", _INTS), ("done_at", _TS), ("started_at", _TS))
+    ("story_points", _NUM), ("sprints", _INTS), ("done_at", _TS), ("started_at", _TS),
+    ("security", _BOOL), ("satisfaction", _NUM))
 STATUS_CHANGES = _table(
     "work_item_status_changes", ("work_item", _TEXT), ("seq", _INT), ("changed_at", _TS),
     ("from_category", _TEXT), ("to_category", _TEXT), ("to_status_name", _TEXT))
@@ -95,13 +96,25 @@ SCOPE_ITEMS = _table(
 SERVICES = _table(
     "services", ("id", _TEXT), ("sys_id", _TEXT), ("name", _TEXT), ("owner", _TEXT),
     ("support_groups", _TEXTS), ("products", _TEXTS))
+OUTAGES = _table(
+    "outages", ("id", _TEXT), ("number", _TEXT), ("type", _TEXT), ("service", _TEXT),
+    ("begin", _TS), ("end", _TS), ("duration_s", _NUM), ("task", _TEXT))
+SURVEY_RESPONSES = _table(
+    "survey_responses", ("id", _TEXT), ("number", _TEXT), ("survey", _TEXT),
+    ("state", _TEXT), ("answered", _BOOL), ("score", _NUM), ("answers", _INT),
+    ("task", _TEXT), ("service", _TEXT), ("user", _TEXT), ("sent_at", _TS),
+    ("taken_on", _TS))
+SUPPLIERS = _table("suppliers", ("id", _TEXT), ("name", _TEXT), ("vendor", _BOOL))
+GROUPS = _table(
+    "groups", ("id", _TEXT), ("name", _TEXT), ("companies", _TEXTS), ("supplier", _TEXT))
 PRODUCTS = _table(
     "products", ("id", _TEXT), ("name", _TEXT), ("owner", _TEXT), ("jira_projects", _TEXTS),
     ("boards", _INTS), ("services", _TEXTS), raw=False)
 
 TABLES: tuple[Table, ...] = (
     INCIDENTS, CHANGES, PROBLEMS, SLAS, WORK_ITEMS, STATUS_CHANGES, SPRINT_CHANGES,
-    POINTS_CHANGES, SPRINTS, SPRINT_SCOPES, SCOPE_ITEMS, SERVICES, PRODUCTS)
+    POINTS_CHANGES, SPRINTS, SPRINT_SCOPES, SCOPE_ITEMS, SERVICES, PRODUCTS, OUTAGES,
+    SURVEY_RESPONSES, SUPPLIERS, GROUPS)
 
 BUILD = Table(BUILD_TABLE, (
     ("digest", _TEXT), ("built_at", _TS), ("fiveo_sync_version", _TEXT),
