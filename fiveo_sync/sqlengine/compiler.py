@@ -16,6 +16,7 @@ periods, configured breakdown values) and their empty outcome.
 # ruff: noqa: S608 - identifiers come from the canonical schema; values are bound parameters
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,20 +36,31 @@ from fiveo_sync.sqlengine.aggregates import (
     value_sql,
 )
 from fiveo_sync.sqlengine.fields import Bindings, Column, NotCompiled, RecordFields
+from fiveo_sync.sqlengine.flow import (
+    FLOW_AGGREGATE,
+    FLOW_OFF,
+    flow_columns,
+    flow_ctes,
+    repeat_hit_sql,
+    repeat_window,
+)
 from fiveo_sync.sqlengine.periods import period_sql
 from fiveo_sync.sqlengine.predicates import filters_sql
+from fiveo_sync.sqlengine.scopes import scope_maps
+from fiveo_sync.sqlengine.sprints import (
+    completed_sprints_sql,
+    goal_share_sql,
+    sprint_aggregate,
+    sprint_measure_sql,
+)
 
 _NOT_COMPILED = {
-    "sprint_sum": "sprint measures read sprint scopes and histories (sprint sets C/E/D/A)",
-    "sprint_ratio": "sprint measures read sprint scopes and histories (sprint sets C/E/D/A)",
-    "sprint_goal_share": "sprint_goal_share counts closed sprints, not records",
-    "repeat_share": "repeat_share looks back over earlier incidents of the same problem/CI",
     "repeat_count": "repeat_count looks back over earlier records with the same value",
-    "flow_efficiency": "flow_efficiency walks each work item's status history",
     "availability": "interval measures (placement overlap) are not compiled",
     "downtime": "interval measures (placement overlap) are not compiled",
     "mtbf": "interval measures (placement overlap) are not compiled",
 }
+_SPRINT_MEASURES = frozenset({"sprint_sum", "sprint_ratio"})
 
 
 @dataclass(frozen=True)
@@ -120,10 +132,15 @@ class _Compiler:
         spec, measure = self.spec, self.spec.measure
         self._check_supported()
         tz = self.b.named("tz", self.tz_name)
+        if measure.kind in _SPRINT_MEASURES or measure.kind == "sprint_goal_share":
+            return self._sprint_query(measure, tz)
         # linked_duration is its statistic over pairs (same minimum sample as median/mean).
         kind = measure.stat if measure.kind == "linked_duration" else measure.kind
-        aggregate = aggregate_of(kind, getattr(measure, "q", None))
-        columns = {"v": "NULL", "hit": "NULL"}
+        if kind in ("repeat_share", "flow_efficiency"):
+            aggregate = aggregate_of("ratio")
+        else:
+            aggregate = aggregate_of(kind, getattr(measure, "q", None))
+        columns = {"v": "NULL", "w": "NULL", "hit": "NULL"}
         extra_join = ""
         stamp: str | None = None
         if measure.kind == "linked_duration":
@@ -138,11 +155,22 @@ class _Compiler:
             columns["hit"] = filters_sql(measure.numerator, self.r, self.param, self.b)
         elif measure.kind == "related_share":
             columns["hit"] = self._related_hit(measure)
-        if stamp is None and not spec.snapshot:
+        elif measure.kind == "repeat_share":
+            columns["hit"] = repeat_hit_sql(self.r, repeat_window(self.params), self.b)
+        elif measure.kind == "flow_efficiency":
+            waits = list(self.param("wait_statuses") or ())
+            aggregate = FLOW_AGGREGATE if waits else FLOW_OFF
+            self.ctes.extend(flow_ctes(waits, self.b))
+            extra_join, columns["v"], columns["w"] = flow_columns(self.r)
+        by_sprint = spec.period.placement == "completed_sprints"
+        if by_sprint:
+            keys = self.r.column("jira_keys")  # refuses sources without Jira keys
+            columns.update(uid=f"{self.r.alias}.rowid", keys=keys.sql)
+        elif stamp is None and not spec.snapshot:
             stamp = self._timestamp(spec.period.timestamp, self.r).sql
         prefix = values = None
         columns["label"] = "NULL"
-        if spec.breakdown is not None:
+        if spec.breakdown is not None and not by_sprint:  # sprint cells are "all" only
             columns["label"] = label_sql(self.r.column(spec.breakdown.field))
             prefix = spec.breakdown.field.rsplit(".", 1)[-1] + "="
             if spec.breakdown.values is not None:
@@ -150,24 +178,56 @@ class _Compiler:
         columns["stamp"] = stamp or "NULL"
         where = filters_sql(spec.filters, self.r, self.param, self.b)
         units = self._units(columns, where, extra_join)
+        if by_sprint:
+            sql = completed_sprints_sql(self.ctes, units, aggregate, self.scopes,
+                                        self.params, self.now, self.b)
+            return self._compiled(sql, aggregate, ())
         sql = self._query(units, tz, aggregate, prefix, values)
-        return CompiledIndicator(spec.id, sql, dict(self.b.values),
-                                 tuple(s.id for s in self.scopes), self._periods(), prefix,
-                                 values, aggregate)
+        return self._compiled(sql, aggregate, self._periods(), prefix, values)
+
+    def _compiled(self, sql: str, aggregate: Aggregate,
+                  periods: tuple[tuple[str, datetime, datetime], ...],
+                  prefix: str | None = None,
+                  values: tuple[str, ...] | None = None) -> CompiledIndicator:
+        # Only the parameters the query names: DuckDB rejects unused ones ($tz of sprints).
+        used = {k: v for k, v in self.b.values.items() if re.search(rf"\${k}\b", sql)}
+        return CompiledIndicator(self.spec.id, sql, used,
+                                 tuple(s.id for s in self.scopes), periods, prefix, values,
+                                 aggregate)
+
+    def _sprint_query(self, measure: Any, tz: str) -> CompiledIndicator:
+        if measure.kind in _SPRINT_MEASURES:
+            sql = sprint_measure_sql(measure, self.scopes, self.params, self.now, self.b)
+            return self._compiled(sql, sprint_aggregate(measure.kind), ())
+        window = self._periods()
+        period = period_sql(self.spec.period.kind, "stamp", tz)
+        sql = goal_share_sql(measure.last, self.scopes, self.now, self.b, period, window)
+        return self._compiled(sql, aggregate_of("ratio"), window)
 
     def _check_supported(self) -> None:
-        spec = self.spec
+        spec, kind = self.spec, self.spec.measure.kind
         if spec.is_derived:
             raise NotCompiled("derived indicators are computed from other indicators' results")
-        reason = _NOT_COMPILED.get(spec.measure.kind)
+        reason = _NOT_COMPILED.get(kind)
         if reason:
             raise NotCompiled(reason)
-        if spec.period.kind == "sprint" or spec.period.placement == "completed_sprints":
-            raise NotCompiled("sprint periods (placement completed_sprints) are not compiled")
         if spec.period.placement == "overlap":
             raise NotCompiled("placement overlap is not compiled")
-        period_sql(spec.period.kind, "NULL", "NULL")  # refuses other period kinds early
-        _ = self.r.table  # refuses sources without a canonical table
+        sprint_period = spec.period.kind == "sprint"
+        if kind in _SPRINT_MEASURES:
+            if not sprint_period or spec.snapshot:
+                raise NotCompiled(f"{kind} outside closed-sprint periods is not compiled")
+            return
+        if sprint_period != (spec.period.placement == "completed_sprints") or (
+                sprint_period and (spec.snapshot or kind == "linked_duration")):
+            raise NotCompiled("sprint periods other than completed_sprints placement of "
+                              "records are not compiled")
+        if kind == "sprint_goal_share" and spec.snapshot:
+            raise NotCompiled("a snapshot sprint_goal_share is not compiled")
+        if not sprint_period:
+            period_sql(spec.period.kind, "NULL", "NULL")  # refuses other period kinds early
+        if kind != "sprint_goal_share":
+            _ = self.r.table  # refuses sources without a canonical table
 
     def _timestamp(self, name: str, fields: RecordFields) -> Column:
         col = fields.column(name)
@@ -177,25 +237,9 @@ class _Compiler:
 
     # -- scopes and units ------------------------------------------------------------------
 
-    def _scope_maps(self) -> list[tuple[str, list[tuple[str, str]]]]:
-        """``(record column, [(scope id, key)])`` for each way the source is scoped."""
-        kind, spec = self.spec.source, self.spec
-        if kind == "work_item":
-            return [("project", [(s.id, p) for s in self.scopes for p in sorted(s.projects)])]
-        key = "task.service" if kind == "sla" else "service"
-        by_group = kind == "incident" and spec.scope_by == "support_groups"
-        groups = [(s.id, g) for s in self.scopes if by_group and s.support_groups
-                  for g in sorted(s.support_groups)]
-        services = [(s.id, s.service) for s in self.scopes if s.service is not None
-                    and not (by_group and s.support_groups)]
-        maps = [(key, services)]
-        if groups:
-            maps.append(("assignment_group", groups))
-        return maps
-
     def _units(self, columns: dict[str, str], where: str, extra_join: str) -> str:
         selects = []
-        for number, (key, rows) in enumerate(self._scope_maps()):
+        for number, (key, rows) in enumerate(scope_maps(self.spec, self.scopes)):
             key_sql = self.r.column(key).sql
             name = f"scope_map_{number}"
             ids = self.b.bind([i for i, _ in rows], "VARCHAR[]")

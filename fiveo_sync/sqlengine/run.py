@@ -4,7 +4,9 @@ The query of an indicator returns the cells holding units; the runner adds the c
 Python engine also reports without units (every scope × the restatement window's periods,
 and configured breakdown values in every reported period), with the measure's empty
 outcome, so the cells match ``engine.compute``'s results one for one (on an empty history,
-where no final period is skipped).
+where no final period is skipped). A row with ``n`` NULL only names a cell to report
+empty (a closed sprint without records); a ninth column, when present, holds the outcome
+flags (sprint provenance, ``no_commitment``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class Cell:
     n: int
     excluded: int
     min_sample: int
+    flags: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -84,14 +87,19 @@ def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -
     low = compiled.aggregate.min_sample
     cells: dict[tuple[str, str, str], Cell] = {}
     spans: dict[str, tuple[datetime, datetime]] = {}
-    for scope, breakdown, period, start, end, value, n, excluded in rows:
+    marked: set[tuple[str, str]] = set()
+    for scope, breakdown, period, start, end, value, n, excluded, *more in rows:
         spans[period] = (_utc(start), _utc(end))
+        if n is None:
+            marked.add((scope, period))
+            continue
+        flags = {k: v for k, v in (more[0] or {}).items() if v is not None} if more else {}
         cells[(scope, breakdown, period)] = Cell(
             compiled.indicator, scope, breakdown, period, _utc(start), _utc(end),
-            None if value is None else float(value), int(n), int(excluded), low)
+            None if value is None else float(value), int(n), int(excluded), low, flags)
     for pid, start, end in compiled.periods:
         spans[pid] = (start, end)
-    reported = {(s, p) for s, b, p in cells if b == "all"}
+    reported = {(s, p) for s, b, p in cells if b == "all"} | marked
     reported |= {(s, pid) for s in compiled.scope_ids for pid, _, _ in compiled.periods}
     labels = ["all"]
     if compiled.breakdown_values is not None:

@@ -1,0 +1,106 @@
+"""Flow efficiency and repeat incidents as per-unit SQL columns (``engine/evaluate.py``).
+
+``flow_efficiency`` walks each work item's status changes in history order
+(``evaluate.active_seconds``): the time from ``started_at`` to ``done_at`` spent in the
+``indeterminate`` category outside the wait statuses, the cursor never moving back. A cell
+is the sum of active seconds over the sum of elapsed seconds of its items; items without
+both dates, or done before started, are excluded.
+
+``repeat_share`` asks, per incident, whether another non-canceled incident of the same
+problem (without a problem: the same CI and category) opened strictly earlier and at most
+``repeat_window_days`` before it, over ALL incidents (``evaluate.RepeatIndex``).
+"""
+
+# ruff: noqa: S608 - identifiers come from the canonical schema; values are bound parameters
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fiveo_sync.engine import stats
+from fiveo_sync.sqlengine.aggregates import Aggregate
+from fiveo_sync.sqlengine.fields import Bindings, NotCompiled, RecordFields
+
+_VALID = ("w.started_at IS NOT NULL AND w.done_at IS NOT NULL "
+          "AND w.done_at >= w.started_at")
+
+
+def _seconds(start: str, end: str) -> str:
+    """``(end − start).total_seconds()`` of two instants, as the engine rounds it."""
+    return f"CAST(epoch_us({end}) - epoch_us({start}) AS DOUBLE) / CAST(1000000 AS DOUBLE)"
+
+
+def _working(category: str, status: str, wait: str) -> str:
+    """Time in this state counts as active: in progress, and not a wait status."""
+    return (f"({category} = 'indeterminate' AND ({status} IS NULL OR "
+            f"NOT list_contains({wait}, {status})))")
+
+
+def flow_ctes(waits: list[str], b: Bindings) -> list[str]:
+    """``fe_active(key, active)``: active seconds of every work item with a status history."""
+    wait = b.bind(sorted(waits), "VARCHAR[]")
+    working = _working("cat", "status", wait)
+    last_working = _working("to_category", "to_status_name", wait)
+    return [
+        # cur: the cursor after each change (never back, never past done_at).
+        "fe_steps AS (SELECT w.key, w.started_at AS s0, w.done_at AS e0, c.seq, "
+        "c.to_category, c.to_status_name, greatest(w.started_at, max(least(c.changed_at, "
+        "w.done_at)) OVER (PARTITION BY w.key ORDER BY c.seq ROWS BETWEEN UNBOUNDED PRECEDING "
+        "AND CURRENT ROW)) AS cur, row_number() OVER k AS rn, max(c.seq) OVER "
+        "(PARTITION BY w.key) AS last_seq, lag(c.to_category) OVER k AS prev_cat, "
+        "lag(c.to_status_name) OVER k AS prev_status, first_value(c.from_category) OVER k "
+        "AS first_from FROM \"work_items\" w JOIN \"work_item_status_changes\" c ON "
+        f"c.work_item = w.key WHERE {_VALID} WINDOW k AS (PARTITION BY w.key ORDER BY c.seq))",
+        # Each segment ends at a change and is spent in the state the change before left.
+        "fe_segments AS (SELECT key, seq, last_seq, cur, e0, to_category, to_status_name, "
+        "CASE WHEN rn = 1 THEN s0 ELSE lag(cur) OVER (PARTITION BY key ORDER BY seq) END "
+        "AS prev_cur, CASE WHEN rn = 1 THEN first_from ELSE prev_cat END AS cat, "
+        "CASE WHEN rn = 1 THEN NULL ELSE prev_status END AS status FROM fe_steps)",
+        f"fe_active AS (SELECT key, fsum(seconds) AS active FROM (SELECT key, CASE WHEN "
+        f"{working} THEN {_seconds('prev_cur', 'cur')} ELSE 0.0 END AS seconds FROM "
+        f"fe_segments UNION ALL SELECT key, CASE WHEN cur < e0 AND {last_working} THEN "
+        f"{_seconds('cur', 'e0')} ELSE 0.0 END FROM fe_segments WHERE seq = last_seq) "
+        f"GROUP BY key)",
+    ]
+
+
+def flow_columns(r: RecordFields) -> tuple[str, str, str]:
+    """``(join, v, w)``: the unit's active seconds and elapsed seconds (NULL: excluded)."""
+    a = r.alias
+    valid = _VALID.replace("w.", f"{a}.")
+    # Without a status history: the current category, no status name, all the way.
+    alone = (f"CASE WHEN {a}.status_category = 'indeterminate' THEN "
+             f"{_seconds(f'{a}.started_at', f'{a}.done_at')} ELSE 0.0 END")
+    v = f"CASE WHEN {valid} THEN coalesce(fe.active, {alone}) END"
+    w = f"CASE WHEN {valid} THEN {_seconds(f'{a}.started_at', f'{a}.done_at')} END"
+    return f" LEFT JOIN fe_active fe ON fe.key = {a}.key", v, w
+
+
+FLOW_AGGREGATE = Aggregate(
+    "CASE WHEN count(w) = 0 OR fsum(w) = 0 THEN NULL ELSE 100.0 * fsum(v) / fsum(w) END",
+    "count(w)", "count(*) - count(w)", (None, 0, 0), stats.MIN_SAMPLE)
+"""Active over elapsed time of the cell's items, in %."""
+
+FLOW_OFF = Aggregate("CAST(NULL AS DOUBLE)", "0", "0", (None, 0, 0), stats.MIN_SAMPLE)
+"""Without wait statuses the measure is off: no value, no n (flag ``off``)."""
+
+
+def repeat_hit_sql(r: RecordFields, window_days: int, b: Bindings) -> str:
+    """Whether an incident repeats an earlier one (never NULL)."""
+    if r.kind != "incident":
+        raise NotCompiled("repeat_share reads incidents")
+    window = b.bind(timedelta(days=window_days) // timedelta(microseconds=1))
+    a = r.alias
+    earlier = (f"SELECT 1 FROM \"incidents\" o WHERE o.state IS DISTINCT FROM 'canceled' "
+               f"AND o.opened_at IS NOT NULL AND epoch_us(o.opened_at) < epoch_us({a}.opened_at) "
+               f"AND epoch_us(o.opened_at) >= epoch_us({a}.opened_at) - {window}")
+    return (f"(CASE WHEN {a}.opened_at IS NULL THEN FALSE "
+            f"WHEN coalesce({a}.problem, '') <> '' THEN EXISTS ({earlier} AND "
+            f"o.problem = {a}.problem) "
+            f"WHEN coalesce({a}.ci, '') <> '' THEN EXISTS ({earlier} AND o.ci = {a}.ci AND "
+            f"o.category IS NOT DISTINCT FROM {a}.category) ELSE FALSE END)")
+
+
+def repeat_window(params: dict[str, Any]) -> int:
+    """``repeat_window_days`` as the engine reads it (empty: 90)."""
+    return int(params.get("repeat_window_days") or 90)
