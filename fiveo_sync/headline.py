@@ -3,8 +3,8 @@
 The rule (``docs/owner-views.md``), applied by every view and writer:
 
 - a result is **complete** when its period has ended: ``period_end <= now`` (a calendar
-  month or ISO week that is over; a sprint that is closed — the engine gives an active
-  sprint no result, and one that ends after ``now`` counts as partial);
+  month, ISO week or calendar quarter that is over; a sprint that is closed — the engine
+  gives an active sprint no result, and one that ends after ``now`` counts as partial);
 - the **headline** of a series is its latest complete result, with that result's status
   against the target;
 - the **partial** result is the current period to date (``period_start <= now <

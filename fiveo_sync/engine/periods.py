@@ -1,6 +1,6 @@
-"""Periods of indicators.md §2.2: calendar months, ISO weeks, closed sprints.
+"""Periods of indicators.md §2.2: calendar months, ISO weeks, calendar quarters, closed sprints.
 
-Month and week boundaries are midnight in the reporting time zone, returned as aware UTC.
+Month, week and quarter boundaries are midnight in the reporting time zone, returned as aware UTC.
 ``in(P, t)`` is ``P.start ≤ t < P.end``.
 """
 
@@ -52,8 +52,19 @@ def week_of(moment: datetime, tz: str = "UTC") -> Period:
                   f"{year}-W{week:02d}", "week")
 
 
+def quarter_of(moment: datetime, tz: str = "UTC") -> Period:
+    """The calendar quarter (``2026-Q3``: July to September) containing ``moment`` in ``tz``."""
+    zone = _zone(tz)
+    local = moment.astimezone(zone)
+    number = (local.month - 1) // 3 + 1
+    first = date(local.year, 3 * number - 2, 1)
+    nxt = date(local.year + 1, 1, 1) if number == 4 else date(local.year, 3 * number + 1, 1)
+    return Period(_midnight(first, zone), _midnight(nxt, zone), f"{local.year}-Q{number}",
+                  "quarter")
+
+
 def period_of(kind: str, moment: datetime, tz: str = "UTC") -> Period:
-    """The month or week period containing ``moment``.
+    """The month, week or quarter period containing ``moment``.
 
     Raises:
         ValueError: for the sprint kind (sprints are not derived from a moment).
@@ -62,11 +73,13 @@ def period_of(kind: str, moment: datetime, tz: str = "UTC") -> Period:
         return month_of(moment, tz)
     if kind == "week":
         return week_of(moment, tz)
+    if kind == "quarter":
+        return quarter_of(moment, tz)
     raise ValueError(f"no calendar period of kind {kind!r}")
 
 
 def previous(period: Period, tz: str = "UTC") -> Period:
-    """The month or week just before ``period``."""
+    """The month, week or quarter just before ``period``."""
     return period_of(period.kind, period.start - timedelta(seconds=1), tz)
 
 

@@ -17,7 +17,7 @@ from fiveo_sync.engine.periods import Period, period_of, previous, sprint_period
 
 
 class PeriodCache:
-    """Memoised month/week look-ups: records share few periods, so convert once per day."""
+    """Memoised month/week/quarter look-ups: records share few periods, so convert once per day."""
 
     def __init__(self, kind: str, tz: str) -> None:
         self.kind = kind

@@ -18,13 +18,18 @@ SeriesKey = tuple[str, str, str, str]
 
 
 def previous_ids(period_id: str, kind: str, count: int) -> list[str]:
-    """Ids of the ``count`` months or ISO weeks before ``period_id``, most recent first."""
+    """Ids of the ``count`` months, ISO weeks or quarters before ``period_id``, latest first."""
     out: list[str] = []
     if kind == "month":
         year, month = (int(x) for x in period_id.split("-"))
         for _ in range(count):
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
             out.append(f"{year:04d}-{month:02d}")
+    elif kind == "quarter":
+        year, number = int(period_id[:4]), int(period_id[6:])
+        for _ in range(count):
+            year, number = (year, number - 1) if number > 1 else (year - 1, 4)
+            out.append(f"{year:04d}-Q{number}")
     elif kind == "week":
         monday = datetime.strptime(period_id + "-1", "%G-W%V-%u").date()
         for step in range(1, count + 1):

@@ -93,7 +93,11 @@ def build_points(history: Iterable[Any], *, partial_periods: Iterable[str] = (),
 
 
 def _next_period(period: str) -> str | None:
-    """The calendar period after a month (``2026-11``) or ISO week (``2026-W47``), else None."""
+    """The period after a month (``2026-11``), ISO week (``2026-W47``) or quarter (``2026-Q3``)."""
+    quarter = _quarter_parts(period)
+    if quarter is not None:
+        year, number = quarter
+        return f"{year + 1}-Q1" if number == 4 else f"{year}-Q{number + 1}"
     try:
         if len(period) == 7 and period[4] == "-":
             year, month = int(period[:4]), int(period[5:])
@@ -107,8 +111,16 @@ def _next_period(period: str) -> str | None:
     return None
 
 
+def _quarter_parts(period: str) -> tuple[int, int] | None:
+    """``(year, quarter)`` of a quarter id such as ``2026-Q3``, else None."""
+    if len(period) == 7 and period[4:6] == "-Q" and period[:4].isdigit() \
+            and period[6] in "1234":
+        return int(period[:4]), int(period[6])
+    return None
+
+
 def _fill_gaps(points: list[ChartPoint], most: int = 60) -> list[ChartPoint]:
-    """Months or weeks with no result become empty slots, so the x axis is calendar time."""
+    """Periods with no result become empty slots, so the x axis is calendar time."""
     out: list[ChartPoint] = []
     for point in points:
         if out:
@@ -138,8 +150,12 @@ def value_label(value: float, unit: str) -> str:
 def period_label(period: str) -> tuple[str, str]:
     """A short axis label for a period and a second line (the year on January or none).
 
-    ``2026-11`` reads ``Nov``, ``2026-W47`` reads ``W47``, ``sprint-12`` reads ``S12``.
+    ``2026-11`` reads ``Nov``, ``2026-W47`` reads ``W47``, ``2026-Q1`` reads ``Q1`` over
+    ``2026``, ``sprint-12`` reads ``S12``.
     """
+    quarter = _quarter_parts(period)
+    if quarter is not None:
+        return f"Q{quarter[1]}", str(quarter[0]) if quarter[1] == 1 else ""
     try:
         day = datetime.strptime(period, "%Y-%m").date()
     except ValueError:
