@@ -8,7 +8,7 @@ from the :class:`~fiveo_sync.state.StateStore`, normalises with the source maps,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -17,11 +17,12 @@ import structlog
 from fiveo_sync.engine.engine import compute
 from fiveo_sync.engine.normalise import normalise
 from fiveo_sync.engine.result import IndicatorResult, format_utc
+from fiveo_sync.improvement_ledger import LEDGER_KEY, improvement_records
 
 log = structlog.get_logger(__name__)
 
 _CANONICAL_KINDS = ("incidents", "changes", "problems", "slas", "work_items", "sprints",
-                    "sprint_scopes")
+                    "sprint_scopes", "improvements")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
     raw = {(source, stream): store.iter_payloads(source, stream)
            for source, stream in store.streams()}
     data = normalise(mappings.sources, mappings.portfolio, raw)
+    if hasattr(store, "get_meta"):  # the loop's own history, for `source: improvement`
+        data = replace(data, improvements=improvement_records(store.get_meta(LEDGER_KEY)))
     results = compute(mappings.indicator_files, data, mappings.portfolio, now,
                       load_history(store))
     store.save_results(run_id, format_utc(now), [r.to_dict() for r in results])

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from connectors.jira.settings import JiraSettings
 from connectors.servicenow.settings import ServiceNowSettings
+from fiveo_sync.improvement import OPEN_ITEMS_KEY
 from fiveo_sync.paths import shipped_dir
 from fiveo_sync.progress import Progress
 from fiveo_sync.report_model import RunReport
@@ -208,6 +209,7 @@ def _print_views(settings: Settings, out: TextIO, now: datetime) -> None:
     mappings = load_mappings(settings.mappings.dir)
     with StateStore(settings.state.path) as store:
         views = load_owner_views(store, mappings.portfolio, settings, now)
+        items = store.get_meta(OPEN_ITEMS_KEY) or []
     service = next((v for v in views if v.kind == "service" and v.linked), None)
     chosen = [service] if service else []
     if service is not None:
@@ -222,6 +224,24 @@ def _print_views(settings: Settings, out: TextIO, now: datetime) -> None:
         for view in flagged:
             out.write(f"    {view.kind} {view.name} ({view.id}): "
                       f"{view.ownership.sentence()}\n")
+    _print_improvement_items(items, out)
+
+
+def _print_improvement_items(items: list[dict], out: TextIO) -> None:
+    """The open improvement items (mappings/improvement.yaml), outage-driven ones first."""
+    if not items:
+        return
+    outage_driven = ("operate.availability", "operate.unplanned_downtime", "observe.mtbf",
+                     "observe.repeat_outages")
+    ordered = sorted(items, key=lambda i: (i.get("indicator") not in outage_driven,
+                                           str(i.get("scope_name")), str(i.get("indicator"))))
+    out.write(f"\n  Open improvement items ({len(items)}, governance.html):\n")
+    for item in ordered[:8]:
+        out.write(f"    {item.get('scope_name')}: {item.get('name')} missed since "
+                  f"{item.get('since')} (latest {item.get('latest')}), {item.get('platform')}\n"
+                  f"      {item.get('link')}\n")
+    if len(ordered) > 8:
+        out.write(f"    ... and {len(ordered) - 8} more\n")
 
 
 def _jira_login(jira: Any, options: DemoOptions) -> str:

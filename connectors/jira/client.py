@@ -152,6 +152,13 @@ class JiraApi:
                 return str(item["id"])
         return self.field_named("Sprint")
 
+    def satisfaction_fields(self) -> list[str]:
+        """Jira Service Management's Satisfaction field ids (by plugin key, else name)."""
+        return [str(item["id"]) for item in self.fields()
+                if (item.get("schema") or {}).get("custom")
+                == "com.atlassian.servicedesk:sd-request-feedback"
+                or str(item.get("name", "")) == "Satisfaction"]
+
     def story_point_fields(self) -> list[str]:
         """Candidate story-points field ids: the setting, else fields with the usual names."""
         if self.settings.story_points_field != "auto":

@@ -41,7 +41,8 @@ SOURCE = "jira"
 STREAMS = ("field", "status", "board", "sprint", "sprint_scope", "issue")
 BASE_FIELDS = ["summary", "status", "issuetype", "project", "created", "updated",
                "resolutiondate", "resolution", "labels", "assignee", "reporter", "priority",
-               "parent", "statuscategorychangedate", "duedate", "fixVersions", "components"]
+               "parent", "statuscategorychangedate", "duedate", "fixVersions", "components",
+               "security"]
 
 
 def _digest(value: Any) -> str:
@@ -247,7 +248,8 @@ class JiraConnector:
     # -- issues ---------------------------------------------------------------------------
 
     def _issue_fields(self) -> list[str]:
-        extra = [self.api.sprint_field()] + self.api.story_point_fields()
+        extra = [self.api.sprint_field()] + self.api.story_point_fields() + \
+            self.api.satisfaction_fields()
         return BASE_FIELDS + sorted({f for f in extra if f})
 
     def _issue_pages(self, bookmark: dict[str, Any] | None) -> Iterator[Page]:

@@ -72,6 +72,8 @@ def plan_and_write(settings: Any, connectors: Mapping[str, Any], wanted: list[st
     from fiveo_sync.improvement import plan_improvements
 
     items = plan_improvements(results, spec, now, held, context=context, portfolio=portfolio)
+    ledger = None if dry_run or store is None else _ledger_before(store, items, held, readers,
+                                                                   now)
     plans, reports, listed = [], [], {}
     for target, (http, base_url, flavour) in readers.items():
         plan, execute = _target_plan(target, items, spec, store, http, base_url, flavour,
@@ -85,6 +87,8 @@ def plan_and_write(settings: Any, connectors: Mapping[str, Any], wanted: list[st
             continue
         written.target = target + SUFFIX
         reports.append(written)
+        if ledger is not None:
+            ledger = _ledger_after(store, ledger, written)
         if written.failed:
             failed[written.target] = written.error or f"{written.count('failed')} write(s) failed"
         elif not dry_run:
@@ -92,6 +96,25 @@ def plan_and_write(settings: Any, connectors: Mapping[str, Any], wanted: list[st
     if listed and store is not None:
         remember_open_items(store, listed)
     return plans, reports, failed
+
+
+def _ledger_before(store: Any, items: list[Any], held: Mapping[str, Any],
+                   readers: Mapping[str, Any], now: datetime) -> dict:
+    """Settle the item history against what the platforms hold, then note the writes ahead."""
+    from fiveo_sync.improvement_ledger import LEDGER_KEY, intend, reconcile
+
+    ledger = reconcile(store.get_meta(LEDGER_KEY) or {}, items, held, now)
+    ledger = intend(ledger, [i for i in items if i.platform in readers], now)
+    store.set_meta(LEDGER_KEY, ledger)
+    return ledger
+
+
+def _ledger_after(store: Any, ledger: dict, written: WriteReport) -> dict:
+    from fiveo_sync.improvement_ledger import LEDGER_KEY, landed_keys, settle
+
+    ledger = settle(ledger, landed_keys(written))
+    store.set_meta(LEDGER_KEY, ledger)
+    return ledger
 
 
 def open_items(items: list[Any], platform: str, base_url: str, spec: Any) -> list[dict]:

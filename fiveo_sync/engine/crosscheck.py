@@ -193,9 +193,13 @@ def check_indicators(files: list[tuple[YamlDocument, IndicatorFileSpec]]) -> lis
 
 
 def check_portfolio_targets(document: YamlDocument, spec: PortfolioSpec,
-                            files: list[tuple[YamlDocument, IndicatorFileSpec]]
-                            ) -> list[Problem]:
-    """The ``targets:`` of services and products against the indicators they override."""
+                            files: list[tuple[YamlDocument, IndicatorFileSpec]], *,
+                            also_defined: set[str] = frozenset()) -> list[Problem]:
+    """The ``targets:`` of services and products against the indicators they override.
+
+    ``also_defined``: ids of indicator files that failed validation (reported there, not
+    as unknown here).
+    """
     indicators = {i.id: i for _doc, f in files for i in f.indicators}
     views = {"services": ("service", "combined"), "products": ("product",)}
     problems: list[Problem] = []
@@ -205,8 +209,10 @@ def check_portfolio_targets(document: YamlDocument, spec: PortfolioSpec,
                 where = (section, i, "targets", ident)
                 indicator = indicators.get(ident)
                 if indicator is None:
-                    problems.append((document.locate(where), f"unknown indicator '{ident}'"
-                                     + suggest(ident, indicators)))
+                    if ident not in also_defined:
+                        problems.append((document.locate(where),
+                                         f"unknown indicator '{ident}'"
+                                         + suggest(ident, indicators)))
                     continue
                 if indicator.view not in views[section]:
                     problems.append((document.locate(where),

@@ -94,8 +94,10 @@ def load_mappings(directory: str | Path) -> Mappings:
     files = iter_mapping_files(folder) if folder.is_dir() else []
     if not folder.is_dir():
         problems.append((Location(display_name(folder), 0, 0), "mapping folder not found"))
+    # Ids of indicator files that failed validation: not "unknown" elsewhere, only broken.
+    broken_ids: set[str] = set()
     for path in files:
-        outcome = _load_file(path, folder, problems)
+        outcome = _load_file(path, folder, problems, broken_ids)
         if outcome is not None:
             kind, document, spec = outcome
             parsed[kind].append((document, spec))
@@ -118,10 +120,12 @@ def load_mappings(directory: str | Path) -> Mappings:
         problems += check_sources(*sources)  # type: ignore[arg-type]
     problems += check_indicators(parsed["indicators"])  # type: ignore[arg-type]
     if portfolio:
-        problems += check_portfolio_targets(*portfolio, parsed["indicators"])  # type: ignore[arg-type]
+        problems += check_portfolio_targets(*portfolio, parsed["indicators"],  # type: ignore[arg-type]
+                                            also_defined=broken_ids)
     improvement = parsed["improvement"][0] if parsed["improvement"] else None
     if improvement:
-        problems += _check_improvement(*improvement, parsed["indicators"])  # type: ignore[arg-type]
+        problems += _check_improvement(*improvement, parsed["indicators"],  # type: ignore[arg-type]
+                                       also_defined=broken_ids)
     if problems:
         raise MappingError(_ordered(problems))
     assert portfolio is not None and sources is not None
@@ -135,10 +139,10 @@ def load_mappings(directory: str | Path) -> Mappings:
 
 
 def _check_improvement(document: YamlDocument, spec: ImprovementSpec,
-                       indicator_files: list[tuple[YamlDocument, IndicatorFileSpec]],
-                       ) -> list[Problem]:
+                       indicator_files: list[tuple[YamlDocument, IndicatorFileSpec]], *,
+                       also_defined: set[str] = frozenset()) -> list[Problem]:
     """Every indicator id the improvement file names must exist."""
-    known = {i.id for _doc, f in indicator_files for i in f.indicators}
+    known = {i.id for _doc, f in indicator_files for i in f.indicators} | set(also_defined)
     chosen = spec.indicators
     named = [("include", list(chosen.include) if chosen.include != "all" else []),
              ("exclude", list(chosen.exclude))]
@@ -153,8 +157,8 @@ def _has_file_named(files: list[Path], kind: str, problems: list[Problem]) -> bo
     return any(loc.file in names for loc, _msg in problems)
 
 
-def _load_file(path: Path, folder: Path,
-               problems: list[Problem]) -> tuple[str, YamlDocument, BaseModel] | None:
+def _load_file(path: Path, folder: Path, problems: list[Problem],
+               broken_ids: set[str]) -> tuple[str, YamlDocument, BaseModel] | None:
     try:
         document = load_yaml(path)
     except YamlProblem as exc:
@@ -173,8 +177,17 @@ def _load_file(path: Path, folder: Path,
         spec = model.model_validate(document.data)
     except ValidationError as exc:
         problems.extend(located_problems(exc, document, model))
+        if kind == "indicators":
+            broken_ids.update(_raw_indicator_ids(document.data))
         return None
     return kind, document, spec
+
+
+def _raw_indicator_ids(data: dict) -> set[str]:
+    """The ``id`` of every indicator entry of an unvalidated indicator file."""
+    entries = data.get("indicators")
+    return {str(e["id"]) for e in entries if isinstance(e, dict) and "id" in e} \
+        if isinstance(entries, list) else set()
 
 
 def _kind_of(document: YamlDocument, path: Path, folder: Path,

@@ -33,6 +33,7 @@ class Aggregate:
             an empty list), for periods of the restatement window and configured
             breakdown values that hold nothing.
         min_sample: the minimum n of the status rule (``Outcome.min_sample``).
+        flags: outcome flags of every cell (``off`` of a measure switched off).
     """
 
     value: str
@@ -40,6 +41,7 @@ class Aggregate:
     excluded: str
     empty: tuple[float | None, int, int]
     min_sample: int
+    flags: tuple[tuple[str, Any], ...] = ()
 
 
 def aggregate_of(kind: str, q: float | None = None) -> Aggregate:

@@ -81,7 +81,8 @@ FLOW_AGGREGATE = Aggregate(
     "count(w)", "count(*) - count(w)", (None, 0, 0), stats.MIN_SAMPLE)
 """Active over elapsed time of the cell's items, in %."""
 
-FLOW_OFF = Aggregate("CAST(NULL AS DOUBLE)", "0", "0", (None, 0, 0), stats.MIN_SAMPLE)
+FLOW_OFF = Aggregate("CAST(NULL AS DOUBLE)", "0", "0", (None, 0, 0), stats.MIN_SAMPLE,
+                     (("off", "wait_statuses is empty"),))
 """Without wait statuses the measure is off: no value, no n (flag ``off``)."""
 
 

@@ -93,7 +93,9 @@ def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -
         if n is None:
             marked.add((scope, period))
             continue
-        flags = {k: v for k, v in (more[0] or {}).items() if v is not None} if more else {}
+        flags = dict(compiled.aggregate.flags)
+        if more:
+            flags.update((k, v) for k, v in (more[0] or {}).items() if v is not None)
         cells[(scope, breakdown, period)] = Cell(
             compiled.indicator, scope, breakdown, period, _utc(start), _utc(end),
             None if value is None else float(value), int(n), int(excluded), low, flags)
@@ -109,7 +111,8 @@ def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -
         start, end = spans[period]
         for label in labels:
             cells.setdefault((scope, label, period), Cell(
-                compiled.indicator, scope, label, period, start, end, value, n, excluded, low))
+                compiled.indicator, scope, label, period, start, end, value, n, excluded, low,
+                dict(compiled.aggregate.flags)))
     return list(cells.values())
 
 

@@ -226,21 +226,59 @@ def build_scorecard_description(target: ScorecardTarget, rows: Sequence[Scorecar
     intro += "Edits to this description are overwritten by the next run."
     if not rows:
         intro += " No results yet."
-    document = None
     for budget in _LINK_BUDGETS:
-        sections = []
-        for o in O_ORDER + tuple(sorted({r.lead.o for r in rows} - set(O_ORDER))):
-            cells = [_scorecard_row(r, context, budget) for r in rows if r.lead.o == o]
-            if cells:
-                sections.append((o.capitalize(), cells))
-        if flavour == "adf":
-            document = jira_markup.build_adf_document(intro, sections, SCORECARD_HEADER)
-        else:
-            document = jira_markup.build_wiki_document(intro, sections, SCORECARD_HEADER)
-        size = len(document) if isinstance(document, str) else len(json.dumps(document))
+        document, size = _scorecard_document(intro, rows, context, budget, flavour)
         if size <= MAX_DESCRIPTION_CHARS:
-            break
+            return document
+    return _scorecard_within_limit(intro, rows, context, flavour)
+
+
+# Which rows a scorecard keeps first when not all fit: what needs the owner's attention.
+_KEEP_ORDER = ("missed", "at_risk", "insufficient_data", "met", "no_data")
+_SHORT_LINKS = 250  # links kept on the rows that stay: evidence of a few records each
+
+
+def _scorecard_within_limit(intro: str, rows: Sequence[ScorecardRow],
+                            context: PublishContext, flavour: str) -> Any:
+    """Not every row fits even without links: keep the most telling rows, short links.
+
+    Rows leave in reverse order of :data:`_KEEP_ORDER` (unrated ones first, the last of an
+    O before the first); the intro names what was left out, the dashboard shows everything.
+    """
+    def rank(item: tuple[int, ScorecardRow]) -> tuple[int, int]:
+        status = item[1].headline.status if item[1].headline is not None else "no_data"
+        return (_KEEP_ORDER.index(status) if status in _KEEP_ORDER else len(_KEEP_ORDER),
+                item[0])
+
+    leaving = [row for _i, row in sorted(enumerate(rows), key=rank, reverse=True)]
+    kept = list(rows)
+    document: Any = None
+    while kept:
+        left = [r for r in rows if r not in kept]
+        names = ", ".join(f"{r.lead.name or r.lead.indicator}" for r in left)
+        note = (f" Left out here to stay within Jira's size limit, shown on the dashboard: "
+                f"{names}." if left else "")
+        document, size = _scorecard_document(intro + note, kept, context, _SHORT_LINKS,
+                                             flavour)
+        if size <= MAX_DESCRIPTION_CHARS:
+            return document
+        kept.remove(leaving.pop(0))
     return document
+
+
+def _scorecard_document(intro: str, rows: Sequence[ScorecardRow], context: PublishContext,
+                        budget: int, flavour: str) -> tuple[Any, int]:
+    """The description with links up to ``budget`` characters, and its size."""
+    sections = []
+    for o in O_ORDER + tuple(sorted({r.lead.o for r in rows} - set(O_ORDER))):
+        cells = [_scorecard_row(r, context, budget) for r in rows if r.lead.o == o]
+        if cells:
+            sections.append((o.capitalize(), cells))
+    if flavour == "adf":
+        document = jira_markup.build_adf_document(intro, sections, SCORECARD_HEADER)
+    else:
+        document = jira_markup.build_wiki_document(intro, sections, SCORECARD_HEADER)
+    return document, len(document) if isinstance(document, str) else len(json.dumps(document))
 
 
 def build_description(target: ScorecardTarget, latest: Sequence[IndicatorResult],

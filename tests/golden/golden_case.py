@@ -37,11 +37,13 @@ _KINDS = {
     "work_item": (rec.WorkItem, "work_items"), "sprint": (rec.Sprint, "sprints"),
     "sprint_scope": (rec.SprintScope, "sprint_scopes"),
     "outage": (rec.Outage, "outages"), "survey_response": (rec.SurveyResponse, "survey_responses"),
+    "improvement": (rec.Improvement, "improvements"),
 }
 _DEFAULTS = {"reopen_count": 0, "major": False, "known_error": False, "has_breached": False,
              "is_subtask": False, "status_category": "new", "labels": frozenset(),
              "sprints": (), "status_history": (), "jira_keys": frozenset(), "kind": "resolution",
-             "stage": "completed", "items": (), "answered": False, "answers": 0}
+             "stage": "completed", "items": (), "answered": False, "answers": 0,
+             "security": False, "breakdown": "all"}
 
 
 def when(text: str | None) -> datetime | None:

@@ -45,12 +45,15 @@ WIKI_SPECIAL = "*_?-+^~|{}[]!#"
 
 # What the writers themselves emit: evidence URLs built from the sandbox URL and record ids
 # (ServiceNow sys_ids, Jira issue keys) only, count labels, and status lozenges.
-_SN_LIST = (r"https://127\.0\.0\.1:\d+/(?:incident|change_request|problem|task_sla)_list\.do"
+_SN_LIST = (r"https://127\.0\.0\.1:\d+/"
+            r"(?:incident|change_request|problem|task_sla|cmdb_ci_outage|"
+            r"asmt_assessment_instance)_list\.do"
             r"\?sysparm_query=sys_idIN[0-9a-f]{32}(?:%2C[0-9a-f]{32})*")
 _JIRA_SEARCH = (r"https://127\.0\.0\.1:\d+/issues/\?jql=key%20in%20%28[A-Z][A-Z0-9]*-\d+"
                 r"(?:%2C%20[A-Z][A-Z0-9]*-\d+)*%29%20ORDER%20BY%20key%20ASC")
 EVIDENCE_URL = re.compile(f"{_SN_LIST}|{_JIRA_SEARCH}")
-EVIDENCE_LABEL = re.compile(r"\d+ (?:incidents?|changes?|problems?|SLAs?|issues?)")
+EVIDENCE_LABEL = re.compile(r"\d+ (?:incidents?|changes?|problems?|SLAs?|issues?|outages?|"
+                            r"surveys?)")
 STATUS_WORDS = ("MET", "AT RISK", "MISSED", "NO DATA", "INSUFFICIENT DATA")
 LOZENGE_COLOURS = {"green", "yellow", "red", "neutral"}
 WIKI_LOZENGE = re.compile(r"(?<!\\)\{color:#(?:36B37E|FF991F|FF5630|97A0AF)\}\*(?:"

@@ -123,7 +123,9 @@ def custom_fields(fields: InstanceFields) -> list[dict[str, Any]]:
                    "com.atlassian.jira.plugin.system.customfieldtypes:float"),
             custom(fields.sprint, "Sprint", "array", "com.pyxis.greenhopper.jira:gh-sprint",
                    "json"),
-            custom(fields.rank, "Rank", "any", "com.pyxis.greenhopper.jira:gh-lexo-rank")]
+            custom(fields.rank, "Rank", "any", "com.pyxis.greenhopper.jira:gh-lexo-rank"),
+            custom(fields.satisfaction, "Satisfaction", "sd-feedback",
+                   "com.atlassian.servicedesk:sd-request-feedback")]
 
 
 def all_fields(cloud: bool, fields: InstanceFields) -> list[dict[str, Any]]:

@@ -47,12 +47,17 @@ class InstanceFields:
     story_points_name: str
     sprint: str
     rank: str
+    satisfaction: str  # Jira Service Management's "Satisfaction" (sd-request-feedback)
 
 
 CLOUD_FIELDS = InstanceFields("customfield_10016", "Story point estimate",
-                              "customfield_10020", "customfield_10019")
+                              "customfield_10020", "customfield_10019", "customfield_10037")
 DC_FIELDS = InstanceFields("customfield_10106", "Story Points",
-                           "customfield_10104", "customfield_10105")
+                           "customfield_10104", "customfield_10105", "customfield_10500")
+# An issue security level as the issue's ``security`` field returns it.
+SECURITY_LEVEL = {"id": "10000", "name": "Security team",
+                  "description": "Visible to the security team and the reporter"}
+_RATING_WEIGHTS = (6, 6, 10, 33, 45)  # ratings 1..5: mostly 4-5, some low
 
 
 @dataclass
@@ -270,3 +275,23 @@ def build_issue(world: World, product: Product, number: int, issue_id: int,
     return Issue(issue_id, f"{product.key}-{number}", product.key, number, kind, status,
                  created, updated, resolved, labels, membership, points, summary,
                  assignee, reporter, parent, histories)
+
+
+def add_evidence_fields(world: World, product: Product, issues: list[Issue],
+                        fields: InstanceFields) -> None:
+    """Security levels and satisfaction ratings on a product's generated issues.
+
+    Drawn from a ``random.Random`` of their own after every issue is built, and stored in
+    ``Issue.extra`` only, so no generated value changes: two issues labelled ``security``
+    get a security level, about one done item in six a 1–5 rating.
+    """
+    rng = random.Random(f"{world.seed}:evidence:{product.key}")
+    secured = 0
+    for issue in issues:
+        if "security" in issue.labels and secured < 2:
+            issue.extra["security"] = dict(SECURITY_LEVEL)
+            secured += 1
+        if issue.resolved is not None and issue.type not in ("Epic", "Sub-task") and \
+                rng.random() < 0.17:
+            rating = rng.choices((1, 2, 3, 4, 5), _RATING_WEIGHTS)[0]
+            issue.extra[fields.satisfaction] = {"rating": rating}

@@ -23,6 +23,7 @@ from connectors.jira.sandbox.data import (
     Issue,
     Item,
     Sprint,
+    add_evidence_fields,
     build_issue,
     build_sprints,
 )
@@ -107,6 +108,9 @@ class Dataset:
             self.by_key[issue.key] = issue.id
             self._generated[issue.id] = (product, number)
             self._next_id += 1
+        add_evidence_fields(self.world, product,
+                            [self.issues[self.by_key[f"{product.key}-{n}"]]
+                             for n in range(1, product.issue_count + 1)], self.fields)
 
     # -- reading ------------------------------------------------------------------------
 

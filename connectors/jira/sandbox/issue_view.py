@@ -92,7 +92,10 @@ def _extra_fields(sb: JiraSandbox, req: Request, issue: Issue,
     out["watches"] = {"self": f"{api}/watchers", "isWatching": False,
                       "watchCount": len(watcher_indexes(issue))}
     out["votes"] = {"self": f"{api}/votes", "votes": 0, "hasVoted": False}
-    out["environment"] = out["lastViewed"] = out["security"] = None
+    out["environment"] = out["lastViewed"] = None
+    level = issue.extra.get("security")
+    out["security"] = {"self": f"{sb.url}/rest/api/{req.version}/securitylevel/{level['id']}",
+                       **level} if level else None
     out["issuerestriction"] = {"issuerestrictions": {}, "shouldDisplay": False}
     if names & {"fixVersions", "versions", "components"}:
         comps, affects, fixes = sb.data.extras.issue_links(issue)

@@ -3,7 +3,8 @@
 Facts from jira-api.md §6.
 
 Create answers 201 ``{id, key, self}``, edit 204; fields not on the screen are 400 with
-Jira's wording; rich text must be ADF on ``/rest/api/3`` and a string on ``/2``; entity
+Jira's wording; rich text must be ADF on ``/rest/api/3`` and a string on ``/2``, at most
+32,767 characters (an ADF document counted as its JSON); entity
 properties answer 201 when created and 200 when replaced, and refuse values over 32,768
 characters; remote links are upserted by ``globalId``. Every write is recorded in
 ``sandbox.writes`` for tests.
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from connectors.jira.sandbox.server import JiraSandbox
 
 PROPERTY_LIMIT = 32_768
+# Text fields (description, comments) refuse more than 32,767 characters; for ADF the
+# sandbox counts the document's JSON, the stricter reading.
+TEXT_LIMIT = 32_767
 _ON_SCREEN = {"summary", "description", "labels", "issuetype", "project", "priority",
               "assignee", "duedate"}
 
@@ -41,6 +45,9 @@ def _rich_text_problem(req: Request, value: Any, field: str) -> Reply | None:
                                          "(see the Atlassian Document Format)"})
     if req.version == "2" and not isinstance(value, str):
         return error(400, errors={field: "Operation value must be a string"})
+    if len(value if isinstance(value, str) else json.dumps(value)) > TEXT_LIMIT:
+        return error(400, errors={field: "The entered text is too long. It exceeds the "
+                                         "allowed limit of 32,767 characters."})
     return None
 
 

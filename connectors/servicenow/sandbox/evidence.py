@@ -16,6 +16,9 @@ change. It reads the generated incidents and changes, never the other generators
   comment), the rest stay ``ready`` or are ``canceled`` when they expired.
 - ``core_company`` (three vendors, two other companies) and ``sys_user_group.vendors``: the
   support group of every third service is staffed by a vendor.
+- ``incident`` rows of category ``security`` (numbered from :data:`SECURITY_FIRST`), three a
+  month across the services, from a ``random.Random`` of their own, added last so no other
+  generated value moves; the recent ones are still open.
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ _COMMENTS = ("Quick and friendly, thank you.", "Took too long to get an answer."
              "Had to explain the problem twice.", "Great support as always.",
              "The workaround is fine for now.")
 _HOUR = 3600.0
+SECURITY_FIRST = 5_000_001  # security incident numbers: INC5000001…, clear of the others
+SECURITY_PER_MONTH = 3
+_SECURITY_TEXTS = ("Phishing e-mail reported by a user of {svc}",
+                   "Suspicious login attempts on {svc}",
+                   "Malware alert on a {svc} server", "Vulnerable library found in {svc}")
 
 
 def _fmt(ts: float) -> str:
@@ -81,6 +89,47 @@ def populate_evidence(db: Database, world: World) -> None:
     _suppliers(db, world, start)
     _outages(db, world, rng, start, end)
     _surveys(db, world, rng, start, end)
+    _security_incidents(db, world, start, end)
+
+
+def _security_incidents(db: Database, world: World, start: float, end: float) -> None:
+    """A few incidents of category ``security`` each month, spread over the services."""
+    rng = random.Random(f"{world.seed}:security")
+    incidents = db.tables["incident"]
+    months = max(1, round((end - start) / (30 * 86400)))
+    for n in range(months * SECURITY_PER_MONTH):
+        service = world.services[n % len(world.services)]
+        month = n // SECURITY_PER_MONTH
+        opened = start + (month + rng.random()) * (end - start) / months
+        priority = rng.choice((2, 3, 3, 4))
+        caller = world.people[rng.randrange(len(world.people))].sn_sys_id
+        text = rng.choice(_SECURITY_TEXTS).format(svc=service.name)
+        values = {**_common("incident", _fmt(opened)),
+                  "sys_id": build_sys_id("incident", world.seed, "security", n),
+                  "number": f"INC{SECURITY_FIRST + n:07d}", "category": "security",
+                  "subcategory": "", "business_service": service.sys_id,
+                  "assignment_group": service.support_group_sys_id, "caller_id": caller,
+                  "opened_by": caller, "impact": "2", "urgency": "2",
+                  "priority": str(priority), "contact_type": "email",
+                  "short_description": text, "description": f"{text}. Reported to security.",
+                  "opened_at": _fmt(opened), "reassignment_count": "0", "reopen_count": "0",
+                  "approval": "not requested", "escalation": "0", "knowledge": "false",
+                  "notify": "1", "severity": "2", "child_incidents": "0"}
+        resolved = opened + rng.expovariate(1 / (30 * _HOUR)) + 600
+        if resolved < end:
+            closed = resolved + 3 * 86400
+            values.update(resolved_at=_fmt(resolved), resolved_by=caller, made_sla="true",
+                          close_code="Solution provided", close_notes="Contained.",
+                          state="6", incident_state="6", active="true",
+                          sys_updated_on=_fmt(resolved), sys_mod_count="6")
+            if closed < end:
+                values.update(state="7", incident_state="7", active="false",
+                              closed_at=_fmt(closed), sys_updated_on=_fmt(closed),
+                              sys_mod_count="8")
+        else:
+            values.update(state="2", incident_state="2", active="true", made_sla="true",
+                          sys_mod_count="2")
+        incidents.insert(values)
 
 
 def _suppliers(db: Database, world: World, start: float) -> None:

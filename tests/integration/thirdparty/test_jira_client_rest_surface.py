@@ -87,7 +87,8 @@ def test_cloud_paged_searches(client, sandbox):
     assert [p["key"] for p in page["values"] + rest["values"]] == sorted(sandbox.data.projects)
     fields = client._get_json("field/search", params={"type": "custom"})
     assert {f["id"] for f in fields["values"]} == {
-        sandbox.data.fields.story_points, sandbox.data.fields.sprint, sandbox.data.fields.rank}
+        sandbox.data.fields.story_points, sandbox.data.fields.sprint, sandbox.data.fields.rank,
+        sandbox.data.fields.satisfaction}
     filters = client._get_json("filter/search")
     assert filters["total"] == len(sandbox.data.boards)
     board = sandbox.data.boards[min(sandbox.data.boards)]
@@ -156,3 +157,14 @@ def test_generated_comments_are_deterministic_and_never_move_updated(client, san
         theirs = twin_client.issue(key, fields="comment,worklog").raw["fields"]
         assert json.dumps(mine).replace(sandbox.url, "") == json.dumps(theirs).replace(
             twin.url, "")
+
+
+def test_a_description_over_32767_characters_is_refused_with_jiras_wording(client, sandbox):
+    key = f"{sandbox.world.products[0].key}-2"
+    issue = client.issue(key)
+    with pytest.raises(JIRAError) as caught:
+        issue.update(fields={"description": "x" * 32_768})
+    assert caught.value.status_code == 400
+    assert "exceeds the allowed limit of 32,767 characters" in caught.value.text
+    issue.update(fields={"description": "x" * 32_767})  # at the limit: accepted
+    assert len(client.issue(key, fields="description").raw["fields"]["description"]) == 32_767

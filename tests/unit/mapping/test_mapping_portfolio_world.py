@@ -13,11 +13,13 @@ from pathlib import Path
 
 import yaml
 
+from connectors.servicenow.sandbox.evidence import MISS_SERVICE
 from connectors.world import build_world
 from fiveo_sync.engine.portfolio_spec import PortfolioSpec
 
 REPO = Path(__file__).resolve().parents[3]
 PORTFOLIO = REPO / "mappings" / "portfolio.yaml"
+AVAILABILITY_TARGET = {"kind": "min", "value": 99.95, "tolerance": 0.05}
 
 HEADER = """\
 # Portfolio: which ServiceNow business services and Jira products belong together,
@@ -37,6 +39,12 @@ HEADER = """\
 #                     named this service.
 #   products          the products (below) that deliver this service. Their results are
 #                     combined with the service's in "combined" indicators.
+#   targets           optional: this service's own targets, replacing the catalogue's
+#                     for its service and combined results, e.g.
+#                       targets:
+#                         operate.availability: {kind: min, value: 99.95, tolerance: 0.05}
+#                     (the same forms as in the indicator files; min for direction up,
+#                     max for down, band for band).
 #
 # Products
 #   id                a short name of your choice (lower case, digits, - and _).
@@ -44,6 +52,7 @@ HEADER = """\
 #                     product by project.
 #   boards            optional: the Jira boards whose sprints are the product's sprints.
 #   owner             the product owner's Jira accountId (Data Center: user name).
+#   targets           optional: the product's own targets, as for services.
 #
 # Governance (optional; docs/ownership.md)
 #   An owner who is missing (none here and no "Owned by"), inactive (ServiceNow
@@ -51,8 +60,8 @@ HEADER = """\
 #   flagged on every view and listed on the dashboard's governance page.
 #   fallback_owner       shown as the acting owner of a flagged service or product (a
 #                        ServiceNow user_name or a Jira accountId; default: the
-#                        improvement manager). Improvement items will go to it too (not
-#                        built yet).
+#                        improvement manager); it also receives the element's
+#                        improvement items (improvement.yaml).
 #   improvement_manager  the continual improvement manager, named on the governance page.
 #
 # This file describes the demo organisation of the sandboxes (seed 7, scale "small").
@@ -77,6 +86,9 @@ def expected_portfolio() -> dict:
             "products": [slug(product_by_key[k].name) for k in service.products
                          if k in product_by_key],
         })
+    # The service whose outages the sandbox makes miss 99.9 % (connectors/servicenow/
+    # sandbox/evidence.py) is customer-facing: it sets its own, tighter target.
+    services[MISS_SERVICE]["targets"] = {"operate.availability": AVAILABILITY_TARGET}
     products = []
     for product in world.products:
         boards = [product.scrum_board_id]
@@ -108,6 +120,12 @@ def render(data: dict) -> str:
             lines.append(f"    products: [{', '.join(s['products'])}]")
         else:
             lines.append("    products: []        # no Jira product yet")
+        if s.get("targets"):
+            lines.append("    targets:            # customer-facing: tighter than the "
+                         "catalogue's 99.9")
+            for indicator, target in s["targets"].items():
+                fields = ", ".join(f"{k}: {v}" for k, v in target.items())
+                lines.append(f"      {indicator}: {{{fields}}}")
         lines.append("")
     leaver = next(p for p in build_world(seed=7, scale="small").people if not p.active)
     service = next(s for s in data["services"] if s["owner"] == leaver.user_name)

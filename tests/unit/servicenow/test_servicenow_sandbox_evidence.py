@@ -46,8 +46,9 @@ def test_the_existing_tables_are_exactly_what_the_generator_alone_makes(sandbox)
     for name, table in alone.tables.items():
         if name in _EVIDENCE or name in ("sys_db_object", "sys_dictionary", "sys_choice"):
             continue
+        # Security incidents are evidence rows added to the incident table.
         mine = {r["sys_id"]: {k: v for k, v in r.items() if k != "vendors"}
-                for r in sandbox.table(name)}
+                for r in sandbox.table(name) if r.get("category") != "security"}
         theirs = {}
         for row in table:
             values = table.as_dict(row)

@@ -17,21 +17,11 @@ PACKAGE = Path(__file__).resolve().parents[3] / "fiveo_sync" / "sqlengine"
 
 
 @pytest.mark.parametrize(("fields", "reason"), [
-    ({"source": "sprint", "view": "product", "period": {"kind": "sprint"},
-      "measure": {"kind": "sprint_sum", "of": {"sets": ["D"], "value": "sp_end"}}},
-     "sprint measures"),
-    ({"source": "incident", "period": {"kind": "month", "timestamp": "opened_at"},
-      "measure": {"kind": "repeat_share"}}, "repeat_share"),
-    ({"source": "work_item", "view": "product",
-      "period": {"kind": "month", "timestamp": "done_at"},
-      "measure": {"kind": "flow_efficiency"}}, "flow_efficiency"),
     ({"source": "outage", "period": {"kind": "month", "placement": "overlap",
                                      "timestamp": "begin", "until": "end"},
       "measure": {"kind": "availability"}}, "interval measures"),
     ({"source": "incident", "period": {"kind": "month"},
       "measure": {"kind": "period_change", "indicator": "operate.mttr"}}, "derived"),
-    ({"source": "change", "period": {"kind": "sprint", "placement": "completed_sprints"},
-      "view": "combined", "measure": {"kind": "count"}}, "completed_sprints"),
     ({"source": "survey_response", "period": {"kind": "month", "timestamp": "submitted_at"},
       "measure": {"kind": "count"}}, "survey_response has no canonical table"),
     ({"source": "incident", "period": {"kind": "quarter", "timestamp": "opened_at"},
