@@ -32,18 +32,23 @@ def write_outputs(store: StateStore, mappings: Any, out_dir: Path, *,
         settings: the settings, for the instance URLs of evidence links (None: no links).
     """
     views = load_owner_views(store, mappings.portfolio, settings, generated_at)
-    improvements = None
-    if getattr(mappings, "improvement", None) is not None and hasattr(store, "get_meta"):
-        from fiveo_sync.improvement import OPEN_ITEMS_KEY
-
-        improvements = store.get_meta(OPEN_ITEMS_KEY) or []
     written = write_dashboard(views, out_dir, generated_at=generated_at,
                               improvement_manager=improvement_manager_label(
-                                  store, mappings.portfolio), improvements=improvements)
+                                  store, mappings.portfolio),
+                              improvements=open_improvement_items(store, mappings))
     document = {"generated_at": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "views": views_to_json(views)}
     written.append(write_json_atomically(out_dir / "results.json", document))
     return written
+
+
+def open_improvement_items(store: Any, mappings: Any) -> list[dict[str, Any]] | None:
+    """The open improvement items the last push left, or None without ``improvement.yaml``."""
+    if getattr(mappings, "improvement", None) is None or not hasattr(store, "get_meta"):
+        return None
+    from fiveo_sync.improvement import OPEN_ITEMS_KEY
+
+    return store.get_meta(OPEN_ITEMS_KEY) or []
 
 
 def improvement_manager_label(store: Any, portfolio: Any) -> str | None:

@@ -1,7 +1,8 @@
 """``fiveo-sync report``: show owner views from the state store.
 
-``--format table`` (default) prints one block per view, grouped by O, with status colours
-when stdout is a terminal and ``NO_COLOR`` is unset; ``json`` prints the views as JSON on
+``--format table`` (default) prints one block per view, grouped by O (``--group-by
+characteristic`` or ``dimension`` regroups it), with status colours when stdout is a terminal
+and ``NO_COLOR`` is unset; ``json`` prints the views as JSON on
 stdout; ``html`` writes the self-contained dashboard to ``--out``. ``--view`` and ``--scope``
 narrow the views shown. Makes no network call.
 
@@ -18,9 +19,11 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
+from fiveo_sync.element_status import group_of, group_order
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.errors import EXIT_OK
 from fiveo_sync.report.html import write_dashboard
+from fiveo_sync.report.portfolio import group_label
 from fiveo_sync.state import StateStore
 from fiveo_sync.views import O_ORDER, SeriesRow, View, load_owner_views
 
@@ -35,6 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="only service or only product views")
     parser.add_argument("--scope", metavar="NAME", default=None,
                         help="only the view of this service or product id")
+    parser.add_argument("--group-by", choices=("o", "characteristic", "dimension"), default="o",
+                        help="group each view's table by O (default), by characteristic "
+                             "(quality, availability, …) or by ITIL dimension")
     parser.add_argument("--out", metavar="DIR", type=Path, default=Path("fiveo-report"),
                         help="output folder of --format html (default: ./fiveo-report)")
 
@@ -104,8 +110,8 @@ def _evidence_text(row: SeriesRow) -> str:
     return f"[{', '.join(link.label for link in links)}]" if links else ""
 
 
-def render_table(views: list[View], colour: bool) -> str:
-    """Plain-text tables, one per view, grouped by O."""
+def render_table(views: list[View], colour: bool, group_by: str = "o") -> str:
+    """Plain-text tables, one per view, grouped by O, characteristic or ITIL dimension."""
     lines: list[str] = []
     for view in views:
         owner = _person(view.owner, getattr(view, "owner_name", None))
@@ -117,15 +123,21 @@ def render_table(views: list[View], colour: bool) -> str:
         if getattr(view, "now", None) is not None:
             lines.append(f"  last complete period first, as of {view.now:%Y-%m-%d %H:%M} UTC;"
                          " the current period to date is partial and decides no status")
-        for o in O_ORDER:
-            rows = [r for r in view.rows if r.lead.o == o]
-            if not rows:
-                continue
-            lines.append(f"  {o.capitalize()}")
+        for group, rows in _grouped_rows(view.rows, group_by):
+            lines.append(f"  {group_label(group)}")
             for row in rows:
                 lines.append(_table_line(row, colour))
         lines.append("")
     return "\n".join(lines) + ("\n" if lines else "no views\n")
+
+
+def _grouped_rows(rows: list[SeriesRow], group_by: str) -> list[tuple[str, list[SeriesRow]]]:
+    """The rows per group, in the grouping's order; groups without rows are left out."""
+    present = {group_of(r.lead, group_by) for r in rows}
+    order = ([*O_ORDER, *sorted(present - set(O_ORDER))] if group_by == "o"
+             else group_order(group_by, present))
+    grouped = [(g, [r for r in rows if group_of(r.lead, group_by) == g]) for g in order]
+    return [(g, members) for g, members in grouped if members]
 
 
 def _table_line(row: SeriesRow, colour: bool) -> str:
@@ -156,23 +168,27 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
     Returns:
         0.
     """
-    from fiveo_sync.outputs import improvement_manager_label  # imports this module
+    from fiveo_sync.outputs import (  # imports this module
+        improvement_manager_label,
+        open_improvement_items,
+    )
 
     settings = ctx.settings
     mappings = load_mappings(settings.mappings.dir)
     with StateStore(settings.state.path) as store:
         views = load_owner_views(store, mappings.portfolio, settings, ctx.clock())
         manager = improvement_manager_label(store, mappings.portfolio)
+        improvements = open_improvement_items(store, mappings)
     views = select_views(views, args.view, args.scope)
     if args.format == "json":
         ctx.out.write(json.dumps(views_to_json(views), indent=2, sort_keys=True,
                                  ensure_ascii=False) + "\n")
     elif args.format == "html":
         written = write_dashboard(views, args.out, generated_at=ctx.clock(),
-                                  improvement_manager=manager)
+                                  improvement_manager=manager, improvements=improvements)
         ctx.out.write(f"wrote {len(written)} files to {args.out}\n")
     else:
-        ctx.out.write(render_table(views, _wants_colour(ctx.out)))
+        ctx.out.write(render_table(views, _wants_colour(ctx.out), args.group_by))
     if ctx.log is not None:
         ctx.log.info("report_written", format=args.format, views=len(views),
                      results=sum(len(v.results) for v in views))

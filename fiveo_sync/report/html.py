@@ -1,7 +1,9 @@
 """The self-contained HTML dashboard: one page per owner view, a portfolio page, an index.
 
 Each view page has a chart per series (:mod:`fiveo_sync.report.chart`); the portfolio page
-is the services and products × five O's heatmap (:mod:`fiveo_sync.report.portfolio`); the
+is the services and products × five O's, characteristics and ITIL dimensions heatmap
+(:mod:`fiveo_sync.report.portfolio`), and each view page ends with its series regrouped the
+same way (:mod:`fiveo_sync.report.view_groups`); the
 governance page lists the elements whose owner left (:mod:`fiveo_sync.report.governance`),
 and such an element's page opens with a banner.
 Each page works offline: CSS is inlined, charts are inline SVG, there are no scripts,
@@ -30,6 +32,7 @@ from typing import Any
 from fiveo_sync.report.chart import build_chart_figure, build_chart_legend, chart_anchor
 from fiveo_sync.report.governance import build_governance_body, build_owner_banner
 from fiveo_sync.report.portfolio import build_portfolio_body
+from fiveo_sync.report.view_groups import build_group_section
 from fiveo_sync.writers.servicenow import format_number
 
 O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
@@ -197,7 +200,7 @@ def build_view_page(view: Any, *, title: str, stamp: str, now: datetime | None =
                        for o in (*O_ORDER, *extra))
     heading = f"{_text(kind)}: {_text(view.name or view.id)}"
     return _page(f"{view.name or view.id} — {title}", heading, lines,
-                 build_owner_banner(view) + sections, stamp)
+                 build_owner_banner(view) + sections + build_group_section(view), stamp)
 
 
 def build_index_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: str) -> str:
@@ -219,17 +222,18 @@ def build_index_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: s
         body = '<section class="o"><p class="empty">No views yet: run a sync.</p></section>'
     lines = [f"{len(rows)} views",
              '<nav><a href="portfolio.html">Portfolio heatmap: every service and product '
-             "× the five O's →</a></nav>",
+             "× the five O's, the characteristics and the ITIL dimensions →</a></nav>",
              '<nav><a href="governance.html">Governance: services and products whose owner '
              "left →</a></nav>"]
     return _page(title, _text(title), lines, body, stamp)
 
 
-def build_portfolio_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: str) -> str:
-    """The portfolio page: services and products × the five O's as a status heatmap."""
+def build_portfolio_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: str,
+                         improvements: Sequence[Any] | None = None) -> str:
+    """The portfolio page: services and products × the O's, characteristics and dimensions."""
     lines = ['<nav><a href="index.html">← all views</a></nav>']
     return _page(f"Portfolio — {title}", f"Portfolio: {_text(title)}", lines,
-                 build_portfolio_body(entries), stamp)
+                 build_portfolio_body(entries, improvements=improvements), stamp)
 
 
 def build_governance_page(entries: Sequence[tuple[Any, str]], *, title: str, stamp: str,
@@ -282,7 +286,8 @@ def write_dashboard(views: Iterable[Any], out_dir: str | Path, *,
         written.append(path)
         entries.append((view, filename))
     portfolio = out / "portfolio.html"
-    portfolio.write_text(build_portfolio_page(entries, title=title, stamp=stamp),
+    portfolio.write_text(build_portfolio_page(entries, title=title, stamp=stamp,
+                                             improvements=improvements),
                          encoding="utf-8")
     written.append(portfolio)
     governance = out / "governance.html"

@@ -154,3 +154,27 @@ def test_servicenow_record_and_jira_scorecard_carry_names_and_links(make_result)
              for para in cell["content"] for text in para["content"]
              for mark in text.get("marks", ())]
     assert hrefs == [f"{JIRA}/issues/?jql=key%20in%20%28PAY-1%29%20ORDER%20BY%20key%20ASC"]
+
+
+def test_console_table_groups_by_characteristic_or_dimension(make_result):
+    availability = make_result(indicator="operate.availability", name="Availability",
+                               characteristic="availability",
+                               dimension="information_and_technology", evidence={})
+    supplier = make_result(indicator="observe.supplier_mttr", name="Supplier MTTR",
+                           o="observe", characteristic="performance",
+                           dimension="partners_and_suppliers", evidence={})
+    service = SimpleNamespace(id="payments", name="Payments", business_service="s1",
+                              owner="alice.martin", products=())
+    portfolio = SimpleNamespace(services=[service], products=[])
+    views = build_views([availability, supplier], portfolio, now=NOW,
+                        names=build_name_book(_store()), links=LinkBuilder())
+    by_o = [t.strip() for t in render_table(views, colour=False).splitlines()]
+    assert by_o.index("Operate") < by_o.index("Observe")
+    text = render_table(views, colour=False, group_by="characteristic")
+    lines = [t.strip() for t in text.splitlines()]
+    assert "Operate" not in lines and "Quality" not in lines  # empty groups are left out
+    assert lines.index("Availability") < lines.index("Performance")
+    assert lines[lines.index("Availability") + 1].startswith("operate.availability")
+    assert lines[lines.index("Performance") + 1].startswith("observe.supplier_mttr")
+    lines = [t.strip() for t in render_table(views, False, "dimension").splitlines()]
+    assert lines.index("Information and technology") < lines.index("Partners and suppliers")
