@@ -32,6 +32,7 @@ from fiveo_sync.settings import (
     Settings,
     StateSettings,
     SyncSettings,
+    WritebackSettings,
 )
 from fiveo_sync.state import StateStore
 from fiveo_sync.yamlfile import load_yaml
@@ -79,6 +80,7 @@ def build_demo_settings(sn: Any, jira: Any, options: DemoOptions) -> Settings:
         mappings=MappingsSettings(dir=shipped_dir("mappings") if options.deployment == "cloud"
                                   else write_datacenter_mappings(jira, options.out_dir)),
         report=ReportSettings(dir=options.out_dir),
+        writeback=WritebackSettings(**base.get("writeback", {})),
     )
 
 
@@ -149,6 +151,8 @@ def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
 
         say.heading("4. Where to look")
         say.line(f"  Dashboard:   {(options.out_dir / 'index.html').resolve()}")
+        say.line(f"  Portfolio:   {(options.out_dir / 'portfolio.html').resolve()} (services "
+                 "and products × the O's, characteristics and ITIL dimensions)")
         say.line(f"  Governance:  {(options.out_dir / 'governance.html').resolve()}")
         say.line(f"  JSON:        {(options.out_dir / 'results.json').resolve()}")
         if options.log_file is not None:
@@ -157,6 +161,11 @@ def run_demo(options: DemoOptions, *, clock: Callable[[], datetime], log: Any,
                  "certificates; e.g. curl --cacert)")
         say.line(f"  ServiceNow:  {sn.url}/api/now/table/u_fiveo_indicator"
                  "?sysparm_query=u_status!%3Dretired&sysparm_limit=20")
+        if settings.writeback.servicenow.summary:
+            say.line(f"  Summaries:   {sn.url}/api/now/table/"
+                     f"{settings.writeback.servicenow.summary_table}"
+                     "?sysparm_fields=u_scope_name,u_owner_state,u_period,u_availability,"
+                     "u_open_improvements (one record per service and product)")
         say.line(f"  Jira:        {jira.url}/rest/api/2/search/jql?jql=labels%3Dfiveo-scorecard"
                  "&fields=summary,labels" if options.deployment == "cloud" else
                  f"  Jira:        {jira.url}/rest/api/2/search?jql=labels%3Dfiveo-scorecard")

@@ -111,6 +111,33 @@ class MetricsSettings(BaseModel):
     job: str = "fiveo_sync"
 
 
+class ServiceNowWritebackSettings(BaseModel):
+    """Extra ServiceNow write-back: one summary record per service and product.
+
+    Attributes:
+        summary: write the summary records (off by default: the table must exist first,
+            ``deploy/servicenow/README.md``).
+        summary_table: the table of the summary records.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    summary: bool = False
+    summary_table: str = Field(default="u_fiveo_summary", pattern=r"^[a-z][a-z0-9_]{0,79}$")
+
+
+class WritebackSettings(BaseModel):
+    """Portfolio-level write-back beside the indicator records and scorecards.
+
+    Attributes:
+        servicenow: the per-element summary records in ServiceNow.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    servicenow: ServiceNowWritebackSettings = Field(default_factory=ServiceNowWritebackSettings)
+
+
 class Settings(BaseSettings):
     """Every setting of fiveo-sync (design.md "Settings")."""
 
@@ -125,6 +152,7 @@ class Settings(BaseSettings):
     mappings: MappingsSettings = Field(default_factory=MappingsSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    writeback: WritebackSettings = Field(default_factory=WritebackSettings)
 
     @model_validator(mode="after")
     def _urls_are_safe(self) -> Settings:

@@ -152,6 +152,8 @@ def push_all(settings: Any, store: Any, results: Iterable[Any] | None, *, dry_ru
         _push_improvements(pushed, settings, connectors, wanted, all_results, mappings,
                            now=now, context=context, store=store, dry_run=dry_run, log=log,
                            owns_scope=owns_scope)
+        _push_summaries(pushed, settings, connectors, store, mappings, now=now,
+                        dry_run=dry_run, log=log, owns_scope=owns_scope)
         return pushed
     finally:
         if owned:
@@ -176,6 +178,24 @@ def _push_improvements(pushed: PushReport, settings: Any, connectors: Mapping[st
     pushed.plan = Plan.merge([pushed.plan, *plans])
     pushed.reports.extend(reports)
     pushed.failed_targets.update(failed)
+
+
+def _push_summaries(pushed: PushReport, settings: Any, connectors: Mapping[str, Any],
+                    store: Any, mappings: Any, **options: Any) -> None:
+    """One summary record per element in ServiceNow, when ``writeback.servicenow.summary``."""
+    from fiveo_sync.commands.push_summary import plan_and_write_summaries, summary_enabled
+
+    connector = connectors.get("servicenow")
+    if mappings is None or store is None or connector is None or not summary_enabled(settings):
+        return
+    plan, written, error = plan_and_write_summaries(
+        settings, connector, store, mappings, endpoint=_endpoint,
+        dry_report=_dry_run_report, **options)
+    pushed.plan = Plan.merge([pushed.plan, plan])
+    if written is not None:
+        pushed.reports.append(written)
+    if error:
+        pushed.failed_targets[written.target if written else "servicenow-summary"] = error
 
 
 def _publish_context(settings: Any, store: Any, portfolio: Any, now: datetime) -> Any:

@@ -31,6 +31,7 @@ _TABLE_LABELS = {
     "cmdb_ci_outage": "Outage", "core_company": "Company", "asmt_metric_type": "Metric Type",
     "asmt_metric": "Metric", "asmt_assessment_instance": "Assessment Instance",
     "asmt_metric_result": "Assessment Metric Result", "sn_cim_register": "Improvement",
+    "u_fiveo_summary": "fiveo summary",
 }
 _NUMBER_PREFIX = {"incident": "INC", "problem": "PRB", "change_request": "CHG"}
 _COLUMN_LABELS = {

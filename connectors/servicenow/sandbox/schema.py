@@ -24,7 +24,7 @@ DISPLAY_FIELD = {
     "sys_db_object": "label", "sys_dictionary": "column_label", "sys_choice": "label",
     "cmdb_ci_outage": "number", "core_company": "name", "asmt_metric_type": "name",
     "asmt_metric": "name", "asmt_assessment_instance": "number", "asmt_metric_result": "sys_id",
-    "sn_cim_register": "number",
+    "sn_cim_register": "number", "u_fiveo_summary": "u_key",
 }
 
 
