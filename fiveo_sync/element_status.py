@@ -49,6 +49,21 @@ def group_order(grouping: str, present: Iterable[str]) -> list[str]:
     return declared + extra + tail
 
 
+def headline_items(view: Any) -> list[Any]:
+    """The view's own headline series (its scope, the ``all`` breakdown): rows or results."""
+    items = []
+    for item in getattr(view, "rows", None) or view.results:
+        r = getattr(item, "lead", item)
+        if r.scope_type == view.kind and r.scope == view.id and (r.breakdown or "all") == "all":
+            items.append(item)
+    return items
+
+
+def item_status(item: Any) -> str:
+    """A row's headline status (``no_complete_period`` before its first period ends)."""
+    return str(getattr(item, "status", None) or "no_complete_period")
+
+
 @dataclass(frozen=True)
 class HeadlineSeries:
     """One of the element's own series at its last complete period.
@@ -101,15 +116,11 @@ def build_element_status(view: Any) -> ElementStatus:
     Reads the view's ``rows`` (``views.SeriesRow``) when it has them, else its results.
     """
     series = []
-    for item in getattr(view, "rows", None) or view.results:
+    for item in headline_items(view):
         lead = getattr(item, "lead", item)
-        if (lead.scope_type != view.kind or lead.scope != view.id
-                or (lead.breakdown or "all") != "all"):
-            continue
         head = getattr(item, "headline", item)
         series.append(HeadlineSeries(
             str(lead.o), group_of(lead, "characteristic"), group_of(lead, "dimension"),
-            str(getattr(item, "status", None) or "no_complete_period"),
-            str(head.period) if head is not None else "",
+            item_status(item), str(head.period) if head is not None else "",
             getattr(head, "period_end", None) if head is not None else None))
     return ElementStatus(series)

@@ -24,11 +24,13 @@ from fiveo_sync.element_status import (
     cell_status,
     group_of,
     group_order,
+    headline_items,
+    item_status,
 )
 from fiveo_sync.report.governance import build_owner_flag
 
 __all__ = ["GROUPING_TITLES", "build_portfolio_body", "cell_status", "group_anchor",
-           "group_label", "headline_results"]
+           "group_label", "headline_items", "headline_results", "item_status"]
 
 _LABELS = {"missed": "missed", "at_risk": "at risk", "met": "met",
            "insufficient_data": "insufficient data", "no_data": "no data",
@@ -53,27 +55,13 @@ def group_anchor(grouping: str, group: str) -> str:
     return f"{_ANCHOR_PREFIX[grouping]}-{group}"
 
 
-def _headline_items(view: Any) -> list[Any]:
-    """The view's own headline series: its scope and the ``all`` breakdown."""
-    items = []
-    for item in getattr(view, "rows", None) or view.results:
-        r = getattr(item, "lead", item)
-        if r.scope_type == view.kind and r.scope == view.id and (r.breakdown or "all") == "all":
-            items.append(item)
-    return items
-
-
-def _status(item: Any) -> str:
-    return str(getattr(item, "status", None) or "no_complete_period")
-
-
 def headline_results(view: Any) -> list[tuple[str, str]]:
     """``(o, status)`` of the view's own headline series: its scope, the ``all`` breakdown.
 
     Reads the view's ``rows`` (headline and partial per series; a series with no complete
     period yet has the status ``no_complete_period``) when it has them, else its results.
     """
-    return [(getattr(i, "lead", i).o, _status(i)) for i in _headline_items(view)]
+    return [(getattr(i, "lead", i).o, item_status(i)) for i in headline_items(view)]
 
 
 def _counts(tally: Counter) -> str:
@@ -89,7 +77,7 @@ def _bar(tally: Counter) -> str:
 
 def _cell(view: Any, filename: str, grouping: str, group: str, items: Sequence[Any]) -> str:
     members = [i for i in items if group_of(getattr(i, "lead", i), grouping) == group]
-    worst, tally = cell_status(_status(i) for i in members)
+    worst, tally = cell_status(item_status(i) for i in members)
     name, label = view.name or view.id, group_label(group)
     data = f'data-grouping="{grouping}" data-group="{_text(group)}"'
     if grouping == "o":
@@ -105,7 +93,7 @@ def _cell(view: Any, filename: str, grouping: str, group: str, items: Sequence[A
     if unrated and rated:  # the tooltip says which: no data, insufficient, no complete period
         parts.append(f"{unrated} not rated")
     detail = " · ".join(parts) or _counts(tally)
-    missed = [getattr(i, "lead", i) for i in members if _status(i) == "missed"]
+    missed = [getattr(i, "lead", i) for i in members if item_status(i) == "missed"]
     tip = f"{name} · {label}: {_counts(tally)}"
     if missed:
         tip += "; missed: " + ", ".join(r.name or r.indicator for r in missed)
@@ -131,7 +119,7 @@ def _table(kind: str, grouping: str, groups: Sequence[str], entries: Sequence[tu
     for view, filename in entries:
         if view.kind != kind:
             continue
-        items = _headline_items(view)
+        items = headline_items(view)
         cells = "".join(_cell(view, filename, grouping, g, items) for g in groups)
         rows.append(f'<tr data-view="{_text(view.id)}"><th scope="row">'
                     f'<a href="{_text(filename)}">{_text(view.name or view.id)}</a>'
@@ -155,10 +143,10 @@ def _table(kind: str, grouping: str, groups: Sequence[str], entries: Sequence[tu
 
 def _groups(grouping: str, entries: Sequence[tuple[Any, str]]) -> list[str]:
     if grouping == "o":
-        present = {getattr(i, "lead", i).o for view, _ in entries for i in _headline_items(view)}
+        present = {getattr(i, "lead", i).o for view, _ in entries for i in headline_items(view)}
         return list(O_ORDER) + sorted(present - set(O_ORDER))
     present = {group_of(getattr(i, "lead", i), grouping)
-               for view, _ in entries for i in _headline_items(view)}
+               for view, _ in entries for i in headline_items(view)}
     return group_order(grouping, present)
 
 

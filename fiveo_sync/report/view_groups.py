@@ -14,30 +14,17 @@ from typing import Any
 
 from fiveo_sync.element_status import cell_status, group_of, group_order
 from fiveo_sync.report.chart import chart_anchor
-from fiveo_sync.report.portfolio import group_anchor, group_label
+from fiveo_sync.report.portfolio import group_anchor, group_label, headline_items, item_status
 
 
 def _text(value: Any) -> str:
     return escape("" if value is None else str(value), quote=True)
 
 
-def _status(item: Any) -> str:
-    return str(getattr(item, "status", None) or "no_complete_period")
-
-
-def _own_headlines(view: Any) -> list[Any]:
-    items = []
-    for item in getattr(view, "rows", None) or view.results:
-        r = getattr(item, "lead", item)
-        if r.scope_type == view.kind and r.scope == view.id and (r.breakdown or "all") == "all":
-            items.append(item)
-    return items
-
-
 def _indicator_link(item: Any) -> str:
     result = getattr(item, "lead", item)
     anchor = chart_anchor(getattr(item, "series_key", result.series_key))
-    status = _status(item)
+    status = item_status(item)
     return (f'<a class="status-{_text(status)}" href="#{_text(anchor)}" '
             f'title="{_text(status.replace("_", " "))}">{_text(result.name or result.indicator)}'
             "</a>")
@@ -50,7 +37,7 @@ def _table(grouping: str, caption: str, items: list[Any]) -> str:
         members = [i for i in items if group_of(getattr(i, "lead", i), grouping) == group]
         if not members:
             continue
-        worst, _ = cell_status(_status(i) for i in members)
+        worst, _ = cell_status(item_status(i) for i in members)
         links = ", ".join(_indicator_link(i) for i in members)
         rows.append(f'<tr id="{_text(group_anchor(grouping, group))}" '
                     f'data-group="{_text(group)}"><th scope="row">{_text(group_label(group))}'
@@ -63,7 +50,7 @@ def _table(grouping: str, caption: str, items: list[Any]) -> str:
 
 def build_group_section(view: Any) -> str:
     """The page's "by characteristic and ITIL dimension" section ("" with no own series)."""
-    items = _own_headlines(view)
+    items = headline_items(view)
     if not items:
         return ""
     return ('<section class="o" id="groups"><h2>By characteristic and ITIL dimension'
