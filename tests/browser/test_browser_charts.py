@@ -19,6 +19,7 @@ import pytest
 
 from fiveo_sync.compute import load_history
 from fiveo_sync.engine.loader import load_mappings
+from fiveo_sync.engine.spec import CHARACTERISTICS, DIMENSIONS
 from fiveo_sync.paths import shipped_dir
 from fiveo_sync.state import StateStore
 
@@ -38,7 +39,9 @@ class _Charts(HTMLParser):
         self.figures: dict[str, dict] = {}
         self.cells: list[dict] = []
         self.rows: list[str] = []
+        self.rows_by: dict[str, list[str]] = {}
         self._figure: dict | None = None
+        self._grouping = ""
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
@@ -55,10 +58,16 @@ class _Charts(HTMLParser):
             self._figure["points"].append(cls)
         elif self._figure is not None and tag == "line" and "target" in cls:
             self._figure["targets"] += 1
+        elif tag == "section" and "heatmap" in cls:
+            self._grouping = a.get("data-grouping") or ""
         elif tag == "td" and "cell" in cls:
-            self.cells.append({"o": a.get("data-o"), "class": cls, "title": a.get("title")})
+            self.cells.append({"o": a.get("data-o"), "class": cls, "title": a.get("title"),
+                               "grouping": a.get("data-grouping"),
+                               "group": a.get("data-group")})
         elif tag == "tr" and a.get("data-view"):
-            self.rows.append(a["data-view"])
+            self.rows_by.setdefault(self._grouping, []).append(a["data-view"])
+            if self._grouping == "o":
+                self.rows.append(a["data-view"])
 
     def handle_endtag(self, tag):
         if tag == "figure":
@@ -151,9 +160,15 @@ def test_portfolio_heatmap_has_one_cell_per_view_and_o(chromium, demo_dashboard)
     # Services first, then products (each sorted by name), every one exactly once.
     assert sorted(page.rows[:len(services)]) == sorted(services)
     assert sorted(page.rows[len(services):]) == sorted(products)
-    assert len(page.cells) == 5 * len(page.rows)
-    assert [c["o"] for c in page.cells] == list(O_ORDER) * len(page.rows)
+    by_o = [c for c in page.cells if c["grouping"] == "o"]
+    assert len(by_o) == 5 * len(page.rows)
+    assert [c["o"] for c in by_o] == list(O_ORDER) * len(page.rows)
     assert all(c["title"] for c in page.cells)
+    # The same rows again × the characteristics and × the ITIL dimensions.
+    for grouping, groups in (("characteristic", CHARACTERISTICS), ("dimension", DIMENSIONS)):
+        assert page.rows_by[grouping] == page.rows
+        cells = [c["group"] for c in page.cells if c["grouping"] == grouping]
+        assert cells == list(groups) * len(page.rows)  # every shipped indicator is classified
     statuses = {next(x for x in c["class"] if x.startswith("status-")) for c in page.cells}
     assert statuses <= {"status-met", "status-at_risk", "status-missed", "status-no_data",
                         "status-insufficient_data", "status-no_complete_period",

@@ -70,7 +70,7 @@ def test_hostile_names_are_text_in_charts_and_heatmap(chromium, dashboard):
     dom = chromium.load_page(dashboard / "portfolio.html").dom
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
     # The hostile service's row: five cells, its orient cell at risk and linked to its page.
-    assert dom.count('class="cell heat ') == 15
+    assert dom.count(' data-o="') == 15  # the five O's heatmap (then characteristics, ...)
     assert 'href="service-script-alert-1-script.html#o-orient"' in dom
     charts = chromium.load_page(dashboard / "service-script-alert-1-script.html").dom
     assert "|*_{x} &amp; &lt;b&gt;bold&lt;/b&gt;" in charts  # the chart's caption and title

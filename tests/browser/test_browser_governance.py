@@ -29,7 +29,8 @@ def test_demo_governance_page_banner_and_heatmap_flag(chromium, demo_dashboard):
                      r"inactive since \d{4}-\d\d-\d\d", page.dom)
     heatmap = chromium.load_page(out_dir / "portfolio.html")
     assert heatmap.console == []
-    assert heatmap.dom.count('class="owner-flag"') == 1
+    # one flag on the element's row in each heatmap: × the O's, characteristics, dimensions
+    assert heatmap.dom.count('class="owner-flag"') == 3
     assert 'href="governance.html"' in (out_dir / "index.html").read_text(encoding="utf-8")
 
 
