@@ -135,13 +135,18 @@ def scope_display_name(spec: Any, names: NameBook | None = None) -> str:
 
 
 def portfolio_people(portfolio: Any) -> set[str]:
-    """The owner ids named in a portfolio (services and products)."""
+    """The people named in a portfolio: owners of services and products, governance roles."""
     people = set()
     for item in (*(getattr(portfolio, "services", ()) or ()),
                  *(getattr(portfolio, "products", ()) or ())):
         owner = getattr(item, "owner", None)
         if owner:
             people.add(str(owner))
+    governance = getattr(portfolio, "governance", None)
+    for role in ("fallback_owner", "jira_fallback_owner", "improvement_manager"):
+        ident = getattr(governance, role, None)
+        if ident:
+            people.add(str(ident))
     return people
 
 

@@ -166,10 +166,12 @@ def build_ownership(portfolio: Any, people: Mapping[tuple[str, str], PersonRecor
                     since = _sn_stamp(record.updated) or since
             owner_name = (record.name if record is not None else names.name(owner)) \
                 if owner else None
+            stand_in = (getattr(governance, "jira_fallback_owner", None) or acting
+                        if kind == "product" else acting)
             states[(kind, item.id)] = OwnerState(
                 kind, item.id, scope_display_name(item, names), state, owner, owner_name,
-                since, acting if flagged else None,
-                names.name(acting) if flagged and acting else None)
+                since, stand_in if flagged else None,
+                names.name(stand_in) if flagged and stand_in else None)
     return states, seen_now
 
 

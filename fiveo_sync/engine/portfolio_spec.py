@@ -69,6 +69,11 @@ class GovernanceSpec(StrictSpec):
         default=None, min_length=1,
         description="acting owner of a service or product whose owner is missing, inactive "
                     "or not found (a ServiceNow user_name or a Jira accountId)")
+    jira_fallback_owner: str | None = Field(
+        default=None, min_length=1,
+        description="acting owner of a flagged product, where fallback_owner is a ServiceNow "
+                    "user_name: a Jira accountId (Data Center: user name), so the product's "
+                    "Jira improvement items can be assigned; default: fallback_owner")
     improvement_manager: str | None = Field(
         default=None, min_length=1,
         description="the continual improvement manager who reads the governance page")

@@ -58,6 +58,18 @@ def test_active_missing_inactive_and_not_found():
     assert states[("service", "payments")].acting_owner is None
 
 
+def test_a_flagged_product_gets_the_jira_fallback_owner_where_one_is_set():
+    # fallback_owner is a ServiceNow user_name: a product's Jira item needs a Jira account.
+    both = PORTFOLIO.model_copy(update={"governance": PORTFOLIO.governance.model_copy(
+        update={"jira_fallback_owner": "acc-9"})})
+    states, _ = build_ownership(both, PEOPLE, NameBook({"acc-9": "Sami L."}), now=NOW,
+                                platforms=("servicenow", "jira"))
+    assert states[("product", "pay-web")].acting_owner == "acc-9"
+    assert states[("product", "pay-web")].acting_owner_name == "Sami L."
+    assert states[("service", "hr")].acting_owner == "sami.lindqvist"
+    assert _states()[0][("product", "pay-web")].acting_owner == "sami.lindqvist"  # default
+
+
 def test_inactive_servicenow_owner_is_dated_by_the_deactivating_update():
     hr = _states()[0][("service", "hr")]
     assert (hr.owner, hr.owner_name, hr.since) == ("bob.smith", "Bob Smith",
