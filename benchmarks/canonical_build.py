@@ -7,6 +7,10 @@ stored records) this measures, each in its own process so peak RSS is its own:
 - ``build``: a forced :func:`fiveo_sync.canonical.refresh` (raw JSON → the normaliser →
   typed tables), wall and CPU time, peak RSS; then the digest check of an unchanged store
   (what every ``sql``/``export`` pays when nothing changed);
+- ``incremental``: on a copy of the store and of the built file, 100 and then 1,000
+  changed records (60 % incidents edited, 20 % Jira issues edited, 10 % new incidents,
+  10 % changes deleted) and the :func:`~fiveo_sync.canonical.refresh` that applies only
+  them, beside the full build's time (ratio);
 - ``query``: the five core indicators (MTTR median per service and month, causal change
   failure rate, % resolved within SLA, velocity per sprint, throughput per project and ISO
   week) as DuckDB SQL over the typed tables, for every period in the data;
@@ -88,6 +92,78 @@ def run_build(store: Path, mappings: Path, target: Path) -> dict:
             "check_s": round(time.perf_counter() - t1, 3), "rebuilt_again": again.rebuilt}
 
 
+def _change(store: Path, count: int, round_no: int) -> None:
+    """Change ``count`` records the ways a pull does (see the module docstring)."""
+    import copy
+
+    from connectors.base import Page, RawRecord
+    from fiveo_sync.state import StateStore
+
+    stamp = f"2030-01-0{round_no}T00:00:00Z"
+    with StateStore(store) as state:
+        edits, new, issues, gone = (int(count * 0.6), int(count * 0.1), int(count * 0.2),
+                                    count - int(count * 0.6) - int(count * 0.1) -
+                                    int(count * 0.2))
+        skip = round_no * 5_000  # other records each round
+        incidents = []
+        for n, record in enumerate(state.iter_records("servicenow", "incident")):
+            if n >= skip:
+                incidents.append(record)
+            if len(incidents) == edits:
+                break
+        pages = [RawRecord(r.key, stamp, {**r.payload, "short_description": "edited"})
+                 for r in incidents]
+        for n in range(new):
+            payload = copy.deepcopy(incidents[n].payload)
+            payload.update(sys_id=f"bench{round_no}{n:027d}", number=f"INCB{round_no}{n:06d}")
+            pages.append(RawRecord(payload["sys_id"], stamp, payload))
+        state.save_page(Page("servicenow", "incident", pages))
+        edited = []
+        for n, record in enumerate(state.iter_records("jira", "issue")):
+            if n >= skip:
+                payload = copy.deepcopy(record.payload)
+                payload["fields"]["labels"] = ["edited"]
+                edited.append(RawRecord(record.key, stamp, payload))
+            if len(edited) == issues:
+                break
+        state.save_page(Page("jira", "issue", edited))
+        keys = [r.key for n, r in zip(range(skip + gone), state.iter_records(
+            "servicenow", "change_request"), strict=False) if n >= skip]
+        state.save_page(Page("servicenow", "change_request", deleted_keys=keys))
+
+
+def run_incremental(store: Path, mappings: Path, target: Path) -> dict:
+    """Copies of the store and file; 100 then 1,000 changed records, each refresh timed."""
+    import shutil
+
+    from fiveo_sync.canonical import refresh
+    from fiveo_sync.engine.loader import load_mappings
+    from fiveo_sync.logs import configure
+
+    configure("json", 0)
+    loaded = load_mappings(mappings)
+    copy_store = store.with_name("incremental-bench.sqlite")
+    copy_file = store.with_name("incremental-bench.duckdb")
+    try:
+        shutil.copy(store, copy_store)
+        shutil.copy(target, copy_file)
+        out = {}
+        for round_no, count in enumerate((100, 1_000), 1):
+            _change(copy_store, count, round_no)
+            t0, c0 = time.perf_counter(), _usage()[0]
+            report = refresh(copy_store, loaded, path=copy_file)
+            out[str(count)] = {"wall_s": round(time.perf_counter() - t0, 3),
+                               "cpu_s": round(_usage()[0] - c0, 3),
+                               "incremental": report.incremental,
+                               "rows": {k: v for k, v in report.rows.items() if v}}
+        out["peak_mem_mb"] = round(_usage()[1], 1)
+        return out
+    finally:
+        for path in (copy_store, copy_file):
+            for suffix in ("", "-wal", "-shm", ".wal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def run_query(target: Path) -> dict:
     """The five indicators over the typed tables (in this process)."""
     import duckdb
@@ -133,17 +209,25 @@ def main(data_dir: Path) -> dict:
     store, mappings = build_dataset(scaled(0.1), data_dir)
     target = store.with_name("canonical-bench.duckdb")
     build = _worker("build", str(store), str(mappings), str(target))
+    incremental = _worker("incremental", str(store), str(mappings), str(target))
+    for count in ("100", "1000"):
+        incremental[count]["full_build_over_incremental"] = round(
+            build["wall_s"] / incremental[count]["wall_s"], 1)
     query = _worker("query", str(target))
     agree = _agreement(query.pop("values"), store)
     return {"machine": describe_machine(), "records_stored": sum(
         json.loads(store.with_name("counts.json").read_text()).values()),
-        "build": build, "query": query, "agreement_with_sqlite_reference": agree}
+        "build": build, "incremental": incremental, "query": query,
+        "agreement_with_sqlite_reference": agree}
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
     if len(sys.argv) > 1 and sys.argv[1] == "build":
         print(json.dumps(run_build(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "incremental":
+        print(json.dumps(run_incremental(Path(sys.argv[2]), Path(sys.argv[3]),
+                                         Path(sys.argv[4]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "query":
         print(json.dumps(run_query(Path(sys.argv[2]))))
     else:

@@ -2,15 +2,16 @@
 
 The raw payloads go through the one normaliser compute uses
 (:func:`fiveo_sync.engine.normalise.normalise`); its records become rows
-(:mod:`fiveo_sync.canonical.converter`), written in chunks of newline-delimited JSON that
-DuckDB loads with ``read_json`` (measured on 150,000 records: 0.9 s for 100,000 incidents,
-against 15 s for 20,000 with ``executemany``). Everything is built inside one DuckDB
-transaction in a temporary file beside the target, which replaces the target with
-``os.replace`` once complete: a build killed at any point leaves the previous file as it
-was, and a leftover temporary file is removed by the next build.
+(:mod:`fiveo_sync.canonical.converter`) loaded in chunks (:mod:`~fiveo_sync.canonical.loader`).
+A full build happens inside one DuckDB transaction in a temporary file beside the target,
+which replaces the target with ``os.replace`` once complete: a build killed at any point
+leaves the previous file as it was, and a leftover temporary file is removed by the next
+build.
 
 The file's ``canonical_build`` table records the digest of the inputs
-(:mod:`fiveo_sync.canonical.digest`); :func:`refresh` rebuilds only when it differs.
+(:mod:`fiveo_sync.canonical.digest`); :func:`refresh` does nothing while it matches, applies
+the changed records only when nothing but record streams moved
+(:mod:`~fiveo_sync.canonical.incremental`), and builds the whole file otherwise.
 """
 
 from __future__ import annotations
@@ -22,40 +23,38 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import duckdb
 import structlog
 
 from fiveo_sync import __version__
-from fiveo_sync.canonical.converter import Row, iter_all_rows
+from fiveo_sync.canonical import incremental
+from fiveo_sync.canonical.converter import iter_all_rows
 from fiveo_sync.canonical.digest import (
+    LOOKUP_STREAMS,
     build_inputs,
     changed_inputs,
     digest_of,
     fetch_stream_marks,
 )
 from fiveo_sync.canonical.keymap import RawKeyTap
-from fiveo_sync.canonical.schema import BUILD, BUILD_TABLE, SCHEMA_VERSION, TABLES, Table
+from fiveo_sync.canonical.loader import READING, ChunkLoader, ProgressLike
+from fiveo_sync.canonical.rawstore import stamps
+from fiveo_sync.canonical.schema import (
+    BUILD,
+    BUILD_TABLE,
+    RAW_INDEX,
+    SCHEMA_VERSION,
+    TABLES,
+)
 from fiveo_sync.engine.normalise import normalise
 from fiveo_sync.errors import StateError
 from fiveo_sync.state import StateStore
 
 log = structlog.get_logger(__name__)
 
-_READING, _WRITING = "canonical rebuild, reading", "canonical rebuild, writing"
 _PROGRESS_EVERY = 2_000  # records between progress updates while reading
-CHUNK_ROWS = 10_000  # rows per table held before a load (1/10 store: 371 MiB peak; 50k: 451)
-
-
-class ProgressLike(Protocol):
-    """What the builder reports progress to (``display.RebuildProgress``)."""
-
-    def update(self, label: str, records: int) -> None:
-        """Show a count."""
-
-    def done(self) -> None:
-        """End the progress line."""
 
 
 @dataclass(frozen=True)
@@ -64,10 +63,11 @@ class BuildReport:
 
     Attributes:
         path: the canonical DuckDB file.
-        rebuilt: whether the file was (re)built by this call.
+        rebuilt: whether the file was changed by this call (built or brought up to date).
         reasons: which inputs had changed (empty when current).
-        rows: rows per table written (empty when not rebuilt).
-        seconds: build time (0 when not rebuilt).
+        rows: rows written per table (empty when not rebuilt).
+        seconds: time taken (0 when not rebuilt).
+        incremental: whether only the changed records were applied.
     """
 
     path: Path
@@ -75,6 +75,7 @@ class BuildReport:
     reasons: tuple[str, ...] = ()
     rows: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    incremental: bool = False
 
 
 def canonical_path(state_path: str | Path) -> Path:
@@ -83,30 +84,32 @@ def canonical_path(state_path: str | Path) -> Path:
 
 
 def read_build_info(path: Path) -> dict[str, Any] | None:
-    """``{"digest", "inputs"}`` of an existing canonical file, ``None`` when unusable."""
+    """``{"digest", "inputs", "skipped", "mode"}`` of a canonical file, ``None`` when unusable."""
     if not path.is_file():
         return None
     try:
         with duckdb.connect(str(path), read_only=True) as conn:
             row = conn.execute(
-                f'SELECT digest, inputs FROM "{BUILD_TABLE}"').fetchone()  # noqa: S608 - constant
+                f'SELECT digest, inputs, skipped, mode FROM "{BUILD_TABLE}"'  # noqa: S608
+            ).fetchone()
     except duckdb.Error:
         return None  # missing table, older layout, damaged file: rebuild
     if row is None:
         return None
-    return {"digest": row[0], "inputs": json.loads(row[1]) if row[1] else None}
+    return {"digest": row[0], "inputs": json.loads(row[1]) if row[1] else None,
+            "skipped": json.loads(row[2]) if row[2] else {}, "mode": row[3]}
 
 
 def refresh(store_path: str | Path, mappings: Any, *, path: Path | None = None,
             progress: ProgressLike | None = None, force: bool = False) -> BuildReport:
-    """Rebuild the canonical file when its inputs changed (or ``force``).
+    """Bring the canonical file up to date when its inputs changed (or rebuild: ``force``).
 
     Args:
         store_path: the SQLite state store.
         mappings: the loaded mapping folder (``sources``, ``portfolio``).
         path: the canonical file (default: :func:`canonical_path` of ``store_path``).
-        progress: where to show progress of a rebuild.
-        force: rebuild even when the digest matches.
+        progress: where to show progress.
+        force: build the whole file even when the digest matches.
 
     Returns:
         What was done.
@@ -124,8 +127,17 @@ def refresh(store_path: str | Path, mappings: Any, *, path: Path | None = None,
         reasons: tuple[str, ...] = ("forced",)
     else:
         reasons = tuple(changed_inputs(info["inputs"] if info else None, inputs))
-    log.info("canonical_rebuild_started", path=str(target), reasons=list(reasons))
     started = time.monotonic()
+    _remove_leftovers(target)  # of builds killed earlier, whichever kind
+    rows = None
+    if info is not None and not force:
+        rows = incremental.apply(store_path, mappings, target, info, digest, inputs, progress)
+    if rows is not None:
+        seconds = round(time.monotonic() - started, 3)
+        log.info("canonical_updated", path=str(target), rows=sum(rows.values()),
+                 duration_s=seconds)
+        return BuildReport(target, True, reasons, rows, seconds, incremental=True)
+    log.info("canonical_rebuild_started", path=str(target), reasons=list(reasons))
     rows = build(store_path, mappings, target, digest, inputs, progress)
     seconds = round(time.monotonic() - started, 3)
     log.info("canonical_rebuilt", path=str(target), rows=sum(rows.values()),
@@ -151,13 +163,13 @@ def build(store_path: Path, mappings: Any, target: Path, digest: str,
         with duckdb.connect(str(temp)) as conn:
             conn.execute("SET TimeZone = 'UTC'")
             conn.execute("BEGIN TRANSACTION")
-            for table in (*TABLES, BUILD):
+            for table in (*TABLES, BUILD, RAW_INDEX):
                 conn.execute(table.ddl())
             rows, skipped = _load(conn, store_path, mappings, scratch, progress)
-            conn.execute(f'INSERT INTO "{BUILD_TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?)', [  # noqa: S608
+            conn.execute(f'INSERT INTO "{BUILD_TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [  # noqa: S608
                 digest, datetime.now(UTC), __version__, SCHEMA_VERSION,
                 json.dumps(inputs, sort_keys=True), json.dumps(skipped, sort_keys=True),
-                round(time.monotonic() - started, 3)])
+                round(time.monotonic() - started, 3), "full"])
             conn.execute("COMMIT")
             conn.execute("CHECKPOINT")
         # A WAL left by some earlier crashed writer would be replayed onto the new file.
@@ -174,69 +186,46 @@ def build(store_path: Path, mappings: Any, target: Path, digest: str,
     return rows
 
 
+def counting_tap(mappings: Any, progress: ProgressLike | None) -> RawKeyTap:
+    """A :class:`RawKeyTap` that shows the records read on ``progress``."""
+    def on_record(read: int) -> None:
+        if progress is not None and read % _PROGRESS_EVERY == 0:
+            progress.update(READING, read)
+
+    return RawKeyTap(mappings.sources, on_record)
+
+
 def _load(conn: duckdb.DuckDBPyConnection, store_path: Path, mappings: Any, scratch: Path,
           progress: ProgressLike | None) -> tuple[dict[str, int], dict[str, Any]]:
-    read = [0]
-
-    def on_record() -> None:
-        read[0] += 1
-        if progress is not None and read[0] % _PROGRESS_EVERY == 0:
-            progress.update(_READING, read[0])
-
-    tap = RawKeyTap(mappings.sources, on_record)
+    tap = counting_tap(mappings, progress)
     with StateStore(store_path) as store:
+        streams = store.streams()
         raw = {(source, stream): tap.payloads(source, stream, store.iter_records(source, stream))
-               for source, stream in store.streams()}
-        data = normalise(mappings.sources, mappings.portfolio, raw)
+               for source, stream in streams}
+        data = normalise(mappings.sources, mappings.portfolio, raw, on_skip=tap.on_skip)
     if progress is not None:
-        progress.update(_READING, read[0])
-    loader = _ChunkLoader(conn, scratch, progress)
+        progress.update(READING, tap.read)
+    loader = ChunkLoader(conn, scratch, progress, (*TABLES, RAW_INDEX))
     for table, row in iter_all_rows(data, mappings.portfolio, tap):
         loader.add(table, row)
+    for source, stream in streams:
+        if (source, stream) not in LOOKUP_STREAMS:
+            for row in index_rows(source, stream, stamps(store_path, source, stream), tap):
+                loader.add(RAW_INDEX.name, row)
     loader.flush_all()
-    return loader.counts, {k: dict(v) for k, v in data.skipped.items()}
+    return dict(loader.counts), {k: dict(v) for k, v in data.skipped.items()}
 
 
-class _ChunkLoader:
-    """Buffers rows per table as JSON lines and loads each chunk with ``read_json``."""
-
-    def __init__(self, conn: duckdb.DuckDBPyConnection, folder: Path,
-                 progress: ProgressLike | None) -> None:
-        self.conn, self.folder, self.progress = conn, folder, progress
-        self.tables = {t.name: t for t in TABLES}
-        self.buffers: dict[str, list[str]] = {name: [] for name in self.tables}
-        self.counts: dict[str, int] = dict.fromkeys(self.tables, 0)
-        self.written = 0
-        self._encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False,
-                                        separators=(",", ":")).encode
-
-    def add(self, table: str, row: Row) -> None:
-        buffer = self.buffers[table]
-        buffer.append(self._encode(row))
-        if len(buffer) >= CHUNK_ROWS:
-            self.flush(table)
-
-    def flush_all(self) -> None:
-        for name in self.tables:
-            self.flush(name)
-
-    def flush(self, name: str) -> None:
-        buffer = self.buffers[name]
-        if not buffer:
-            return
-        table: Table = self.tables[name]
-        chunk = self.folder / f"{name}.jsonl"
-        chunk.write_text("\n".join(buffer) + "\n", encoding="utf-8")
-        columns = ", ".join(f'"{c}"' for c in table.column_names)
-        self.conn.execute(
-            f'INSERT INTO "{name}" ({columns}) SELECT {columns} FROM read_json(?, '  # noqa: S608
-            f"format = 'newline_delimited', columns = {table.json_columns()})",
-            [str(chunk)])
-        self.counts[name] += len(buffer)
-        self.written += len(buffer)
-        buffer.clear()
-        if self.progress is not None:
-            self.progress.update(_WRITING, self.written)
+def index_rows(source: str, stream: str, found: list[tuple[str, str, int | None]],
+               tap: RawKeyTap) -> list[dict[str, Any]]:
+    """Rows of the raw index for ``found`` stamps, with the skips the tap noted."""
+    out = []
+    for key, updated, epoch in found:
+        kind, reason = tap.skipped.get((source, stream, key), (None, None))
+        out.append({"raw_source": source, "raw_stream": stream, "raw_key": key,
+                    "updated": updated, "updated_epoch": epoch, "skipped_kind": kind,
+                    "skipped_reason": reason})
+    return out
 
 
 def _remove_leftovers(target: Path) -> None:

@@ -30,10 +30,14 @@ RECORD_KINDS = (("incident", "servicenow", "incident", "id"),
                 ("outage", "servicenow", "cmdb_ci_outage", "id"),
                 ("survey_response", "servicenow", "asmt_assessment_instance", "id"),
                 ("supplier", "servicenow", "core_company", "id"),
-                ("group", "servicenow", "sys_user_group", "id"))
+                ("group", "servicenow", "sys_user_group", "id"),
+                ("survey_result", "servicenow", "asmt_metric_result", "id"))
 SCOPE_STREAM = ("jira", "sprint_scope")
 
 RawKey = tuple[str, str, str]
+# Kinds whose skipped records are noted per raw record: streams the normaliser reads one
+# payload at a time, so the payload the tap yielded last is the one being skipped.
+NOTED_KINDS = frozenset({"incident", "change", "problem", "sla", "work_item"})
 
 
 class RawKeyTap:
@@ -41,12 +45,14 @@ class RawKeyTap:
 
     Args:
         sources: the source maps (they name each kind's stream and identity field).
-        on_record: called once per record read (progress).
+        on_record: called with the number of records read so far, once per record
+            (progress).
     """
 
-    def __init__(self, sources: SourcesSpec, on_record: Callable[[], None] | None = None
+    def __init__(self, sources: SourcesSpec, on_record: Callable[[int], None] | None = None
                  ) -> None:
-        self._on_record = on_record or (lambda: None)
+        self._on_record = on_record or (lambda _read: None)
+        self.read = 0
         self.streams: dict[str, tuple[str, str]] = {}
         self._identity: dict[tuple[str, str], tuple[str, ...]] = {}
         for kind, source, default, field in RECORD_KINDS:
@@ -58,6 +64,8 @@ class RawKeyTap:
                     record_map.fields[field].source.split("."))
         self._moved: dict[tuple[str, str, str], deque[str]] = {}
         self._scope_keys: set[str] = set()
+        self._last: dict[tuple[str, str], str] = {}
+        self.skipped: dict[RawKey, tuple[str, str]] = {}
 
     def payloads(self, source: str, stream: str, records: Iterable[RawRecord]
                  ) -> Iterator[Any]:
@@ -65,7 +73,9 @@ class RawKeyTap:
         path = self._identity.get((source, stream))
         scope = (source, stream) == SCOPE_STREAM
         for record in records:
-            self._on_record()
+            self.read += 1
+            self._on_record(self.read)
+            self._last[(source, stream)] = record.key
             if scope:
                 self._scope_keys.add(record.key)
             elif path is not None and isinstance(record.payload, dict):
@@ -74,6 +84,15 @@ class RawKeyTap:
                     self._moved.setdefault((source, stream, str(identity)), deque()).append(
                         record.key)
             yield record.payload
+
+    def on_skip(self, kind: str, reason: str) -> None:
+        """Note the raw record the normaliser is skipping (``normalise(on_skip=…)``)."""
+        if kind not in NOTED_KINDS:
+            return
+        source, stream = self.streams[kind]
+        key = self._last.get((source, stream))
+        if key is not None:
+            self.skipped[(source, stream, key)] = (kind, reason)
 
     def key_of(self, kind: str, identity: object) -> RawKey | None:
         """The raw key of the canonical record of ``kind`` with ``identity``.

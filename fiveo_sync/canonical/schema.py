@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 # Bumped whenever a table or column changes: part of the digest, so files built by an
 # older layout are rebuilt rather than queried with missing columns.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUILD_TABLE = "canonical_build"
+RAW_INDEX_TABLE = "canonical_raw_records"
 
 
 @dataclass(frozen=True)
@@ -118,4 +119,10 @@ TABLES: tuple[Table, ...] = (
 
 BUILD = Table(BUILD_TABLE, (
     ("digest", _TEXT), ("built_at", _TS), ("fiveo_sync_version", _TEXT),
-    ("schema_version", _INT), ("inputs", "JSON"), ("skipped", "JSON"), ("seconds", _NUM)))
+    ("schema_version", _INT), ("inputs", "JSON"), ("skipped", "JSON"), ("seconds", _NUM),
+    ("mode", _TEXT)))
+# Every raw record of the record streams the tables were built from, with its stamp as the
+# store holds it (text and SQLite ``unixepoch``) and, when the normaliser skipped it, why:
+# what an incremental refresh compares with the store to find changed records.
+RAW_INDEX = Table(RAW_INDEX_TABLE, (*_RAW, ("updated", _TEXT), ("updated_epoch", _INT),
+                                    ("skipped_kind", _TEXT), ("skipped_reason", _TEXT)))

@@ -16,7 +16,7 @@ are those named in the source maps).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from fiveo_sync.engine.normalise_fields import LookupIndex, SkipCounter
@@ -44,13 +44,16 @@ _LOOKUP_STREAMS = {"servicenow": ("sys_user_group", "sys_user", "contract_sla",
                                   "asmt_metric_type")}
 
 
-def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams) -> CanonicalData:
+def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams,
+              on_skip: Callable[[str, str], None] | None = None) -> CanonicalData:
     """Build the canonical records of ``indicators.md`` §2.1 from raw payloads.
 
     Args:
         sources: the source maps (``mappings/sources.yaml``).
         portfolio: the services and products (``mappings/portfolio.yaml``).
         raw: payload iterables per ``(source, stream)``; missing streams are empty.
+        on_skip: called with ``(kind, reason)`` as each record is skipped, while the
+            record streams are read one payload at a time.
 
     Returns:
         The canonical records and the skipped counts per kind and reason.
@@ -70,7 +73,7 @@ def normalise(sources: SourcesSpec, portfolio: PortfolioSpec, raw: RawStreams) -
         name = record_map.stream if record_map else default
         return streams.get((source, name), [])
 
-    skipped = SkipCounter()
+    skipped = SkipCounter(listener=on_skip)
     lookups = LookupIndex.build({name: streams.get(("servicenow", name), [])
                                  for name in _LOOKUP_STREAMS["servicenow"]})
     services = build_services(sources, portfolio,

@@ -9,7 +9,7 @@ through value maps and resolves references to names; a record that cannot be rea
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,14 +36,22 @@ class SkipRecord(Exception):
 
 @dataclass
 class SkipCounter:
-    """Skipped records per canonical kind and reason."""
+    """Skipped records per canonical kind and reason.
+
+    ``listener``, when given, hears each skip as it happens: the canonical builder uses it
+    to note which raw record was skipped (the one its stream yielded last).
+    """
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    listener: Callable[[str, str], None] | None = field(default=None, repr=False,
+                                                        compare=False)
 
     def add(self, kind: str, reason: str) -> None:
         """Count one skipped record of ``kind`` for ``reason``."""
         per_kind = self.counts.setdefault(kind, {})
         per_kind[reason] = per_kind.get(reason, 0) + 1
+        if self.listener is not None:
+            self.listener(kind, reason)
 
 
 @dataclass

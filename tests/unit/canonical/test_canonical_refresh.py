@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from support.canonical_stores import ISSUE
 
-import fiveo_sync.canonical.builder as builder
+import fiveo_sync.canonical.loader as loader
 from connectors.base import Page, RawRecord
 from fiveo_sync.canonical import read_build_info, refresh
 from fiveo_sync.canonical.display import RebuildProgress
@@ -99,57 +99,63 @@ def test_a_missing_store_is_a_state_error_not_a_new_empty_store(tmp_path, hand_c
     assert not (tmp_path / "absent.sqlite").exists()
 
 
-def test_an_exception_mid_build_leaves_the_previous_file_readable(hand_case, monkeypatch):
+@pytest.mark.parametrize("force", [True, False], ids=["full build", "incremental"])
+def test_an_exception_mid_build_leaves_the_previous_file_readable(hand_case, monkeypatch,
+                                                                  force):
     mappings = load_mappings(hand_case.mappings)
     refresh(hand_case.store, mappings)
     old_digest = read_build_info(hand_case.canonical)["digest"]
     _add_incident(hand_case.store, "b2")
-    real = builder.iter_all_rows
+    real = loader.ChunkLoader.flush
+    loads = []
 
-    def failing(*args, **kwargs):
-        for n, item in enumerate(real(*args, **kwargs)):
-            if n == 2:
+    def failing(self, name):
+        if self.buffers[name]:
+            if loads:  # an earlier chunk is loaded into the transaction: now fail
                 raise OSError(28, "No space left on device")
-            yield item
+            loads.append(name)
+        real(self, name)
 
-    monkeypatch.setattr(builder, "iter_all_rows", failing)
+    monkeypatch.setattr(loader.ChunkLoader, "flush", failing)
     with pytest.raises(OSError, match="No space left"):
-        refresh(hand_case.store, mappings)
+        refresh(hand_case.store, mappings, force=force)
     assert read_build_info(hand_case.canonical)["digest"] == old_digest
     assert _count(hand_case.canonical) == 3
     assert sorted(p.name for p in hand_case.store.parent.iterdir()
-                  if ".tmp-" in p.name) == []
-    monkeypatch.setattr(builder, "iter_all_rows", real)
-    assert refresh(hand_case.store, mappings).rebuilt
+                  if ".tmp-" in p.name or ".rows" in p.name) == []
+    monkeypatch.setattr(loader.ChunkLoader, "flush", real)
+    report = refresh(hand_case.store, mappings, force=force)
+    assert report.rebuilt and report.incremental is not force
     assert _count(hand_case.canonical) == 4
 
 
 _SLOW_BUILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    import fiveo_sync.canonical.builder as builder
+    import fiveo_sync.canonical.loader as loader
     from fiveo_sync.canonical import refresh
     from fiveo_sync.engine.loader import load_mappings
 
-    real = builder._ChunkLoader.flush
+    real = loader.ChunkLoader.flush
     def slow_flush(self, name):
         real(self, name)
         Path(sys.argv[3]).touch()   # rows are in the temporary file: now kill me
         time.sleep(60)
-    builder._ChunkLoader.flush = slow_flush
-    refresh(sys.argv[1], load_mappings(sys.argv[2]))
+    loader.ChunkLoader.flush = slow_flush
+    refresh(sys.argv[1], load_mappings(sys.argv[2]), force=sys.argv[4] == "full")
 """)
 
 
+@pytest.mark.parametrize("mode", ["full", "incremental"])
 def test_sigkill_during_a_rebuild_leaves_the_previous_file_and_the_next_build_cleans_up(
-        hand_case, tmp_path):
+        hand_case, tmp_path, mode):
     mappings = load_mappings(hand_case.mappings)
     refresh(hand_case.store, mappings)
     old_digest = read_build_info(hand_case.canonical)["digest"]
     _add_incident(hand_case.store, "b3")
     marker = tmp_path / "loading"
     child = subprocess.Popen([sys.executable, "-c", _SLOW_BUILD, str(hand_case.store),
-                              str(hand_case.mappings), str(marker)],
+                              str(hand_case.mappings), str(marker), mode],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -159,13 +165,15 @@ def test_sigkill_during_a_rebuild_leaves_the_previous_file_and_the_next_build_cl
     finally:
         os.kill(child.pid, signal.SIGKILL)
         child.wait()
-    leftovers = [p for p in hand_case.store.parent.iterdir() if ".tmp-" in p.name]
-    assert leftovers, "the kill should have left the child's temporary file behind"
+    if mode == "full":  # the incremental one writes in place, in a DuckDB transaction
+        leftovers = [p for p in hand_case.store.parent.iterdir() if ".tmp-" in p.name]
+        assert leftovers, "the kill should have left the child's temporary file behind"
     assert read_build_info(hand_case.canonical)["digest"] == old_digest
     assert _count(hand_case.canonical) == 3
     report = refresh(hand_case.store, mappings)
-    assert report.rebuilt and _count(report.path) == 4
-    assert [p for p in hand_case.store.parent.iterdir() if ".tmp-" in p.name] == []
+    assert report.rebuilt and report.incremental and _count(report.path) == 4
+    assert [p for p in hand_case.store.parent.iterdir()
+            if ".tmp-" in p.name or ".rows" in p.name] == []
 
 
 class FakeProgress:
@@ -219,6 +227,6 @@ def test_the_rebuild_line_is_drawn_on_a_terminal_and_removed(hand_case):
     screen = _Terminal()
     progress = RebuildProgress(screen, enabled=True)
     refresh(hand_case.store, load_mappings(hand_case.mappings), progress=progress)
-    assert "canonical rebuild, writing: 22 records" in screen.getvalue()
+    assert "canonical rebuild, writing: 29 records" in screen.getvalue()
     assert progress._status is None
     assert not RebuildProgress(io.StringIO()).enabled  # not a terminal: nothing drawn
