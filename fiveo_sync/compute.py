@@ -1,28 +1,46 @@
-"""Compute indicators from the state store: raw records → canonical → results → history.
+"""Compute indicators from the state store: canonical tables → SQL → results → history.
 
-This is the I/O shell around the pure engine: it reads raw payloads and earlier results
-from the :class:`~fiveo_sync.state.StateStore`, normalises with the source maps, runs
-:func:`fiveo_sync.engine.engine.compute` with the stored history, and saves the new results
-(a later computation of a period replaces the earlier one).
+This is the I/O shell around the engines. It brings the canonical DuckDB file up to date
+(:func:`fiveo_sync.canonical.refresh`: only the records changed since the last run are
+normalised), runs every indicator the SQL compiler translates over the canonical tables
+(:mod:`fiveo_sync.sqlengine`), and hands those cells, the few records the other indicators
+need and the stored history to :func:`fiveo_sync.engine.engine.compute`, which evaluates
+the rest, chooses the periods to report and adds status and trend. The new results are
+saved (a later computation of a period replaces the earlier one).
+
+Indicators the compiler does not translate (interval measures, ``repeat_count``,
+improvement items, quarter periods) are evaluated by the Python engine from records read
+back from the canonical tables (:mod:`fiveo_sync.canonical.reader`), or, when they need
+another kind, from the raw records through the normaliser.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+import duckdb
 import structlog
 
-from fiveo_sync.engine.engine import compute
+from fiveo_sync.canonical import read_build_info, refresh
+from fiveo_sync.canonical.reader import READABLE, read_records
+from fiveo_sync.engine.engine import compute, sources_of
 from fiveo_sync.engine.normalise import normalise
 from fiveo_sync.engine.result import IndicatorResult, format_utc
+from fiveo_sync.engine.spec import bind_indicators
+from fiveo_sync.errors import StateError
 from fiveo_sync.improvement_ledger import LEDGER_KEY, improvement_records
+from fiveo_sync.records import CanonicalData
+from fiveo_sync.sqlengine import run_indicators
 
 log = structlog.get_logger(__name__)
 
-_CANONICAL_KINDS = ("incidents", "changes", "problems", "slas", "work_items", "sprints",
-                    "sprint_scopes", "improvements")
+# ComputeReport.counts kind → canonical table.
+_COUNTED = {"incidents": "incidents", "changes": "changes", "problems": "problems",
+            "slas": "slas", "work_items": "work_items", "sprints": "sprints",
+            "sprint_scopes": "sprint_scopes"}
 
 
 @dataclass(frozen=True)
@@ -33,11 +51,14 @@ class ComputeReport:
         results: the results computed (and saved) by this run.
         skipped: raw records the normaliser dropped, per canonical kind and reason.
         counts: canonical records per kind, and ``results`` per status.
+        in_python: the indicators the SQL compiler left to the Python engine, with why
+            (every other non-derived indicator was computed in SQL).
     """
 
     results: tuple[IndicatorResult, ...]
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    in_python: dict[str, str] = field(default_factory=dict)
 
 
 def load_history(store: Any) -> list[IndicatorResult]:
@@ -46,10 +67,10 @@ def load_history(store: Any) -> list[IndicatorResult]:
 
 
 def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) -> ComputeReport:
-    """Normalise the stored raw records, compute every indicator and save the results.
+    """Compute every indicator from the stored records and save the results.
 
     Args:
-        store: the state store.
+        store: the state store (a :class:`~fiveo_sync.state.StateStore`).
         mappings: the loaded mapping folder (``portfolio``, ``sources``,
             ``indicator_files``).
         now: the run's clock (aware UTC).
@@ -58,17 +79,50 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
     Returns:
         The results, the normaliser's skipped counts and record counts.
     """
-    raw = {(source, stream): store.iter_payloads(source, stream)
-           for source, stream in store.streams()}
-    data = normalise(mappings.sources, mappings.portfolio, raw)
-    if hasattr(store, "get_meta"):  # the loop's own history, for `source: improvement`
-        data = replace(data, improvements=improvement_records(store.get_meta(LEDGER_KEY)))
-    results = compute(mappings.indicator_files, data, mappings.portfolio, now,
-                      load_history(store))
+    canonical = refresh(store.path, mappings)
+    bound = bind_indicators(mappings.indicator_files)
+    improvements = improvement_records(store.get_meta(LEDGER_KEY))
+    try:
+        with duckdb.connect(str(canonical.path), read_only=True) as conn:
+            sql = run_indicators(conn, [b for b in bound if not b.spec.is_derived],
+                                 mappings.portfolio, now)
+            rest = [b for b in bound if b.spec.id in sql.not_compiled]
+            data = _records_for(rest, conn, store, mappings)
+            counts = {kind: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
+                      for kind, table in _COUNTED.items()}
+    except duckdb.Error as exc:
+        raise StateError(f"canonical tables unreadable: {str(exc).splitlines()[0]}",
+                         path=str(canonical.path)) from None
+    data = replace(data, improvements=improvements)
+    cells: dict[str, list[Any]] = defaultdict(list)
+    for cell in sql.cells:
+        cells[cell.indicator].append(cell)
+    results = compute(bound, data, mappings.portfolio, now, load_history(store), cells=cells)
     store.save_results(run_id, format_utc(now), [r.to_dict() for r in results])
-    counts = {kind: len(getattr(data, kind)) for kind in _CANONICAL_KINDS}
+    counts["improvements"] = len(improvements)
     for result in results:
         counts[f"status_{result.status}"] = counts.get(f"status_{result.status}", 0) + 1
+    skipped = (read_build_info(canonical.path) or {}).get("skipped") or {}
     log.info("results_computed", run_id=run_id, results=len(results),
-             skipped=sum(sum(v.values()) for v in data.skipped.values()))
-    return ComputeReport(tuple(results), {k: dict(v) for k, v in data.skipped.items()}, counts)
+             in_sql=len(bound) - len(sql.not_compiled),
+             in_python=sorted(sql.not_compiled),
+             skipped=sum(sum(v.values()) for v in skipped.values()))
+    return ComputeReport(tuple(results), {k: dict(v) for k, v in skipped.items()}, counts,
+                         dict(sql.not_compiled))
+
+
+def _records_for(indicators: list[Any], conn: duckdb.DuckDBPyConnection, store: Any,
+                 mappings: Any) -> CanonicalData:
+    """The records the indicators left to the Python engine read.
+
+    Read back from the canonical tables when every kind they need is
+    :data:`~fiveo_sync.canonical.reader.READABLE` (or an improvement item, from the
+    ledger); otherwise the raw records are normalised, as the canonical build does.
+    """
+    kinds = {kind for item in indicators for kind in sources_of(item.spec)} - {"improvement"}
+    if kinds <= READABLE.keys():
+        return CanonicalData(**{READABLE[kind][0]: read_records(conn, kind) for kind in kinds})
+    log.info("compute_normalises_raw_records", kinds=sorted(kinds - READABLE.keys()))
+    raw = {(source, stream): store.iter_payloads(source, stream)
+           for source, stream in store.streams()}
+    return normalise(mappings.sources, mappings.portfolio, raw)

@@ -7,7 +7,8 @@ period and breakdown, and adds status (§2.7) and trend (§2.8) against the hist
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -59,16 +60,21 @@ def _bind(indicators: Iterable[Any]) -> list[BoundIndicator]:
 
 
 def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
-            history: Iterable[IndicatorResult | dict[str, Any]] = ()) -> list[IndicatorResult]:
+            history: Iterable[IndicatorResult | dict[str, Any]] = (),
+            cells: Mapping[str, Iterable[Any]] | None = None) -> list[IndicatorResult]:
     """Compute every indicator for every scope of its view and every due period.
 
     Args:
         indicators: ``IndicatorFileSpec``s, ``IndicatorSpec``s or ``BoundIndicator``s.
-        data: the ``CanonicalData``.
+        data: the ``CanonicalData`` (only the kinds the indicators without ``cells`` read).
         portfolio: the portfolio (services, products and their links).
         now: the run's clock, aware UTC.
         history: earlier results (objects or ``to_dict()`` payloads) for trends and for
             deciding which final periods still need a first computation.
+        cells: indicator id → its measured cells, already evaluated elsewhere (the SQL
+            engine's ``Cell``s: scope, breakdown, period and its bounds, value, n,
+            excluded, min_sample, flags, evidence, for every period it reports); status,
+            trend and the choice of periods are then done here as for any indicator.
 
     Returns:
         The results, ordered by indicator, scope, breakdown and period.
@@ -77,17 +83,36 @@ def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
     index = DataIndex(data, now)
     scopes = build_scopes(portfolio)
     book = SeriesBook(history)
+    measured = {ident: _by_scope(found) for ident, found in (cells or {}).items()}
     results: list[IndicatorResult] = []
     for item in bound:
         if item.spec.is_derived:
             continue
         for scope in scopes[item.spec.view]:
-            results.extend(_compute_one(item, scope, index, book, now))
+            if item.spec.id in measured:
+                results.extend(_from_cells(item, scope, measured[item.spec.id].get(scope.id, []),
+                                           book, now))
+            else:
+                results.extend(_compute_one(item, scope, index, book, now))
     derived = [item for item in bound if item.spec.is_derived]
     results.extend(compute_derived(derived, results, scopes, book, now))
     results.sort(key=lambda r: (r.indicator, r.scope_type, r.scope, r.breakdown,
                                 r.period_start))
     return results
+
+
+def sources_of(spec: IndicatorSpec) -> set[str]:
+    """The canonical kinds evaluating an indicator reads (its records and their context)."""
+    kinds = {spec.source}
+    related = getattr(spec.measure, "related", None)
+    for rel in related if isinstance(related, list) else [related] if related else []:
+        kinds.add(rel.source)
+    if spec.period.kind == "sprint" or spec.source == "sprint" or \
+            spec.measure.kind.startswith("sprint_"):
+        kinds |= {"work_item", "sprint", "sprint_scope"}
+    if "sla" in kinds or spec.measure.kind == "repeat_share":
+        kinds.add("incident")  # an SLA's task fields and service; earlier incidents
+    return kinds
 
 
 def _sources(spec: IndicatorSpec) -> tuple[str, ...]:
@@ -245,6 +270,47 @@ def _compute_sprints(item: BoundIndicator, scope: Scope, index: DataIndex, book:
             evidence = {} if outcome.flags.get("no_commitment") else \
                 build_sprint_evidence(spec.measure, sets, outcome.flags)
         out.append(_result(item, scope, period, "all", None, outcome, book, evidence))
+    return out
+
+
+def _by_scope(cells: Iterable[Any]) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for cell in cells:
+        grouped[cell.scope].append(cell)
+    return grouped
+
+
+def _from_cells(item: BoundIndicator, scope: Scope, cells: list[Any], book: SeriesBook,
+                now: datetime) -> list[IndicatorResult]:
+    """Results of cells measured elsewhere: the periods this run reports, with status."""
+    spec, params = item.spec, item.params
+    kind = spec.period.kind
+    periods: dict[str, Period] = {}
+    by_period: dict[str, list[Any]] = defaultdict(list)
+    for cell in cells:
+        periods.setdefault(cell.period, Period(cell.period_start, cell.period_end,
+                                               cell.period, kind))
+        by_period[cell.period].append(cell)
+    if kind == "sprint":
+        horizon = params["restatement_days"] * 86400
+        window = {p.id for p in periods.values() if (now - p.end).total_seconds() < horizon}
+        book.register_sprints(spec.id, scope, sorted(periods.values()))
+    elif spec.snapshot:
+        window = set(periods)
+    else:
+        window = {p.id for p in window_periods(kind, now, params["reporting_timezone"],
+                                               params["restatement_days"])}
+    final = {pid for pid in periods if book.has(spec.id, scope, "all", pid)}
+    prefix = spec.breakdown.field.rsplit(".", 1)[-1] + "=" if spec.breakdown else ""
+    out: list[IndicatorResult] = []
+    for period in choose(list(periods.values()), window, final):
+        for cell in by_period[period.id]:
+            label = cell.breakdown
+            value = None if label == "all" else label[len(prefix):]
+            outcome = Outcome(cell.value, cell.n, cell.excluded, dict(cell.flags),
+                              cell.min_sample)
+            out.append(_result(item, scope, period, label, value, outcome, book,
+                               dict(cell.evidence)))
     return out
 
 

@@ -7,6 +7,7 @@ module only turns them into ``value, n, excluded`` following §2.6.
 from __future__ import annotations
 
 import bisect
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -112,8 +113,8 @@ def evaluate_records(measure: Any, units: list[Any], ctx: EvalContext,
     if kind == "count":
         return Outcome(float(len(units)), len(units), min_sample=0)
     if kind == "sum":
-        return Outcome(sum(float(get(r, measure.field) or 0.0) for r in units), len(units),
-                       min_sample=0)
+        return Outcome(math.fsum(float(get(r, measure.field) or 0.0) for r in units),
+                       len(units), min_sample=0)
     if kind == "distinct_count":
         tz = ctx.param("reporting_timezone") or "UTC"
         seen = set()
@@ -282,36 +283,40 @@ def active_seconds(item: Any, wait_statuses: set[str]) -> float:
     category = history[0].from_category if history else item.status_category
     status: str | None = None
     cursor = start
-    total = 0.0
+    segments = []
     for change in history:
         if change.at > cursor:
             segment_end = min(change.at, end)
             if segment_end > cursor and category == "indeterminate" and \
                     status not in wait_statuses:
-                total += (segment_end - cursor).total_seconds()
+                segments.append((segment_end - cursor).total_seconds())
             cursor = max(cursor, segment_end)
         category, status = change.to_category, change.to_status_name
         if cursor >= end:
             break
     if cursor < end and category == "indeterminate" and status not in wait_statuses:
-        total += (end - cursor).total_seconds()
-    return total
+        segments.append((end - cursor).total_seconds())
+    return math.fsum(segments)  # exact: the same whatever the order of the segments
 
 
 def _flow_efficiency(units: list[Any], ctx: EvalContext) -> Outcome:
     waits = set(ctx.param("wait_statuses") or ())
     if not waits:
         return Outcome(None, 0, flags={"off": "wait_statuses is empty"})
-    active = elapsed = 0.0
-    n = excluded = 0
+    active, elapsed = [], []
+    excluded = 0
     for item in units:
         if item.started_at is None or item.done_at is None or item.done_at < item.started_at:
             excluded += 1
             continue
-        n += 1
-        active += active_seconds(item, waits)
-        elapsed += (item.done_at - item.started_at).total_seconds()
-    return Outcome(stats.ratio_pct(active, elapsed), n, excluded)
+        active.append(active_seconds(item, waits))
+        elapsed.append((item.done_at - item.started_at).total_seconds())
+    return Outcome(flow_ratio(active, elapsed), len(active), excluded)
+
+
+def flow_ratio(active: list[float], elapsed: list[float]) -> float | None:
+    """Active over elapsed seconds in % (exact sums: the same in any order)."""
+    return stats.ratio_pct(math.fsum(active), math.fsum(elapsed))
 
 
 def evaluate_sprint(measure: Any, sets: SprintSets) -> Outcome:

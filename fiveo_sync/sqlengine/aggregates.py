@@ -9,11 +9,14 @@ statistic's n counts the values; counts, sums and distinct counts have no minimu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from fiveo_sync.engine import stats
+from fiveo_sync.engine.evaluate import flow_ratio
 from fiveo_sync.engine.measures import NO_MINIMUM_KINDS, UNIT_SECONDS, DurationValue
+from fiveo_sync.engine.result import EVIDENCE_CAP
 from fiveo_sync.sqlengine.fields import Column, NotCompiled, RecordFields
 from fiveo_sync.sqlengine.predicates import is_empty_sql
 
@@ -21,6 +24,7 @@ _NUMBERS = frozenset({"BIGINT", "DOUBLE", "BOOLEAN"})
 _RATIO = ("CASE WHEN count(*) = 0 THEN NULL ELSE CAST(100.0 AS DOUBLE) * "
           "CAST(count(*) FILTER (WHERE hit) AS DOUBLE) / CAST(count(*) AS DOUBLE) END")
 _STATISTIC_N, _STATISTIC_EXCLUDED = "count(v)", "count(*) - count(v)"
+_VALUES = "list(v) FILTER (WHERE v IS NOT NULL)"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,12 @@ class Aggregate:
             breakdown values that hold nothing.
         min_sample: the minimum n of the status rule (``Outcome.min_sample``).
         flags: outcome flags of every cell (``off`` of a measure switched off).
+        finish: for statistics over the values (``mean``, ``sum``, ``percentile``,
+            ``flow``): ``value`` is then the list of the cell's values and the runner
+            applies the engine's own function to it (:func:`finish_value`), so the result
+            is the engine's to the last bit — DuckDB's ``quantile_cont`` interpolates in
+            another order, and its sums are not exactly rounded.
+        q: the percentile of ``finish="percentile"`` (0–100; 50 for medians).
     """
 
     value: str
@@ -42,6 +52,36 @@ class Aggregate:
     empty: tuple[float | None, int, int]
     min_sample: int
     flags: tuple[tuple[str, Any], ...] = ()
+    finish: str | None = None
+    q: float | None = None
+
+
+def finish_value(aggregate: Aggregate, values: list[Any] | None) -> float | None:
+    """The value of a cell whose query returned its values (``Aggregate.finish``)."""
+    values = values or []
+    if aggregate.finish == "percentile":
+        return stats.percentile(values, aggregate.q if aggregate.q is not None else 50)
+    if aggregate.finish == "mean":
+        return stats.mean(values)
+    if aggregate.finish == "sum":
+        return math.fsum(values)
+    if aggregate.finish == "flow":  # {a: the item's active segments, e: its elapsed}
+        return flow_ratio([math.fsum(item["a"]) for item in values],
+                          [item["e"] for item in values])
+    raise ValueError(f"unknown finish {aggregate.finish!r}")
+
+
+def evidence_sql(member: str = "eid", where: str = "TRUE") -> str:
+    """``ev_ids, ev_n``: a cell's distinct record ids (up to the cap) and how many there are.
+
+    The evidence of ``engine/evidence.py``: every record the cell was evaluated over, sorted
+    (byte order of UTF-8 is code-point order, as Python sorts), none over
+    :data:`~fiveo_sync.engine.result.EVIDENCE_CAP` (the runner then flags the count).
+    """
+    kept = f"{member} IS NOT NULL AND ({where})"
+    count = f"count(DISTINCT {member}) FILTER (WHERE {kept})"
+    return (f"CASE WHEN {count} <= {EVIDENCE_CAP} THEN list_sort(list(DISTINCT {member}) "
+            f"FILTER (WHERE {kept})) END AS ev_ids, {count} AS ev_n")
 
 
 def aggregate_of(kind: str, q: float | None = None) -> Aggregate:
@@ -50,22 +90,21 @@ def aggregate_of(kind: str, q: float | None = None) -> Aggregate:
     if kind == "count":
         return Aggregate("CAST(count(*) AS DOUBLE)", "count(*)", "0", (0.0, 0, 0), low)
     if kind == "sum":
-        return Aggregate("sum(v)", "count(*)", "0", (0.0, 0, 0), low)
+        return Aggregate("list(v)", "count(*)", "0", (0.0, 0, 0), low, finish="sum")
     if kind == "distinct_count":
         return Aggregate("CAST(count(DISTINCT v) AS DOUBLE)", "count(*)", "0", (0.0, 0, 0),
                          low)
     if kind in ("ratio", "related_share"):
         return Aggregate(_RATIO, "count(*)", "0", (None, 0, 0), low)
     if kind == "mean":
-        # fsum: compensated like math.fsum, so long sums do not drift from the engine's.
-        value = "fsum(v) / CAST(count(v) AS DOUBLE)"
-    elif kind == "median":
-        value = "quantile_cont(v, 0.5)"
-    elif kind == "percentile" and q is not None:
-        value = f"quantile_cont(v, {float(q) / 100!r})"  # a validated number, inlined
-    else:
-        raise NotCompiled(f"measure {kind} is not compiled")
-    return Aggregate(value, _STATISTIC_N, _STATISTIC_EXCLUDED, (None, 0, 0), low)
+        return Aggregate(_VALUES, _STATISTIC_N, _STATISTIC_EXCLUDED, (None, 0, 0), low,
+                         finish="mean")
+    if kind in ("median", "percentile"):
+        if kind == "percentile" and q is None:
+            raise NotCompiled("percentile without q is not compiled")
+        return Aggregate(_VALUES, _STATISTIC_N, _STATISTIC_EXCLUDED, (None, 0, 0), low,
+                         finish="percentile", q=50 if kind == "median" else q)
+    raise NotCompiled(f"measure {kind} is not compiled")
 
 
 def duration_sql(start: Column, end: Column, unit: str) -> str:

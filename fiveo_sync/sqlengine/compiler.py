@@ -31,6 +31,7 @@ from fiveo_sync.sqlengine.aggregates import (
     aggregate_of,
     distinct_sql,
     duration_sql,
+    evidence_sql,
     label_sql,
     sum_sql,
     value_sql,
@@ -78,6 +79,7 @@ class CompiledIndicator:
         breakdown_prefix: ``"<field>="`` of breakdown labels (None without a breakdown).
         breakdown_values: configured breakdown values (reported even when empty), or None.
         aggregate: the measure's aggregate (its ``empty`` outcome and ``min_sample``).
+        evidence_kind: the canonical kind of the ids in the evidence columns.
     """
 
     indicator: str
@@ -88,6 +90,7 @@ class CompiledIndicator:
     breakdown_prefix: str | None
     breakdown_values: tuple[str, ...] | None
     aggregate: Aggregate
+    evidence_kind: str = ""
 
 
 def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
@@ -140,7 +143,8 @@ class _Compiler:
             aggregate = aggregate_of("ratio")
         else:
             aggregate = aggregate_of(kind, getattr(measure, "q", None))
-        columns = {"v": "NULL", "w": "NULL", "hit": "NULL"}
+        columns = {"v": "NULL", "w": "NULL", "hit": "NULL",
+                   "eid": self.r.column("key" if spec.source == "work_item" else "id").sql}
         extra_join = ""
         stamp: str | None = None
         if measure.kind == "linked_duration":
@@ -191,9 +195,10 @@ class _Compiler:
                   values: tuple[str, ...] | None = None) -> CompiledIndicator:
         # Only the parameters the query names: DuckDB rejects unused ones ($tz of sprints).
         used = {k: v for k, v in self.b.values.items() if re.search(rf"\${k}\b", sql)}
+        kind = "work_item" if self.spec.measure.kind in _SPRINT_MEASURES else self.spec.source
         return CompiledIndicator(self.spec.id, sql, used,
                                  tuple(s.id for s in self.scopes), periods, prefix, values,
-                                 aggregate)
+                                 aggregate, kind)
 
     def _sprint_query(self, measure: Any, tz: str) -> CompiledIndicator:
         if measure.kind in _SPRINT_MEASURES:
@@ -316,7 +321,8 @@ class _Compiler:
                          f"{period.start} AS period_start, {period.end} AS period_end "
                          f"FROM units{placed_where})")
         cells = (f"any_value(period_start), any_value(period_end), {aggregate.value} AS value, "
-                 f"{aggregate.n} AS n, {aggregate.excluded} AS excluded FROM placed")
+                 f"{aggregate.n} AS n, {aggregate.excluded} AS excluded, NULL AS flags, "
+                 f"{evidence_sql()} FROM placed")
         sql = (f"WITH {', '.join(self.ctes)}\nSELECT scope_id, 'all' AS breakdown, period_id, "
                f"{cells} GROUP BY scope_id, period_id")
         if prefix is not None:

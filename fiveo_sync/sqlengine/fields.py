@@ -15,7 +15,8 @@ from typing import Any
 from fiveo_sync.canonical.schema import TABLES
 
 SOURCE_TABLES = {"incident": "incidents", "change": "changes", "problem": "problems",
-                 "sla": "slas", "work_item": "work_items"}
+                 "sla": "slas", "work_item": "work_items", "outage": "outages",
+                 "survey_response": "survey_responses"}
 """Record kinds with a canonical table the compiler can read."""
 
 _COLUMNS = {t.name: dict(t.columns) for t in TABLES}

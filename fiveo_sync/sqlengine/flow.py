@@ -56,10 +56,12 @@ def flow_ctes(waits: list[str], b: Bindings) -> list[str]:
         "CASE WHEN rn = 1 THEN s0 ELSE lag(cur) OVER (PARTITION BY key ORDER BY seq) END "
         "AS prev_cur, CASE WHEN rn = 1 THEN first_from ELSE prev_cat END AS cat, "
         "CASE WHEN rn = 1 THEN NULL ELSE prev_status END AS status FROM fe_steps)",
-        f"fe_active AS (SELECT key, fsum(seconds) AS active FROM (SELECT key, CASE WHEN "
-        f"{working} THEN {_seconds('prev_cur', 'cur')} ELSE 0.0 END AS seconds FROM "
+        # The item's active segments (the runner sums them as the engine does).
+        f"fe_active AS (SELECT key, list(seconds) FILTER (WHERE seconds IS NOT NULL) AS "
+        f"active FROM (SELECT key, CASE WHEN {working} AND cur > prev_cur THEN "
+        f"{_seconds('prev_cur', 'cur')} END AS seconds FROM "
         f"fe_segments UNION ALL SELECT key, CASE WHEN cur < e0 AND {last_working} THEN "
-        f"{_seconds('cur', 'e0')} ELSE 0.0 END FROM fe_segments WHERE seq = last_seq) "
+        f"{_seconds('cur', 'e0')} END FROM fe_segments WHERE seq = last_seq) "
         f"GROUP BY key)",
     ]
 
@@ -70,15 +72,15 @@ def flow_columns(r: RecordFields) -> tuple[str, str, str]:
     valid = _VALID.replace("w.", f"{a}.")
     # Without a status history: the current category, no status name, all the way.
     alone = (f"CASE WHEN {a}.status_category = 'indeterminate' THEN "
-             f"{_seconds(f'{a}.started_at', f'{a}.done_at')} ELSE 0.0 END")
+             f"[{_seconds(f'{a}.started_at', f'{a}.done_at')}] ELSE CAST([] AS DOUBLE[]) END")
     v = f"CASE WHEN {valid} THEN coalesce(fe.active, {alone}) END"
     w = f"CASE WHEN {valid} THEN {_seconds(f'{a}.started_at', f'{a}.done_at')} END"
     return f" LEFT JOIN fe_active fe ON fe.key = {a}.key", v, w
 
 
 FLOW_AGGREGATE = Aggregate(
-    "CASE WHEN count(w) = 0 OR fsum(w) = 0 THEN NULL ELSE 100.0 * fsum(v) / fsum(w) END",
-    "count(w)", "count(*) - count(w)", (None, 0, 0), stats.MIN_SAMPLE)
+    "list(struct_pack(a := v, e := w)) FILTER (WHERE w IS NOT NULL)",
+    "count(w)", "count(*) - count(w)", (None, 0, 0), stats.MIN_SAMPLE, finish="flow")
 """Active over elapsed time of the cell's items, in %."""
 
 FLOW_OFF = Aggregate("CAST(NULL AS DOUBLE)", "0", "0", (None, 0, 0), stats.MIN_SAMPLE,

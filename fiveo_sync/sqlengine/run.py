@@ -5,8 +5,9 @@ Python engine also reports without units (every scope × the restatement window'
 and configured breakdown values in every reported period), with the measure's empty
 outcome, so the cells match ``engine.compute``'s results one for one (on an empty history,
 where no final period is skipped). A row with ``n`` NULL only names a cell to report
-empty (a closed sprint without records); a ninth column, when present, holds the outcome
-flags (sprint provenance, ``no_commitment``).
+empty (a closed sprint without records). After ``value, n, excluded`` come the outcome
+flags (sprint provenance, ``no_commitment``; NULL for record measures) and the evidence:
+the cell's record ids when there are at most ``EVIDENCE_CAP``, and how many there are.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 
 import duckdb
 
+from fiveo_sync.engine.result import EVIDENCE_CAP
 from fiveo_sync.engine.scope import build_scopes
 from fiveo_sync.engine.spec import BoundIndicator
 from fiveo_sync.errors import StateError
+from fiveo_sync.sqlengine.aggregates import finish_value
 from fiveo_sync.sqlengine.compiler import CompiledIndicator, compile_indicator
 from fiveo_sync.sqlengine.fields import NotCompiled
 
@@ -40,6 +43,7 @@ class Cell:
     excluded: int
     min_sample: int
     flags: dict[str, Any] = field(default_factory=dict, compare=False)
+    evidence: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -62,6 +66,17 @@ class SqlRun:
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
+
+
+def _evidence(kind: str, ids: list[str] | None, count: int,
+              flags: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """``engine.evidence.capped`` of the ids the query listed (none over the cap)."""
+    if not count:
+        return {}
+    if count > EVIDENCE_CAP:
+        flags.setdefault("evidence_omitted", {})[kind] = count
+        return {}
+    return {kind: tuple(ids or ())}
 
 
 def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -> list[Cell]:
@@ -88,17 +103,21 @@ def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -
     cells: dict[tuple[str, str, str], Cell] = {}
     spans: dict[str, tuple[datetime, datetime]] = {}
     marked: set[tuple[str, str]] = set()
-    for scope, breakdown, period, start, end, value, n, excluded, *more in rows:
+    finish = compiled.aggregate.finish
+    for scope, breakdown, period, start, end, value, n, excluded, more, ids, count in rows:
         spans[period] = (_utc(start), _utc(end))
         if n is None:
             marked.add((scope, period))
             continue
         flags = dict(compiled.aggregate.flags)
-        if more:
-            flags.update((k, v) for k, v in (more[0] or {}).items() if v is not None)
+        flags.update((k, v) for k, v in (more or {}).items() if v is not None)
+        if finish is not None:  # the cell's values: the engine's own arithmetic
+            value = finish_value(compiled.aggregate, value)
+        evidence = _evidence(compiled.evidence_kind, ids, count, flags)
         cells[(scope, breakdown, period)] = Cell(
             compiled.indicator, scope, breakdown, period, _utc(start), _utc(end),
-            None if value is None else float(value), int(n), int(excluded), low, flags)
+            None if value is None else float(value), int(n), int(excluded), low, flags,
+            evidence)
     for pid, start, end in compiled.periods:
         spans[pid] = (start, end)
     reported = {(s, p) for s, b, p in cells if b == "all"} | marked

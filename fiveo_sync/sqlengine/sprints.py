@@ -15,7 +15,7 @@ from typing import Any
 
 from fiveo_sync.engine import stats
 from fiveo_sync.engine.measures import NO_MINIMUM_KINDS
-from fiveo_sync.sqlengine.aggregates import Aggregate
+from fiveo_sync.sqlengine.aggregates import Aggregate, evidence_sql
 from fiveo_sync.sqlengine.fields import Bindings, Column
 from fiveo_sync.sqlengine.periods import PeriodSql
 from fiveo_sync.sqlengine.predicates import is_empty_sql
@@ -71,11 +71,16 @@ def sprint_measure_sql(measure: Any, scopes: list[Any], params: dict[str, Any],
         n = "coalesce(a.size, 0)"
         value = (f"CASE WHEN {n} > 0 AND coalesce(a.bottom, 0.0) <> 0 THEN "
                  "100.0 * a.top / a.bottom END")
+    # Evidence: the keys of every set the measure reads; none without a commitment.
+    evidence = evidence_sql("key", " OR ".join(set_sql([n]) for n in sorted(set(names))))
     ctes = [closed_sprints_cte(b, now), board_map_cte(b, scopes), *sprint_set_ctes(b, params),
-            f"sp_totals AS (SELECT sprint, {totals} FROM sp_items GROUP BY sprint)"]
+            f"sp_totals AS (SELECT sprint, {totals}, {evidence} FROM sp_items "
+            "GROUP BY sprint)"]
     return (f"WITH {', '.join(ctes)}\nSELECT m.scope_id, 'all', {_SPRINT_PERIOD}, c.start, "
             f"c.complete, CASE WHEN {no_commitment} THEN NULL ELSE {value} END, "
-            f"CASE WHEN {no_commitment} THEN 0 ELSE {n} END, 0, {_flags(no_commitment)} "
+            f"CASE WHEN {no_commitment} THEN 0 ELSE {n} END, 0, {_flags(no_commitment)}, "
+            f"CASE WHEN {no_commitment} THEN NULL ELSE a.ev_ids END, "
+            f"CASE WHEN {no_commitment} THEN 0 ELSE coalesce(a.ev_n, 0) END "
             f"FROM {_SCOPED} JOIN sp_flags f ON f.sprint = c.id "
             f"LEFT JOIN sp_totals a ON a.sprint = c.id")
 
@@ -112,7 +117,8 @@ def goal_share_sql(last: int, scopes: list[Any], now: datetime, b: Bindings,
     return (f"WITH {', '.join(ctes)}\nSELECT scope_id, 'all', period_id, any_value("
             f"period_start), any_value(period_end), CASE WHEN {considered} = 0 THEN NULL "
             f"ELSE 100.0 * {with_goal} / {considered} END, {considered}, 0, "
-            "CAST(NULL AS MAP(VARCHAR, VARCHAR)) FROM gs_ranked GROUP BY scope_id, period_id")
+            "CAST(NULL AS MAP(VARCHAR, VARCHAR)), NULL, 0 FROM gs_ranked "
+            "GROUP BY scope_id, period_id")
 
 
 def completed_sprints_sql(ctes: list[str], units: str, aggregate: Aggregate,
@@ -138,6 +144,7 @@ def completed_sprints_sql(ctes: list[str], units: str, aggregate: Aggregate,
             "c.board AND m.scope_id = units.scope_id)"]
     return (f"WITH {', '.join(ctes)}\nSELECT scope_id, 'all', period_id, "
             f"any_value(period_start), any_value(period_end), {aggregate.value}, "
-            f"{aggregate.n}, {aggregate.excluded} FROM placed GROUP BY scope_id, period_id\n"
+            f"{aggregate.n}, {aggregate.excluded}, NULL, {evidence_sql()} FROM placed "
+            f"GROUP BY scope_id, period_id\n"
             f"UNION ALL\nSELECT m.scope_id, 'all', {_SPRINT_PERIOD}, c.start, c.complete, "
-            f"NULL, NULL, NULL FROM {_SCOPED}")
+            f"NULL, NULL, NULL, NULL, NULL, 0 FROM {_SCOPED}")
