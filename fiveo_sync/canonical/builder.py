@@ -20,8 +20,10 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,19 @@ from fiveo_sync.canonical.digest import (
 )
 from fiveo_sync.canonical.keymap import RawKeyTap
 from fiveo_sync.canonical.loader import READING, ChunkLoader, ProgressLike
-from fiveo_sync.canonical.rawstore import stamps
+from fiveo_sync.canonical.passes import (
+    LOOKUP_TABLES,
+    PER_RECORD,
+    SURVEY,
+    TABLES_OF,
+    WHOLE,
+    kind_streams,
+    merge_skips,
+    normalise_part,
+    read_lookups,
+    survey_tasks,
+)
+from fiveo_sync.canonical.rawstore import iter_stamps, records_by_key
 from fiveo_sync.canonical.schema import (
     BUILD,
     BUILD_TABLE,
@@ -48,13 +62,13 @@ from fiveo_sync.canonical.schema import (
     SCHEMA_VERSION,
     TABLES,
 )
-from fiveo_sync.engine.normalise import normalise
 from fiveo_sync.errors import StateError
 from fiveo_sync.state import StateStore
 
 log = structlog.get_logger(__name__)
 
 _PROGRESS_EVERY = 2_000  # records between progress updates while reading
+CHUNK_RECORDS = 20_000  # raw records normalised at a time (bounds the build's memory)
 
 
 @dataclass(frozen=True)
@@ -197,35 +211,66 @@ def counting_tap(mappings: Any, progress: ProgressLike | None) -> RawKeyTap:
 
 def _load(conn: duckdb.DuckDBPyConnection, store_path: Path, mappings: Any, scratch: Path,
           progress: ProgressLike | None) -> tuple[dict[str, int], dict[str, Any]]:
+    """Normalise the store part by part into the tables; return rows and skip counts.
+
+    First the lookups, portfolio, sprints, sprint scopes and outages; then each per-record
+    kind in chunks of :data:`CHUNK_RECORDS`; then the survey responses with the incidents
+    they were sent for. Peak memory is one chunk, whatever the size of the store.
+    """
     tap = counting_tap(mappings, progress)
+    streams = kind_streams(tap)
+    loader = ChunkLoader(conn, scratch, progress, (*TABLES, RAW_INDEX))
+    skipped: dict[str, dict[str, int]] = {}
+
+    def load(data: Any, tables: Iterable[str]) -> None:
+        wanted = set(tables)
+        for table, row in iter_all_rows(data, mappings.portfolio, tap):
+            if table in wanted:
+                loader.add(table, row)
+
     with StateStore(store_path) as store:
-        streams = store.streams()
-        raw = {(source, stream): tap.payloads(source, stream, store.iter_records(source, stream))
-               for source, stream in streams}
-        data = normalise(mappings.sources, mappings.portfolio, raw, on_skip=tap.on_skip)
+        stored = store.streams()
+        lookups = read_lookups(store)
+        tap.read += sum(len(payloads) for payloads in lookups.values())  # read once, shown
+        whole = {streams[k]: store.iter_records(*streams[k]) for k in WHOLE}
+        data = normalise_part(mappings, tap, lookups, whole)
+        load(data, LOOKUP_TABLES + tuple(t for k in WHOLE for t in TABLES_OF[k]))
+        merge_skips(skipped, data.skipped, set(data.skipped) - PER_RECORD - set(SURVEY))
+        for kind in sorted(PER_RECORD):
+            records = store.iter_records(*streams[kind])
+            while True:  # the normaliser reads each chunk lazily: one raw payload at a time
+                before = tap.read
+                data = normalise_part(mappings, tap, lookups,
+                                      {streams[kind]: islice(records, CHUNK_RECORDS)})
+                if tap.read == before:
+                    break
+                load(data, TABLES_OF[kind])
+                merge_skips(skipped, data.skipped, [kind])
+        tasks = survey_tasks(mappings, store, lookups, streams)
+        surveys = {streams[k]: store.iter_records(*streams[k]) for k in SURVEY}
+        context = {streams["incident"]: records_by_key(store_path, *streams["incident"], tasks)}
+        data = normalise_part(mappings, tap, lookups, surveys, context)
+        load(data, TABLES_OF["survey_response"])
+        merge_skips(skipped, data.skipped, SURVEY)
     if progress is not None:
         progress.update(READING, tap.read)
-    loader = ChunkLoader(conn, scratch, progress, (*TABLES, RAW_INDEX))
-    for table, row in iter_all_rows(data, mappings.portfolio, tap):
-        loader.add(table, row)
-    for source, stream in streams:
+    for source, stream in stored:
         if (source, stream) not in LOOKUP_STREAMS:
-            for row in index_rows(source, stream, stamps(store_path, source, stream), tap):
+            for row in index_rows(source, stream, iter_stamps(store_path, source, stream),
+                                  tap):
                 loader.add(RAW_INDEX.name, row)
     loader.flush_all()
-    return dict(loader.counts), {k: dict(v) for k, v in data.skipped.items()}
+    return dict(loader.counts), skipped
 
 
-def index_rows(source: str, stream: str, found: list[tuple[str, str, int | None]],
-               tap: RawKeyTap) -> list[dict[str, Any]]:
+def index_rows(source: str, stream: str, found: Iterable[tuple[str, str, int | None]],
+               tap: RawKeyTap) -> Iterator[dict[str, Any]]:
     """Rows of the raw index for ``found`` stamps, with the skips the tap noted."""
-    out = []
     for key, updated, epoch in found:
         kind, reason = tap.skipped.get((source, stream, key), (None, None))
-        out.append({"raw_source": source, "raw_stream": stream, "raw_key": key,
-                    "updated": updated, "updated_epoch": epoch, "skipped_kind": kind,
-                    "skipped_reason": reason})
-    return out
+        yield {"raw_source": source, "raw_stream": stream, "raw_key": key,
+               "updated": updated, "updated_epoch": epoch, "skipped_kind": kind,
+               "skipped_reason": reason}
 
 
 def _remove_leftovers(target: Path) -> None:

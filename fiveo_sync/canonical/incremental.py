@@ -35,37 +35,26 @@ import structlog
 
 from fiveo_sync import __version__
 from fiveo_sync.canonical.converter import iter_all_rows
-from fiveo_sync.canonical.digest import LOOKUP_STREAMS
-from fiveo_sync.canonical.keymap import NOTED_KINDS, SCOPE_STREAM, RawKeyTap
+from fiveo_sync.canonical.keymap import RawKeyTap
 from fiveo_sync.canonical.loader import READING, ChunkLoader, ProgressLike
+from fiveo_sync.canonical.passes import (
+    PER_RECORD,
+    SURVEY,
+    TABLES_OF,
+    kind_streams,
+    normalise_part,
+    read_lookups,
+    survey_tasks,
+)
 from fiveo_sync.canonical.rawstore import Stamp, records_by_key, stamps
 from fiveo_sync.canonical.schema import BUILD_TABLE, RAW_INDEX, RAW_INDEX_TABLE, TABLES
-from fiveo_sync.engine.normalise import normalise
 from fiveo_sync.state import StateStore
 
 log = structlog.get_logger(__name__)
 
-# Tables derived from each kind's stream(s).
-TABLES_OF = {
-    "incident": ("incidents",), "change": ("changes",), "problem": ("problems",),
-    "sla": ("slas",),
-    "work_item": ("work_items", "work_item_status_changes", "work_item_sprint_changes",
-                  "work_item_points_changes"),
-    "sprint": ("sprints",), "sprint_scope": ("sprint_scopes", "sprint_scope_items"),
-    "outage": ("outages",), "survey_response": ("survey_responses",),
-    "survey_result": ("survey_responses",)}
-PER_RECORD = NOTED_KINDS  # incident, change, problem, sla, work_item
-_SURVEY = ("survey_response", "survey_result")
 # Above this share of a stream's records changed, one full build is cheaper.
 MAX_CHANGED_SHARE = 0.25
 _MIN_FULL = 1_000  # ... but a few changed records in a tiny stream never force one
-
-
-def kind_streams(tap: RawKeyTap) -> dict[str, tuple[str, str]]:
-    """``{kind: (source, stream)}`` of every kind the canonical tables derive from."""
-    found = {kind: tap.streams[kind] for kind in TABLES_OF if kind in tap.streams}
-    found["sprint_scope"] = SCOPE_STREAM
-    return found
 
 
 def moved_kinds(old: dict[str, Any], new: dict[str, Any],
@@ -221,27 +210,21 @@ class _Update:
                 return False
             self.changed[kind], self.deleted[kind] = changed, deleted
         self.whole = kinds - PER_RECORD
-        if self.whole & set(_SURVEY):
-            self.whole |= set(_SURVEY)
+        if self.whole & set(SURVEY):
+            self.whole |= set(SURVEY)
         touched = {key for key, _, _ in self.changed.get("incident", ())} | \
             self.deleted.get("incident", set())
-        if touched and not self.whole & set(_SURVEY):
+        if touched and not self.whole & set(SURVEY):
             tasks = self.conn.execute(
                 "SELECT count(*) FROM survey_responses WHERE task IN "
                 "(SELECT unnest(?::VARCHAR[]))", [sorted(touched)]).fetchone()[0]
             if tasks:
-                self.whole |= set(_SURVEY)
-        if self.whole & set(_SURVEY):
-            self.context = self._survey_tasks() - touched
+                self.whole |= set(SURVEY)
+        if self.whole & set(SURVEY):
+            with StateStore(self.store_path) as store:
+                tasks = survey_tasks(self.mappings, store, read_lookups(store), self.streams)
+            self.context = tasks - touched
         return True
-
-    def _survey_tasks(self) -> set[str]:
-        """The incidents the survey responses (as stored now) were sent for."""
-        with StateStore(self.store_path) as store:
-            raw = {key: store.iter_payloads(*key)
-                   for key in (*LOOKUP_STREAMS, *(self.streams[k] for k in _SURVEY))}
-            data = normalise(self.mappings.sources, self.mappings.portfolio, raw)
-        return {r.task for r in data.survey_responses if r.task}
 
     def delete_old_rows(self) -> None:
         """Delete the rows (and index entries) the load replaces."""
@@ -261,30 +244,26 @@ class _Update:
             self.conn.execute(f'DELETE FROM "{RAW_INDEX_TABLE}" WHERE raw_source = ? '  # noqa: S608
                               "AND raw_stream = ?", [source, stream])
 
-    def _raw(self, store: StateStore) -> dict[tuple[str, str], Iterable[Any]]:
-        tap, raw = self.tap, {}
-        for source, stream in LOOKUP_STREAMS:
-            raw[(source, stream)] = tap.payloads(source, stream,
-                                                 store.iter_records(source, stream))
+    def _streams(self, store: StateStore) -> dict[tuple[str, str], Iterable[Any]]:
+        """The records to normalise: the changed ones, context incidents, whole kinds."""
+        raw: dict[tuple[str, str], Iterable[Any]] = {}
         for kind, changed in self.changed.items():
             keys = {key for key, _, _ in changed}
             if kind == "incident":
                 keys |= self.context
-            raw[self.streams[kind]] = tap.payloads(
-                *self.streams[kind], records_by_key(self.store_path, *self.streams[kind], keys))
+            raw[self.streams[kind]] = records_by_key(self.store_path, *self.streams[kind], keys)
         if self.context and "incident" not in self.changed:
-            raw[self.streams["incident"]] = tap.payloads(*self.streams["incident"], records_by_key(
-                self.store_path, *self.streams["incident"], self.context))
+            raw[self.streams["incident"]] = records_by_key(
+                self.store_path, *self.streams["incident"], self.context)
         for kind in self.whole:
-            raw[self.streams[kind]] = tap.payloads(*self.streams[kind],
-                                                   store.iter_records(*self.streams[kind]))
+            raw[self.streams[kind]] = store.iter_records(*self.streams[kind])
         return raw
 
     def load(self, loader: ChunkLoader, index_rows: Any) -> dict[str, Any]:
         """Normalise the changed records, load their rows and index; return the skips."""
         with StateStore(self.store_path) as store:
-            data = normalise(self.mappings.sources, self.mappings.portfolio,
-                             self._raw(store), on_skip=self.tap.on_skip)
+            data = normalise_part(self.mappings, self.tap, read_lookups(store),
+                                  self._streams(store))
         if loader.progress is not None:
             loader.progress.update(READING, self.tap.read)
         wanted = {table for kind in (*self.changed, *self.whole) for table in TABLES_OF[kind]}

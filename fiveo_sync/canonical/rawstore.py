@@ -40,13 +40,23 @@ def _query(store_path: Path, sql: str, args: Iterable[object]) -> list[tuple]:
 def stamps(store_path: Path, source: str, stream: str, since: str | None = None
            ) -> list[Stamp]:
     """``(key, updated, epoch)`` of a stream's records (those stamped at or after ``since``)."""
+    return list(iter_stamps(store_path, source, stream, since))
+
+
+def iter_stamps(store_path: Path, source: str, stream: str, since: str | None = None
+                ) -> Iterator[Stamp]:
+    """:func:`stamps`, one at a time (a million keys need not sit in a list)."""
     sql = ("SELECT key, updated, unixepoch(updated) FROM records "
            "WHERE source = ? AND stream = ?")
     args: list[object] = [source, stream]
     if since is not None:
         sql += " AND updated >= ?"
         args.append(since)
-    return [(key, updated, epoch) for key, updated, epoch in _query(store_path, sql, args)]
+    try:
+        with closing(_connect(store_path)) as conn:
+            yield from conn.execute(sql, tuple(args))
+    except sqlite3.Error as exc:
+        raise StateError(f"cannot read state store: {exc}", path=str(store_path)) from exc
 
 
 def records_by_key(store_path: Path, source: str, stream: str, keys: Iterable[str]

@@ -1,0 +1,80 @@
+"""Normalising part of the store at a time: which tables derive from which streams.
+
+Both the full build and the incremental refresh normalise subsets of the stored records —
+a chunk of incidents, the changed Jira issues, the survey streams — each time with the
+whole lookup streams (groups, users, services, fields…), which are small. Memory is then
+bounded by the chunk, not by the store (a million incidents never sit in memory at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from connectors.base import RawRecord
+from fiveo_sync.canonical.digest import LOOKUP_STREAMS
+from fiveo_sync.canonical.keymap import NOTED_KINDS, SCOPE_STREAM, RawKeyTap
+from fiveo_sync.engine.normalise import normalise
+from fiveo_sync.records import CanonicalData
+from fiveo_sync.state import StateStore
+
+StreamKey = tuple[str, str]
+
+# Tables derived from each kind's stream(s).
+TABLES_OF = {
+    "incident": ("incidents",), "change": ("changes",), "problem": ("problems",),
+    "sla": ("slas",),
+    "work_item": ("work_items", "work_item_status_changes", "work_item_sprint_changes",
+                  "work_item_points_changes"),
+    "sprint": ("sprints",), "sprint_scope": ("sprint_scopes", "sprint_scope_items"),
+    "outage": ("outages",), "survey_response": ("survey_responses",),
+    "survey_result": ("survey_responses",)}
+PER_RECORD = NOTED_KINDS  # incident, change, problem, sla, work_item: record by record
+SURVEY = ("survey_response", "survey_result")  # a response takes its incident's service
+WHOLE = ("sprint", "sprint_scope", "outage")  # small, read in one pass with the lookups
+LOOKUP_TABLES = ("services", "products", "suppliers", "groups")  # lookups and portfolio
+
+
+def kind_streams(tap: RawKeyTap) -> dict[str, StreamKey]:
+    """``{kind: (source, stream)}`` of every kind the canonical tables derive from."""
+    found = {kind: tap.streams[kind] for kind in TABLES_OF if kind in tap.streams}
+    found["sprint_scope"] = SCOPE_STREAM
+    return found
+
+
+def read_lookups(store: StateStore) -> dict[StreamKey, list[Any]]:
+    """The payloads of every lookup stream (read once, fed to every pass)."""
+    return {key: list(store.iter_payloads(*key)) for key in LOOKUP_STREAMS}
+
+
+def normalise_part(mappings: Any, tap: RawKeyTap, lookups: dict[StreamKey, list[Any]],
+                   streams: dict[StreamKey, Iterable[RawRecord]],
+                   context: dict[StreamKey, Iterable[RawRecord]] | None = None
+                   ) -> CanonicalData:
+    """Normalise ``streams`` (through ``tap``, which notes raw keys and skips) with the lookups.
+
+    ``context`` records are read for what other records take from them (the incident of a
+    survey response), not through the tap: their rows are not loaded.
+    """
+    raw: dict[StreamKey, Iterable[Any]] = dict(lookups)
+    raw.update({key: (r.payload for r in records) for key, records in (context or {}).items()})
+    raw.update({key: tap.payloads(*key, records) for key, records in streams.items()})
+    return normalise(mappings.sources, mappings.portfolio, raw, on_skip=tap.on_skip)
+
+
+def survey_tasks(mappings: Any, store: StateStore, lookups: dict[StreamKey, list[Any]],
+                 streams: dict[str, StreamKey]) -> set[str]:
+    """The incidents the stored survey responses were sent for."""
+    raw: dict[StreamKey, Iterable[Any]] = dict(lookups)
+    raw.update({streams[k]: store.iter_payloads(*streams[k]) for k in SURVEY})
+    data = normalise(mappings.sources, mappings.portfolio, raw)
+    return {r.task for r in data.survey_responses if r.task}
+
+
+def merge_skips(total: dict[str, dict[str, int]], found: dict[str, dict[str, int]],
+                kinds: Iterable[str]) -> None:
+    """Add the skip counts of ``kinds`` in ``found`` to ``total``."""
+    for kind in kinds:
+        for reason, count in found.get(kind, {}).items():
+            per_kind = total.setdefault(kind, {})
+            per_kind[reason] = per_kind.get(reason, 0) + count
