@@ -1,9 +1,19 @@
-"""One measured computation, run in its own process so peak memory is its own.
+"""One measured step, run in its own process so peak memory is its own.
 
-``python benchmarks/compute_worker.py compute|reference STORE MAPPINGS`` prints one JSON line:
-``wall_s``, ``peak_mem_mb`` (``ru_maxrss`` of this process) and what was computed. The
-store's earlier results are removed first (outside the timing), so every run computes the
-same periods from scratch.
+``python benchmarks/compute_worker.py MODE STORE MAPPINGS`` prints one JSON line with
+``wall_s``, ``cpu_s``, ``peak_mem_mb`` (``ru_maxrss`` of this process) and what was done:
+
+- ``canonical``: a full build of the canonical DuckDB file beside the store (the
+  normalisation ``pull`` pays once; reported apart from compute);
+- ``compute``: ``compute_from_store`` with the canonical file current. The store's earlier
+  results are removed first (outside the timing), so every run computes the same periods
+  from scratch;
+- ``typed``: the five core indicators as DuckDB SQL over the canonical tables
+  (``benchmarks/canonical_build.QUERIES``) — what the data allows;
+- ``reference``: the five core indicators in SQLite straight from the raw JSON;
+- ``changed``: on copies of the store and canonical file (holding the ``compute`` run's
+  results as history), 100 changed records (``canonical_build._change``), then the
+  incremental refresh and ``compute_from_store`` of the next run, each timed.
 """
 
 from __future__ import annotations
@@ -47,6 +57,69 @@ def run_compute(store_path: Path, mappings_dir: Path) -> dict:
             "counts": report.counts, "skipped": report.skipped}
 
 
+def run_canonical(store_path: Path, mappings_dir: Path) -> dict:
+    from fiveo_sync.canonical import refresh
+    from fiveo_sync.engine.loader import load_mappings
+    from fiveo_sync.logs import configure
+
+    configure("json", 0)
+    mappings = load_mappings(mappings_dir)
+    t0, c0 = time.perf_counter(), _cpu_s()
+    report = refresh(store_path, mappings, force=True)
+    wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2),
+            "peak_mem_mb": round(_peak_mb(), 1), "rows": sum(report.rows.values())}
+
+
+def run_typed(store_path: Path, mappings_dir: Path) -> dict:
+    import duckdb
+
+    from benchmarks.canonical_build import QUERIES
+
+    target = store_path.with_suffix(".duckdb")
+    t0, c0 = time.perf_counter(), _cpu_s()
+    with duckdb.connect(str(target), read_only=True) as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        rows = sum(len(conn.execute(sql).fetchall()) for sql in QUERIES.values())
+    wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+            "peak_mem_mb": round(_peak_mb(), 1), "results": rows}
+
+
+def run_changed(store_path: Path, mappings_dir: Path) -> dict:
+    import shutil
+
+    from benchmarks.canonical_build import _change
+    from benchmarks.compute_data import NOW
+    from fiveo_sync.canonical import refresh
+    from fiveo_sync.compute import compute_from_store
+    from fiveo_sync.engine.loader import load_mappings
+    from fiveo_sync.logs import configure
+    from fiveo_sync.state import StateStore
+
+    configure("json", 0)
+    mappings = load_mappings(mappings_dir)
+    copy = store_path.with_name("changed-bench.sqlite")
+    try:
+        shutil.copy(store_path, copy)
+        shutil.copy(store_path.with_suffix(".duckdb"), copy.with_suffix(".duckdb"))
+        _change(copy, 100, 1)
+        t0, c0 = time.perf_counter(), _cpu_s()
+        refreshed = refresh(copy, mappings)
+        t1 = time.perf_counter()
+        with StateStore(copy) as store:
+            report = compute_from_store(store, mappings, NOW, "bench-changed")
+        t2, cpu = time.perf_counter(), _cpu_s() - c0
+        return {"refresh_s": round(t1 - t0, 3), "compute_s": round(t2 - t1, 2),
+                "wall_s": round(t2 - t0, 2), "cpu_s": round(cpu, 2),
+                "incremental": refreshed.incremental, "results": len(report.results),
+                "peak_mem_mb": round(_peak_mb(), 1)}
+    finally:
+        for path in (copy, copy.with_suffix(".duckdb")):
+            for suffix in ("", "-wal", "-shm", ".wal"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def run_reference(store_path: Path, mappings_dir: Path) -> dict:
     from benchmarks.compute_reference import reference_indicators
 
@@ -63,5 +136,6 @@ def run_reference(store_path: Path, mappings_dir: Path) -> dict:
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     mode, store, mappings = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    runner = run_compute if mode == "compute" else run_reference
+    runner = {"canonical": run_canonical, "compute": run_compute, "typed": run_typed,
+              "changed": run_changed, "reference": run_reference}[mode]
     print(json.dumps(runner(store, mappings), sort_keys=True))
