@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -40,7 +40,6 @@ from fiveo_sync.canonical.digest import (
     digest_of,
     fetch_stream_marks,
 )
-from fiveo_sync.canonical.keymap import RawKeyTap
 from fiveo_sync.canonical.loader import READING, ChunkLoader, ProgressLike
 from fiveo_sync.canonical.passes import (
     LOOKUP_TABLES,
@@ -48,6 +47,8 @@ from fiveo_sync.canonical.passes import (
     SURVEY,
     TABLES_OF,
     WHOLE,
+    counting_tap,
+    index_rows,
     kind_streams,
     merge_skips,
     normalise_part,
@@ -67,7 +68,6 @@ from fiveo_sync.state import StateStore
 
 log = structlog.get_logger(__name__)
 
-_PROGRESS_EVERY = 2_000  # records between progress updates while reading
 CHUNK_RECORDS = 20_000  # raw records normalised at a time (bounds the build's memory)
 
 
@@ -200,15 +200,6 @@ def build(store_path: Path, mappings: Any, target: Path, digest: str,
     return rows
 
 
-def counting_tap(mappings: Any, progress: ProgressLike | None) -> RawKeyTap:
-    """A :class:`RawKeyTap` that shows the records read on ``progress``."""
-    def on_record(read: int) -> None:
-        if progress is not None and read % _PROGRESS_EVERY == 0:
-            progress.update(READING, read)
-
-    return RawKeyTap(mappings.sources, on_record)
-
-
 def _load(conn: duckdb.DuckDBPyConnection, store_path: Path, mappings: Any, scratch: Path,
           progress: ProgressLike | None) -> tuple[dict[str, int], dict[str, Any]]:
     """Normalise the store part by part into the tables; return rows and skip counts.
@@ -261,16 +252,6 @@ def _load(conn: duckdb.DuckDBPyConnection, store_path: Path, mappings: Any, scra
                 loader.add(RAW_INDEX.name, row)
     loader.flush_all()
     return dict(loader.counts), skipped
-
-
-def index_rows(source: str, stream: str, found: Iterable[tuple[str, str, int | None]],
-               tap: RawKeyTap) -> Iterator[dict[str, Any]]:
-    """Rows of the raw index for ``found`` stamps, with the skips the tap noted."""
-    for key, updated, epoch in found:
-        kind, reason = tap.skipped.get((source, stream, key), (None, None))
-        yield {"raw_source": source, "raw_stream": stream, "raw_key": key,
-               "updated": updated, "updated_epoch": epoch, "skipped_kind": kind,
-               "skipped_reason": reason}
 
 
 def _remove_leftovers(target: Path) -> None:

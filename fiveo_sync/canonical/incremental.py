@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,12 +41,14 @@ from fiveo_sync.canonical.passes import (
     PER_RECORD,
     SURVEY,
     TABLES_OF,
+    counting_tap,
+    index_rows,
     kind_streams,
     normalise_part,
     read_lookups,
     survey_tasks,
 )
-from fiveo_sync.canonical.rawstore import Stamp, records_by_key, stamps
+from fiveo_sync.canonical.rawstore import Stamp, iter_stamps, records_by_key, stamps
 from fiveo_sync.canonical.schema import BUILD_TABLE, RAW_INDEX, RAW_INDEX_TABLE, TABLES
 from fiveo_sync.state import StateStore
 
@@ -134,8 +136,6 @@ def apply(store_path: Path, mappings: Any, target: Path, info: dict[str, Any], d
         Rows written per table, or ``None`` (not applicable, too many changes, or the file
         is locked by another process: a full build replaces it without needing its lock).
     """
-    from fiveo_sync.canonical.builder import counting_tap, index_rows  # noqa: PLC0415 - cycle
-
     tap = counting_tap(mappings, progress)
     streams = kind_streams(tap)
     kinds = moved_kinds(info.get("inputs") or {}, inputs, streams)
@@ -158,7 +158,7 @@ def apply(store_path: Path, mappings: Any, target: Path, info: dict[str, Any], d
             update.delete_old_rows()
             scratch.mkdir(exist_ok=True)
             loader = ChunkLoader(conn, scratch, progress, (*TABLES, RAW_INDEX))
-            skipped = update.load(loader, index_rows)
+            skipped = update.load(loader)
             conn.execute(
                 f'UPDATE "{BUILD_TABLE}" SET digest = ?, built_at = ?, '  # noqa: S608
                 "fiveo_sync_version = ?, inputs = ?, skipped = ?, seconds = ?, "
@@ -259,7 +259,7 @@ class _Update:
             raw[self.streams[kind]] = store.iter_records(*self.streams[kind])
         return raw
 
-    def load(self, loader: ChunkLoader, index_rows: Any) -> dict[str, Any]:
+    def load(self, loader: ChunkLoader) -> dict[str, Any]:
         """Normalise the changed records, load their rows and index; return the skips."""
         with StateStore(self.store_path) as store:
             data = normalise_part(self.mappings, self.tap, read_lookups(store),
@@ -268,15 +268,15 @@ class _Update:
             loader.progress.update(READING, self.tap.read)
         wanted = {table for kind in (*self.changed, *self.whole) for table in TABLES_OF[kind]}
         context = self.context - {key for key, _, _ in self.changed.get("incident", ())}
-        for table, row in _rows(iter_all_rows(data, self.mappings.portfolio, self.tap), wanted):
-            if table == "incidents" and row["raw_key"] in context:
+        for table, row in iter_all_rows(data, self.mappings.portfolio, self.tap):
+            if table not in wanted or (table == "incidents" and row["raw_key"] in context):
                 continue
             loader.add(table, row)
         for kind, changed in self.changed.items():
             for row in index_rows(*self.streams[kind], changed, self.tap):
                 loader.add(RAW_INDEX_TABLE, row)
         for kind in self.whole:
-            found = stamps(self.store_path, *self.streams[kind])
+            found = iter_stamps(self.store_path, *self.streams[kind])
             for row in index_rows(*self.streams[kind], found, self.tap):
                 loader.add(RAW_INDEX_TABLE, row)
         loader.flush_all()
@@ -299,7 +299,3 @@ class _Update:
                 "WHERE skipped_kind IS NOT NULL GROUP BY ALL ORDER BY ALL").fetchall():
             skipped.setdefault(kind, {})[reason] = count
         return skipped
-
-
-def _rows(rows: Iterator[tuple[str, Any]], wanted: set[str]) -> Iterator[tuple[str, Any]]:
-    return ((table, row) for table, row in rows if table in wanted)

@@ -8,12 +8,13 @@ bounded by the chunk, not by the store (a million incidents never sit in memory 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from connectors.base import RawRecord
 from fiveo_sync.canonical.digest import LOOKUP_STREAMS
 from fiveo_sync.canonical.keymap import NOTED_KINDS, SCOPE_STREAM, RawKeyTap
+from fiveo_sync.canonical.loader import READING, ProgressLike
 from fiveo_sync.engine.normalise import normalise
 from fiveo_sync.records import CanonicalData
 from fiveo_sync.state import StateStore
@@ -33,6 +34,7 @@ PER_RECORD = NOTED_KINDS  # incident, change, problem, sla, work_item: record by
 SURVEY = ("survey_response", "survey_result")  # a response takes its incident's service
 WHOLE = ("sprint", "sprint_scope", "outage")  # small, read in one pass with the lookups
 LOOKUP_TABLES = ("services", "products", "suppliers", "groups")  # lookups and portfolio
+_PROGRESS_EVERY = 2_000  # records between progress updates while reading
 
 
 def kind_streams(tap: RawKeyTap) -> dict[str, StreamKey]:
@@ -78,3 +80,22 @@ def merge_skips(total: dict[str, dict[str, int]], found: dict[str, dict[str, int
         for reason, count in found.get(kind, {}).items():
             per_kind = total.setdefault(kind, {})
             per_kind[reason] = per_kind.get(reason, 0) + count
+
+
+def counting_tap(mappings: Any, progress: ProgressLike | None) -> RawKeyTap:
+    """A :class:`RawKeyTap` that shows the records read on ``progress``."""
+    def on_record(read: int) -> None:
+        if progress is not None and read % _PROGRESS_EVERY == 0:
+            progress.update(READING, read)
+
+    return RawKeyTap(mappings.sources, on_record)
+
+
+def index_rows(source: str, stream: str, found: Iterable[tuple[str, str, int | None]],
+               tap: RawKeyTap) -> Iterator[dict[str, Any]]:
+    """Rows of the raw index for ``found`` stamps, with the skips the tap noted."""
+    for key, updated, epoch in found:
+        kind, reason = tap.skipped.get((source, stream, key), (None, None))
+        yield {"raw_source": source, "raw_stream": stream, "raw_key": key,
+               "updated": updated, "updated_epoch": epoch, "skipped_kind": kind,
+               "skipped_reason": reason}
