@@ -29,6 +29,7 @@ from fiveo_sync.canonical.reader import READABLE, read_records
 from fiveo_sync.engine.engine import compute, sources_of
 from fiveo_sync.engine.normalise import normalise
 from fiveo_sync.engine.result import IndicatorResult, format_utc
+from fiveo_sync.engine.series import SeriesBook
 from fiveo_sync.engine.spec import bind_indicators
 from fiveo_sync.errors import StateError
 from fiveo_sync.improvement_ledger import LEDGER_KEY, improvement_records
@@ -66,6 +67,11 @@ def load_history(store: Any) -> list[IndicatorResult]:
     return [IndicatorResult.from_dict(payload) for payload in store.iter_results()]
 
 
+def load_series(store: Any) -> SeriesBook:
+    """The stored results' series (what trends, baselines and final periods need)."""
+    return SeriesBook.from_points(store.iter_series_points())
+
+
 def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) -> ComputeReport:
     """Compute every indicator from the stored records and save the results.
 
@@ -82,10 +88,11 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
     canonical = refresh(store.path, mappings)
     bound = bind_indicators(mappings.indicator_files)
     improvements = improvement_records(store.get_meta(LEDGER_KEY))
+    history = load_series(store)
     try:
         with duckdb.connect(str(canonical.path), read_only=True) as conn:
             sql = run_indicators(conn, [b for b in bound if not b.spec.is_derived],
-                                 mappings.portfolio, now)
+                                 mappings.portfolio, now, history.periods_done)
             rest = [b for b in bound if b.spec.id in sql.not_compiled]
             data = _records_for(rest, conn, store, mappings)
             counts = {kind: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
@@ -97,7 +104,7 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
     cells: dict[str, list[Any]] = defaultdict(list)
     for cell in sql.cells:
         cells[cell.indicator].append(cell)
-    results = compute(bound, data, mappings.portfolio, now, load_history(store), cells=cells)
+    results = compute(bound, data, mappings.portfolio, now, history, cells=cells)
     store.save_results(run_id, format_utc(now), [r.to_dict() for r in results])
     counts["improvements"] = len(improvements)
     for result in results:

@@ -60,7 +60,7 @@ def _bind(indicators: Iterable[Any]) -> list[BoundIndicator]:
 
 
 def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
-            history: Iterable[IndicatorResult | dict[str, Any]] = (),
+            history: Iterable[IndicatorResult | dict[str, Any]] | SeriesBook = (),
             cells: Mapping[str, Iterable[Any]] | None = None) -> list[IndicatorResult]:
     """Compute every indicator for every scope of its view and every due period.
 
@@ -69,8 +69,9 @@ def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
         data: the ``CanonicalData`` (only the kinds the indicators without ``cells`` read).
         portfolio: the portfolio (services, products and their links).
         now: the run's clock, aware UTC.
-        history: earlier results (objects or ``to_dict()`` payloads) for trends and for
-            deciding which final periods still need a first computation.
+        history: earlier results (objects or ``to_dict()`` payloads, or a ``SeriesBook`` of
+            them) for trends and for deciding which final periods still need a first
+            computation. A book given is extended with this computation's results.
         cells: indicator id → its measured cells, already evaluated elsewhere (the SQL
             engine's ``Cell``s: scope, breakdown, period and its bounds, value, n,
             excluded, min_sample, flags, evidence, for every period it reports); status,
@@ -82,7 +83,7 @@ def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
     bound = _bind(indicators)
     index = DataIndex(data, now)
     scopes = build_scopes(portfolio)
-    book = SeriesBook(history)
+    book = history if isinstance(history, SeriesBook) else SeriesBook(history)
     measured = {ident: _by_scope(found) for ident, found in (cells or {}).items()}
     results: list[IndicatorResult] = []
     for item in bound:

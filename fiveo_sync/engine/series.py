@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fiveo_sync.engine.periods import Period
-from fiveo_sync.engine.result import IndicatorResult
+from fiveo_sync.engine.result import IndicatorResult, parse_utc
 from fiveo_sync.engine.status import BASELINE_LOOKBACK, BASELINE_ONLY, baseline_of
 
 SeriesKey = tuple[str, str, str, str]
@@ -54,16 +54,40 @@ class SeriesBook:
     def _key(indicator: str, scope: Any, breakdown: str) -> SeriesKey:
         return (indicator, scope.scope_type, scope.id, breakdown)
 
+    @classmethod
+    def from_points(cls, points: Iterable[tuple[Any, ...]]) -> SeriesBook:
+        """A book from stored results' series points (``StateStore.iter_series_points``).
+
+        Each point is ``(indicator, scope_type, scope, breakdown, period, period_end text,
+        value JSON text, status, no_baseline JSON text)``: the parts of a result a book
+        keeps, so history is read without rebuilding every result.
+        """
+        book = cls()
+        for indicator, scope_type, scope, breakdown, period, end, value, status, bare in points:
+            number = None if value is None or value == "null" else float(value)
+            book._add((indicator, scope_type, scope, breakdown), period, parse_utc(end),
+                      number, BASELINE_ONLY if bare == "true" else status)
+        return book
+
     def record(self, result: IndicatorResult) -> None:
         """Remember a result (a later one for the same period replaces the earlier)."""
-        key = (result.indicator, result.scope_type, result.scope, result.breakdown)
         status = BASELINE_ONLY if result.flags.get("no_baseline") else result.status
-        self._series.setdefault(key, {})[result.period] = (
-            result.period_end, result.value, status)
+        self._add((result.indicator, result.scope_type, result.scope, result.breakdown),
+                  result.period, result.period_end, result.value, status)
+
+    def _add(self, key: SeriesKey, period: str, end: datetime, value: float | None,
+             status: str) -> None:
+        self._series.setdefault(key, {})[period] = (end, value, status)
 
     def has(self, indicator: str, scope: Any, breakdown: str, period_id: str) -> bool:
         """Whether a result for this series and period is already known."""
         return period_id in self._series.get(self._key(indicator, scope, breakdown), {})
+
+    def periods_done(self, indicator: str, scope_type: str) -> set[tuple[str, str]]:
+        """``(scope id, period id)`` of every period an indicator's ``all`` series holds."""
+        return {(scope, pid) for (ind, kind, scope, breakdown), series in self._series.items()
+                if ind == indicator and kind == scope_type and breakdown == "all"
+                for pid in series}
 
     def value(self, indicator: str, scope: Any, breakdown: str,
               period_id: str) -> tuple[float | None, str] | None:

@@ -17,6 +17,7 @@ periods, configured breakdown values) and their empty outcome.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -94,7 +95,8 @@ class CompiledIndicator:
 
 
 def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
-                      now: datetime) -> CompiledIndicator:
+                      now: datetime,
+                      done: Collection[tuple[str, str]] = ()) -> CompiledIndicator:
     """Compile one indicator for the scopes of its view at ``now``.
 
     Args:
@@ -102,21 +104,26 @@ def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
         params: its effective parameters (``BoundIndicator.params``).
         scopes: the scopes of its view (``build_scopes(portfolio)[spec.view]``).
         now: the run clock, aware UTC.
+        done: ``(scope id, period id)`` of the final periods the history already holds.
+            Month and week cells of those periods outside the restatement window are not
+            computed again (``engine.placement.choose``), so a run with history
+            aggregates only the window and the periods computed for the first time.
 
     Raises:
         NotCompiled: for what the compiler does not translate, with the reason.
         ConfigError: when the reporting time zone is not a known zone name.
     """
     try:
-        return _Compiler(spec, params, scopes, now).build()
+        return _Compiler(spec, params, scopes, now, done).build()
     except NotCompiled as exc:
         raise NotCompiled(exc.reason, spec.id) from None
 
 
 class _Compiler:
     def __init__(self, spec: Any, params: dict[str, Any], scopes: list[Scope],
-                 now: datetime) -> None:
+                 now: datetime, done: Collection[tuple[str, str]] = ()) -> None:
         self.spec, self.params, self.scopes, self.now = spec, params, scopes, now
+        self.done = done
         self.tz_name = params.get("reporting_timezone") or "UTC"
         try:
             ZoneInfo(self.tz_name)
@@ -320,6 +327,8 @@ class _Compiler:
         self.ctes.append(f"placed AS (SELECT units.*, {period.id} AS period_id, "
                          f"{period.start} AS period_start, {period.end} AS period_end "
                          f"FROM units{placed_where})")
+        if self.done and not self.spec.snapshot:
+            self._skip_done()
         cells = (f"any_value(period_start), any_value(period_end), {aggregate.value} AS value, "
                  f"{aggregate.n} AS n, {aggregate.excluded} AS excluded, NULL AS flags, "
                  f"{evidence_sql()} FROM placed")
@@ -334,6 +343,19 @@ class _Compiler:
                     f"period_id, {cells} WHERE label IS NOT NULL{wanted} "
                     f"GROUP BY scope_id, label, period_id")
         return sql
+
+    def _skip_done(self) -> None:
+        """Drop the units of final periods the history holds (``placed`` is redefined)."""
+        window = self.b.bind([pid for pid, _, _ in self._periods()], "VARCHAR[]")
+        scopes = self.b.bind([s for s, _ in self.done], "VARCHAR[]")
+        periods = self.b.bind([p for _, p in self.done], "VARCHAR[]")
+        self.ctes[-1] = self.ctes[-1].replace("placed AS", "all_placed AS", 1)
+        self.ctes.append(f"done_cells AS (SELECT unnest({scopes}) AS scope_id, "
+                         f"unnest({periods}) AS period_id)")
+        self.ctes.append(
+            "placed AS (SELECT a.* FROM all_placed a WHERE list_contains("
+            f"{window}, a.period_id) OR NOT EXISTS (SELECT 1 FROM done_cells d WHERE "
+            "d.scope_id = a.scope_id AND d.period_id = a.period_id))")
 
     def _periods(self) -> tuple[tuple[str, datetime, datetime], ...]:
         kind = self.spec.period.kind

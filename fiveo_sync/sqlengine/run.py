@@ -12,7 +12,7 @@ the cell's record ids when there are at most ``EVIDENCE_CAP``, and how many ther
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -136,7 +136,9 @@ def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -
 
 
 def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIndicator],
-                   portfolio: Any, now: datetime) -> SqlRun:
+                   portfolio: Any, now: datetime,
+                   done: Callable[[str, str], Collection[tuple[str, str]]] | None = None,
+                   ) -> SqlRun:
     """Compile and run every indicator the compiler supports; list the others.
 
     Args:
@@ -144,6 +146,8 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
         indicators: bound indicators (spec and effective parameters).
         portfolio: the portfolio (its scopes).
         now: the run clock, aware UTC.
+        done: ``(indicator id, scope type)`` → the ``(scope id, period id)`` the history
+            holds (``SeriesBook.periods_done``); those final periods are not recomputed.
 
     Returns:
         The cells and the indicators not compiled, with their reasons.
@@ -152,7 +156,9 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
     out = SqlRun()
     for item in indicators:
         try:
-            compiled = compile_indicator(item.spec, item.params, scopes[item.spec.view], now)
+            view = scopes[item.spec.view]
+            held = done(item.spec.id, view[0].scope_type) if done and view else ()
+            compiled = compile_indicator(item.spec, item.params, view, now, held)
         except NotCompiled as exc:
             out.not_compiled[item.spec.id] = exc.reason
             continue

@@ -205,6 +205,19 @@ class StateStore:
             for (payload,) in cursor:
                 yield json.loads(payload)
 
+    def iter_series_points(self) -> Iterator[tuple[Any, ...]]:
+        """What trends and baselines need of every stored result, without decoding it whole.
+
+        Yields ``(indicator, scope_type, scope, breakdown, period, period_end, value,
+        status, no_baseline)``; ``value`` and ``no_baseline`` as JSON text (``'null'`` /
+        None when absent), so a float is parsed by Python exactly as ``json.loads`` would.
+        """
+        with closing(self._conn.execute(
+                "SELECT indicator, scope_type, scope, breakdown, period, "
+                "payload ->> '$.period_end', payload -> '$.value', payload ->> '$.status', "
+                "payload -> '$.flags.no_baseline' FROM results")) as cursor:
+            yield from cursor
+
     # -- key/value metadata ------------------------------------------------------------
 
     def get_meta(self, name: str) -> Any:

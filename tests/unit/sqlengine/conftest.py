@@ -122,10 +122,10 @@ def build_spec(**fields) -> IndicatorSpec:
 def cells(tables):
     """``cells(**spec_fields)`` → {(scope, breakdown, period): (value, n, excluded)}."""
 
-    def run(now=NOW, params=None, **fields):
+    def run(now=NOW, params=None, done=(), **fields):
         spec = build_spec(**fields)
         merged = {**merge_parameters(), "restatement_days": 0, **(params or {})}
-        compiled = compile_indicator(spec, merged, SCOPES[spec.view], now)
+        compiled = compile_indicator(spec, merged, SCOPES[spec.view], now, done)
         return {(c.scope, c.breakdown, c.period): (c.value, c.n, c.excluded)
                 for c in run_compiled(tables, compiled)}
 

@@ -6,6 +6,8 @@ the only period reported without data is the current one (2025-03, or week 2025-
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 HOURS = {"kind": "duration", "start": "opened_at", "end": "resolved_at", "unit": "h"}
@@ -150,3 +152,23 @@ def test_snapshot_ages_are_measured_at_the_start_of_the_hour(cells):
                                                 "end": "now", "unit": "d"}})
     assert got == {("pay", "all", "2025-03"): (1.75, 2, 0),
                    ("mail", "all", "2025-03"): (None, 0, 0)}
+
+
+def test_final_periods_the_history_holds_are_not_computed_again(cells):
+    # pay's January is final and held: only mail's January (not held) and the window remain,
+    # breakdown cells included; the current period is computed although it is held too.
+    got = cells(source="incident", filters=NOT_CANCELED, period=BY_RESOLVED,
+                measure={"kind": "median", "of": HOURS}, breakdown={"field": "priority"},
+                done=[("pay", "2025-01"), ("pay", "2025-03"), ("mail", "2024-12")])
+    assert got == {("mail", "all", "2025-01"): (4.0, 1, 0),
+                   ("mail", "priority=2", "2025-01"): (4.0, 1, 0), **EMPTY_MARCH}
+
+
+def test_a_held_period_inside_the_restatement_window_is_computed_again(cells):
+    # now 2025-02-10 with a 20-day window: January is still open for restatement
+    # (pay: i1–i5 resolved in January; mail: i8).
+    got = cells(now=datetime(2025, 2, 10, tzinfo=UTC), params={"restatement_days": 20},
+                source="incident", filters=NOT_CANCELED, period=BY_RESOLVED,
+                measure={"kind": "count"}, done=[("pay", "2025-01"), ("mail", "2025-01")])
+    assert got[("pay", "all", "2025-01")][1] == 5
+    assert got[("mail", "all", "2025-01")][1] == 1
