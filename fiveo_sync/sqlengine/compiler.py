@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -191,7 +191,7 @@ class _Compiler:
         units = self._units(columns, where, extra_join)
         if by_sprint:
             sql = completed_sprints_sql(self.ctes, units, aggregate, self.scopes,
-                                        self.params, self.now, self.b)
+                                        self.params, self.now, self.b, self._pending())
             return self._compiled(sql, aggregate, ())
         sql = self._query(units, tz, aggregate, prefix, values)
         return self._compiled(sql, aggregate, self._periods(), prefix, values)
@@ -209,7 +209,8 @@ class _Compiler:
 
     def _sprint_query(self, measure: Any, tz: str) -> CompiledIndicator:
         if measure.kind in _SPRINT_MEASURES:
-            sql = sprint_measure_sql(measure, self.scopes, self.params, self.now, self.b)
+            sql = sprint_measure_sql(measure, self.scopes, self.params, self.now, self.b,
+                                     self._pending())
             return self._compiled(sql, sprint_aggregate(measure.kind), ())
         window = self._periods()
         period = period_sql(self.spec.period.kind, "stamp", tz)
@@ -343,6 +344,12 @@ class _Compiler:
                     f"period_id, {cells} WHERE label IS NOT NULL{wanted} "
                     f"GROUP BY scope_id, label, period_id")
         return sql
+
+    def _pending(self) -> tuple[Collection[tuple[str, str]], datetime] | None:
+        """``(done, horizon)`` for sprint queries: sprints final before ``horizon``."""
+        if not self.done:
+            return None
+        return self.done, self.now - timedelta(days=self.params["restatement_days"])
 
     def _skip_done(self) -> None:
         """Drop the units of final periods the history holds (``placed`` is redefined)."""

@@ -18,6 +18,7 @@ give one row per key of C ∪ E (``sp_items``: ``in_c``, ``in_e``, ``in_d``, ``s
 # ruff: noqa: S608 - identifiers are fixed here; values are bound parameters
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,11 +29,28 @@ _PREFERENCE = "CASE source " + " ".join(
     f"WHEN '{name}' THEN {rank}" for name, rank in SOURCE_PREFERENCE.items()) + " ELSE 9 END"
 
 
-def closed_sprints_cte(b: Bindings, now: datetime) -> str:
-    """``sp_closed(id, board, start, complete, goal)``: every closed sprint (all boards)."""
-    return (f"sp_closed AS (SELECT id, board, start, complete, goal FROM \"sprints\" "
+def closed_sprints_cte(b: Bindings, now: datetime,
+                       pending: tuple[Collection[tuple[str, str]], datetime] | None = None
+                       ) -> str:
+    """``sp_closed(id, board, start, complete, goal)``: every closed sprint (all boards).
+
+    With ``pending`` = ``(done, horizon)``, only the sprints some scope still reports: those
+    completed after ``horizon`` (the restatement window) and those a scope of their board
+    (``sp_boards``, defined before) has no result for in ``done`` (``(scope id,
+    'sprint-<id>')`` pairs the history holds). Sprints of no scope's board are left out.
+    """
+    keep = ""
+    if pending is not None:
+        done, horizon = pending
+        scopes = b.bind([s for s, _ in done], "VARCHAR[]")
+        periods = b.bind([p for _, p in done], "VARCHAR[]")
+        keep = (f" AND (complete > {b.bind(horizon)} OR EXISTS (SELECT 1 FROM sp_boards m "
+                "WHERE m.board = s.board AND NOT EXISTS (SELECT 1 FROM (SELECT unnest("
+                f"{scopes}) AS scope_id, unnest({periods}) AS period_id) d WHERE d.scope_id "
+                "= m.scope_id AND d.period_id = 'sprint-' || CAST(s.id AS VARCHAR))))")
+    return (f"sp_closed AS (SELECT id, board, start, complete, goal FROM \"sprints\" s "
             f"WHERE state = 'closed' AND start IS NOT NULL AND complete IS NOT NULL "
-            f"AND complete <= {b.named('now', now)})")
+            f"AND complete <= {b.named('now', now)}{keep})")
 
 
 def board_map_cte(b: Bindings, scopes: list[Any]) -> str:

@@ -10,6 +10,7 @@ data, as ``engine._compute_sprints`` reports them (with an empty history).
 # ruff: noqa: S608 - identifiers are fixed here; values are bound parameters
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,8 @@ from fiveo_sync.sqlengine.sprint_sets import (
     sprint_set_ctes,
     value_sql,
 )
+
+Pending = tuple[Collection[tuple[str, str]], datetime] | None
 
 _SPRINT_PERIOD = "'sprint-' || CAST(c.id AS VARCHAR)"
 _SCOPED = "sp_closed c JOIN sp_boards m ON m.board = c.board"
@@ -47,8 +50,12 @@ def sprint_aggregate(kind: str) -> Aggregate:
 
 
 def sprint_measure_sql(measure: Any, scopes: list[Any], params: dict[str, Any],
-                       now: datetime, b: Bindings) -> str:
-    """``sprint_sum`` or ``sprint_ratio`` per (scope, closed sprint of its boards)."""
+                       now: datetime, b: Bindings, pending: Pending = None) -> str:
+    """``sprint_sum`` or ``sprint_ratio`` per (scope, closed sprint of its boards).
+
+    ``pending``: ``(done, horizon)``, to leave out the sprints every scope of their board
+    has a final result for (``sprint_sets.closed_sprints_cte``).
+    """
     if measure.kind == "sprint_sum":
         aggregates = [measure.of]
     else:
@@ -73,7 +80,8 @@ def sprint_measure_sql(measure: Any, scopes: list[Any], params: dict[str, Any],
                  "100.0 * a.top / a.bottom END")
     # Evidence: the keys of every set the measure reads; none without a commitment.
     evidence = evidence_sql("key", " OR ".join(set_sql([n]) for n in sorted(set(names))))
-    ctes = [closed_sprints_cte(b, now), board_map_cte(b, scopes), *sprint_set_ctes(b, params),
+    ctes = [board_map_cte(b, scopes), closed_sprints_cte(b, now, pending),
+            *sprint_set_ctes(b, params),
             f"sp_totals AS (SELECT sprint, {totals}, {evidence} FROM sp_items "
             "GROUP BY sprint)"]
     return (f"WITH {', '.join(ctes)}\nSELECT m.scope_id, 'all', {_SPRINT_PERIOD}, c.start, "
@@ -123,15 +131,16 @@ def goal_share_sql(last: int, scopes: list[Any], now: datetime, b: Bindings,
 
 def completed_sprints_sql(ctes: list[str], units: str, aggregate: Aggregate,
                           scopes: list[Any], params: dict[str, Any], now: datetime,
-                          b: Bindings) -> str:
+                          b: Bindings, pending: Pending = None) -> str:
     """Records placed in every closed sprint whose D holds one of their Jira keys.
 
     ``units`` carries ``uid`` (the record's row) and ``keys`` (its ``jira_keys``); D comes
     from every closed sprint (all boards), keys only of stored work items; a record is
     placed once per sprint. Sprints of the scope's boards without records are rows with
-    ``n`` NULL: the runner reports them with the measure's empty outcome.
+    ``n`` NULL: the runner reports them with the measure's empty outcome. ``pending`` as
+    for :func:`sprint_measure_sql` (a record is only placed in its own scope's sprints).
     """
-    ctes = [*ctes, closed_sprints_cte(b, now), board_map_cte(b, scopes),
+    ctes = [*ctes, board_map_cte(b, scopes), closed_sprints_cte(b, now, pending),
             *sprint_set_ctes(b, params),
             f"units AS ({units})",
             "cs_done AS (SELECT DISTINCT key, sprint FROM sp_items WHERE in_d AND key IN "

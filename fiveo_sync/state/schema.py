@@ -30,6 +30,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE runs ADD COLUMN command TEXT NOT NULL DEFAULT 'run'",
         "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    # v3: the records' stamps apart from their payloads, so the per-stream marks the
+    # canonical refresh compares on every run (count, newest, sum of stamps) and the records
+    # stamped since a mark are read from the index, not from the payload pages.
+    3: (
+        "CREATE INDEX records_stamps ON records (source, stream, updated)",
+    ),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -17,13 +17,17 @@ import json
 import shutil
 from datetime import UTC, datetime, timedelta
 
+import duckdb
 import pytest
 
 from connectors.base import Page, RawRecord
-from fiveo_sync.compute import compute_from_store, load_history
+from fiveo_sync.canonical import canonical_path
+from fiveo_sync.compute import compute_from_store, load_history, load_series
 from fiveo_sync.engine.engine import compute
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.engine.normalise import normalise
+from fiveo_sync.engine.spec import bind_indicators
+from fiveo_sync.sqlengine import run_indicators
 from fiveo_sync.state import StateStore
 
 NOW = datetime(2025, 4, 3, 5, 37, tzinfo=UTC)
@@ -92,3 +96,35 @@ def test_sql_compute_results_equal_the_python_engine_on_the_demo(case):
         old = _python_engine(store, mappings, later, history)
         new = compute_from_store(store, mappings, later, "run-3").results
         _assert_same(old, new)
+
+
+def test_with_history_the_sql_leaves_out_final_periods_already_held(case):
+    path, mappings = case
+    later = NOW + timedelta(days=9)
+    with StateStore(path) as store:
+        compute_from_store(store, mappings, NOW, "run-1")
+        book = load_series(store)
+    bound = [b for b in bind_indicators(mappings.indicator_files) if not b.spec.is_derived]
+    with duckdb.connect(str(canonical_path(path)), read_only=True) as conn:
+        every = {c.key: c for c in run_indicators(conn, bound, mappings.portfolio, later).cells}
+        cut = {c.key: c for c in run_indicators(conn, bound, mappings.portfolio, later,
+                                                book.periods_done).cells}
+    left_out = every.keys() - cut.keys()
+    assert cut.keys() < every.keys()
+    # Month, week and sprint cells all go (held final periods of record and sprint queries).
+    assert {"month", "week", "sprint"} <= {_kind(period) for _, _, _, period in left_out}
+    held = {(ind, scope, period) for ind, scope, _, period in left_out}
+    assert all(period in {p for s, p in book.periods_done(ind, _scope_type(ind, bound))
+                          if s == scope} for ind, scope, period in held)
+    # What is computed is computed the same.
+    assert all(cell == every[key] and cell.evidence == every[key].evidence
+               and cell.flags == every[key].flags for key, cell in cut.items())
+
+
+def _kind(period: str) -> str:
+    return "sprint" if period.startswith("sprint-") else "week" if "-W" in period else "month"
+
+
+def _scope_type(indicator: str, bound) -> str:
+    view = next(b.spec.view for b in bound if b.spec.id == indicator)
+    return "product" if view == "product" else "service"
