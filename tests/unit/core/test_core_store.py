@@ -67,8 +67,9 @@ def test_reopening_keeps_data_and_schema(tmp_path):
 def test_migration_from_previous_schema_version(tmp_path):
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)
-    for statement in MIGRATIONS[SCHEMA_VERSION - 1]:
-        conn.execute(statement)
+    for version in range(1, SCHEMA_VERSION):
+        for statement in MIGRATIONS[version]:
+            conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
     conn.execute("INSERT INTO records VALUES ('jira', 'issue', '1', 't', ?)",
                  (json.dumps({"k": 1}),))
@@ -82,6 +83,10 @@ def test_migration_from_previous_schema_version(tmp_path):
         store.save_results("r2", "t", [{"indicator": "operate.mttr", "scope_type": "service",
                                         "scope": "payments", "period": "2025-03"}])
         assert len(list(store.iter_results())) == 1
+    with sqlite3.connect(path) as conn:  # v3: the stamps index, used by the stream marks
+        plan = conn.execute("EXPLAIN QUERY PLAN SELECT source, stream, count(*), "
+                            "max(updated) FROM records GROUP BY source, stream").fetchall()
+    assert "records_stamps" in str(plan)
 
 
 def test_newer_schema_is_refused(tmp_path):
