@@ -16,6 +16,8 @@ another kind, from the raw records through the normaliser.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -24,19 +26,25 @@ from typing import Any
 import duckdb
 import structlog
 
-from fiveo_sync.canonical import read_build_info, refresh
+from fiveo_sync.canonical import refresh
+from fiveo_sync.canonical.builder import build_info
+from fiveo_sync.canonical.changes import changed_rows
 from fiveo_sync.canonical.reader import READABLE, read_records
 from fiveo_sync.engine.engine import compute, sources_of
 from fiveo_sync.engine.normalise import normalise
-from fiveo_sync.engine.result import IndicatorResult, format_utc
+from fiveo_sync.engine.result import IndicatorResult, format_utc, parse_utc
 from fiveo_sync.engine.series import SeriesBook
 from fiveo_sync.engine.spec import bind_indicators
 from fiveo_sync.errors import StateError
 from fiveo_sync.improvement_ledger import LEDGER_KEY, improvement_records
 from fiveo_sync.records import CanonicalData
-from fiveo_sync.sqlengine import run_indicators
+from fiveo_sync.sqlengine import SinceLast, run_indicators
 
 log = structlog.get_logger(__name__)
+
+MARKS_KEY = "compute_marks"
+"""Store meta: the canonical lineage, generation and clock of the last computation, the
+result count after it and each indicator's digest (what the next run compares)."""
 
 # ComputeReport.counts kind → canonical table.
 _COUNTED = {"incidents": "incidents", "changes": "changes", "problems": "problems",
@@ -54,12 +62,15 @@ class ComputeReport:
         counts: canonical records per kind, and ``results`` per status.
         in_python: the indicators the SQL compiler left to the Python engine, with why
             (every other non-derived indicator was computed in SQL).
+        read_since: the indicators whose query read only the rows placed since a bound
+            (the history and the rows changed since the last computation allowed it).
     """
 
     results: tuple[IndicatorResult, ...]
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     in_python: dict[str, str] = field(default_factory=dict)
+    read_since: dict[str, datetime] = field(default_factory=dict)
 
 
 def load_history(store: Any) -> list[IndicatorResult]:
@@ -89,10 +100,13 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
     bound = bind_indicators(mappings.indicator_files)
     improvements = improvement_records(store.get_meta(LEDGER_KEY))
     history = load_series(store)
+    digests = {item.spec.id: _digest(item) for item in bound}
     try:
         with duckdb.connect(str(canonical.path), read_only=True) as conn:
+            info = build_info(conn) or {}
+            last = _since_last(store, conn, info, digests)
             sql = run_indicators(conn, [b for b in bound if not b.spec.is_derived],
-                                 mappings.portfolio, now, history.periods_done)
+                                 mappings.portfolio, now, history.periods_done, last)
             rest = [b for b in bound if b.spec.id in sql.not_compiled]
             data = _records_for(rest, conn, store, mappings)
             counts = {kind: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
@@ -106,16 +120,48 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
         cells[cell.indicator].append(cell)
     results = compute(bound, data, mappings.portfolio, now, history, cells=cells)
     store.save_results(run_id, format_utc(now), [r.to_dict() for r in results])
+    # After the results: marks older than the history only make the next run read more.
+    store.set_meta(MARKS_KEY, {"lineage": info.get("lineage"),
+                               "generation": info.get("generation"), "now": format_utc(now),
+                               "results": store.result_count(), "indicators": digests})
     counts["improvements"] = len(improvements)
     for result in results:
         counts[f"status_{result.status}"] = counts.get(f"status_{result.status}", 0) + 1
-    skipped = (read_build_info(canonical.path) or {}).get("skipped") or {}
+    skipped = info.get("skipped") or {}
     log.info("results_computed", run_id=run_id, results=len(results),
              in_sql=len(bound) - len(sql.not_compiled),
-             in_python=sorted(sql.not_compiled),
+             in_python=sorted(sql.not_compiled), read_since_last=len(sql.read_since),
              skipped=sum(sum(v.values()) for v in skipped.values()))
     return ComputeReport(tuple(results), {k: dict(v) for k, v in skipped.items()}, counts,
-                         dict(sql.not_compiled))
+                         dict(sql.not_compiled), dict(sql.read_since))
+
+
+def _digest(item: Any) -> str:
+    """What an indicator's cells depend on besides the data: its spec and parameters."""
+    text = json.dumps([item.spec.model_dump(mode="json"), item.params], sort_keys=True,
+                      default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _since_last(store: Any, conn: duckdb.DuckDBPyConnection, info: dict[str, Any],
+                digests: dict[str, str]) -> SinceLast | None:
+    """What changed since the computation the store's marks describe, or None (unknown).
+
+    Unknown when there are no marks, the history lost results since (fewer stored than
+    then), or the canonical file cannot tell (:func:`~fiveo_sync.canonical.changes.
+    changed_rows`).
+    """
+    marks = store.get_meta(MARKS_KEY)
+    if not isinstance(marks, dict) or store.result_count() < (marks.get("results") or 0):
+        return None
+    then = marks.get("generation")
+    rows = changed_rows(conn, marks.get("lineage"), then, info) if isinstance(then, int) \
+        else None
+    if rows is None:
+        return None
+    same = frozenset(ident for ident, digest in digests.items()
+                     if (marks.get("indicators") or {}).get(ident) == digest)
+    return SinceLast(parse_utc(marks["now"]), rows, same)
 
 
 def _records_for(indicators: list[Any], conn: duckdb.DuckDBPyConnection, store: Any,

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,6 +60,7 @@ from fiveo_sync.canonical.rawstore import iter_stamps, records_by_key
 from fiveo_sync.canonical.schema import (
     BUILD,
     BUILD_TABLE,
+    CHANGES,
     RAW_INDEX,
     SCHEMA_VERSION,
     TABLES,
@@ -98,20 +100,28 @@ def canonical_path(state_path: str | Path) -> Path:
 
 
 def read_build_info(path: Path) -> dict[str, Any] | None:
-    """``{"digest", "inputs", "skipped", "mode"}`` of a canonical file, ``None`` when unusable."""
+    """What a canonical file was built from and how, ``None`` when unusable.
+
+    Keys: ``digest, inputs, skipped, mode, lineage, generation``.
+    """
     if not path.is_file():
         return None
     try:
         with duckdb.connect(str(path), read_only=True) as conn:
-            row = conn.execute(
-                f'SELECT digest, inputs, skipped, mode FROM "{BUILD_TABLE}"'  # noqa: S608
-            ).fetchone()
+            return build_info(conn)
     except duckdb.Error:
         return None  # missing table, older layout, damaged file: rebuild
+
+
+def build_info(conn: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """:func:`read_build_info` on an open connection (raises ``duckdb.Error`` if unusable)."""
+    row = conn.execute("SELECT digest, inputs, skipped, mode, lineage, generation "  # noqa: S608
+                       f'FROM "{BUILD_TABLE}"').fetchone()
     if row is None:
         return None
     return {"digest": row[0], "inputs": json.loads(row[1]) if row[1] else None,
-            "skipped": json.loads(row[2]) if row[2] else {}, "mode": row[3]}
+            "skipped": json.loads(row[2]) if row[2] else {}, "mode": row[3],
+            "lineage": row[4], "generation": row[5]}
 
 
 def refresh(store_path: str | Path, mappings: Any, *, path: Path | None = None,
@@ -177,13 +187,13 @@ def build(store_path: Path, mappings: Any, target: Path, digest: str,
         with duckdb.connect(str(temp)) as conn:
             conn.execute("SET TimeZone = 'UTC'")
             conn.execute("BEGIN TRANSACTION")
-            for table in (*TABLES, BUILD, RAW_INDEX):
+            for table in (*TABLES, BUILD, RAW_INDEX, CHANGES):
                 conn.execute(table.ddl())
             rows, skipped = _load(conn, store_path, mappings, scratch, progress)
-            conn.execute(f'INSERT INTO "{BUILD_TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [  # noqa: S608
+            conn.execute(f'INSERT INTO "{BUILD_TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [  # noqa: S608
                 digest, datetime.now(UTC), __version__, SCHEMA_VERSION,
                 json.dumps(inputs, sort_keys=True), json.dumps(skipped, sort_keys=True),
-                round(time.monotonic() - started, 3), "full"])
+                round(time.monotonic() - started, 3), "full", uuid.uuid4().hex, 0])
             conn.execute("COMMIT")
             conn.execute("CHECKPOINT")
         # A WAL left by some earlier crashed writer would be replayed onto the new file.

@@ -49,7 +49,14 @@ from fiveo_sync.canonical.passes import (
     survey_tasks,
 )
 from fiveo_sync.canonical.rawstore import Stamp, iter_stamps, records_by_key, stamps
-from fiveo_sync.canonical.schema import BUILD_TABLE, RAW_INDEX, RAW_INDEX_TABLE, TABLES
+from fiveo_sync.canonical.schema import (
+    BUILD_TABLE,
+    CHANGES_KEPT,
+    CHANGES_TABLE,
+    RAW_INDEX,
+    RAW_INDEX_TABLE,
+    TABLES,
+)
 from fiveo_sync.state import StateStore
 
 log = structlog.get_logger(__name__)
@@ -159,12 +166,14 @@ def apply(store_path: Path, mappings: Any, target: Path, info: dict[str, Any], d
             scratch.mkdir(exist_ok=True)
             loader = ChunkLoader(conn, scratch, progress, (*TABLES, RAW_INDEX))
             skipped = update.load(loader)
+            generation = int(info.get("generation") or 0) + 1
+            update.log_changes(generation)
             conn.execute(
                 f'UPDATE "{BUILD_TABLE}" SET digest = ?, built_at = ?, '  # noqa: S608
                 "fiveo_sync_version = ?, inputs = ?, skipped = ?, seconds = ?, "
-                "mode = 'incremental'",
+                "mode = 'incremental', generation = ?",
                 [digest, datetime.now(UTC), __version__, _json(inputs), _json(skipped),
-                 round(time.monotonic() - started, 3)])
+                 round(time.monotonic() - started, 3), generation])
             conn.execute("COMMIT")
             conn.execute("CHECKPOINT")
     finally:
@@ -243,6 +252,23 @@ class _Update:
                 self.conn.execute(f'DELETE FROM "{table}"')  # noqa: S608 - schema names
             self.conn.execute(f'DELETE FROM "{RAW_INDEX_TABLE}" WHERE raw_source = ? '  # noqa: S608
                               "AND raw_stream = ?", [source, stream])
+
+    def log_changes(self, generation: int) -> None:
+        """Note in ``canonical_changes`` the rows this refresh replaced, deleted or rederived.
+
+        A computation reads them to learn which rows changed since it last ran; the keys of
+        the last :data:`CHANGES_KEPT` refreshes are kept.
+        """
+        rows: list[tuple[int, str, str | None]] = []
+        for kind, changed in self.changed.items():
+            keys = sorted({key for key, _, _ in changed} | self.deleted[kind])
+            rows += [(generation, table, key) for table in TABLES_OF[kind] for key in keys]
+        rows += [(generation, table, None) for kind in sorted(self.whole)
+                 for table in TABLES_OF[kind]]
+        self.conn.execute(f'DELETE FROM "{CHANGES_TABLE}" WHERE generation <= ?',  # noqa: S608
+                          [generation - CHANGES_KEPT])
+        if rows:
+            self.conn.executemany(f'INSERT INTO "{CHANGES_TABLE}" VALUES (?, ?, ?)', rows)  # noqa: S608
 
     def _streams(self, store: StateStore) -> dict[tuple[str, str], Iterable[Any]]:
         """The records to normalise: the changed ones, context incidents, whole kinds."""

@@ -18,9 +18,13 @@ from dataclasses import dataclass
 
 # Bumped whenever a table or column changes: part of the digest, so files built by an
 # older layout are rebuilt rather than queried with missing columns.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUILD_TABLE = "canonical_build"
 RAW_INDEX_TABLE = "canonical_raw_records"
+CHANGES_TABLE = "canonical_changes"
+# Incremental refreshes whose changed keys are kept: a computation older than that many
+# refreshes cannot tell which rows changed since (it computes as after a full build).
+CHANGES_KEPT = 500
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,13 @@ TABLES: tuple[Table, ...] = (
 BUILD = Table(BUILD_TABLE, (
     ("digest", _TEXT), ("built_at", _TS), ("fiveo_sync_version", _TEXT),
     ("schema_version", _INT), ("inputs", "JSON"), ("skipped", "JSON"), ("seconds", _NUM),
-    ("mode", _TEXT)))
+    ("mode", _TEXT), ("lineage", _TEXT), ("generation", _INT)))
+# The rows each incremental refresh replaced or deleted, by raw key (NULL: the whole table
+# was derived again), tagged with the refresh's generation. ``lineage`` (canonical_build)
+# names the full build the generations count from: what a computation compares to know
+# which rows changed since it ran.
+CHANGES = Table(CHANGES_TABLE, (("generation", _INT), ("table_name", _TEXT),
+                                ("raw_key", _TEXT)))
 # Every raw record of the record streams the tables were built from, with its stamp as the
 # store holds it (text and SQLite ``unixepoch``) and, when the normaliser skipped it, why:
 # what an incremental refresh compares with the store to find changed records.

@@ -10,7 +10,14 @@ the parity tests prove it agrees with the Python engine.
 
 from fiveo_sync.sqlengine.compiler import CompiledIndicator, compile_indicator
 from fiveo_sync.sqlengine.fields import NotCompiled
-from fiveo_sync.sqlengine.run import Cell, SqlRun, run_compiled, run_indicators
+from fiveo_sync.sqlengine.run import (
+    Cell,
+    SinceLast,
+    SqlRun,
+    run_compiled,
+    run_indicators,
+    since_bound,
+)
 
-__all__ = ["Cell", "CompiledIndicator", "NotCompiled", "SqlRun", "compile_indicator",
-           "run_compiled", "run_indicators"]
+__all__ = ["Cell", "CompiledIndicator", "NotCompiled", "SinceLast", "SqlRun",
+           "compile_indicator", "run_compiled", "run_indicators", "since_bound"]

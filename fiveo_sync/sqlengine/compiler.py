@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -65,6 +65,25 @@ _NOT_COMPILED = {
 _SPRINT_MEASURES = frozenset({"sprint_sum", "sprint_ratio"})
 
 
+EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
+"""The ``$since`` of a query that reads every placed row."""
+
+
+@dataclass(frozen=True)
+class Prefilter:
+    """How a query can skip the rows placed before a bound (``$since``).
+
+    Attributes:
+        tables: the tables whose rows decide which (scope, period) cells hold units: the
+            record's and the tables joined for its fields.
+        changed_sql: the earliest placement stamp of given rows of the record's table
+            (``$keys``: raw keys), over the same joins.
+    """
+
+    tables: tuple[str, ...]
+    changed_sql: str
+
+
 @dataclass(frozen=True)
 class CompiledIndicator:
     """The query of one indicator and what the runner needs around it.
@@ -81,6 +100,8 @@ class CompiledIndicator:
         breakdown_values: configured breakdown values (reported even when empty), or None.
         aggregate: the measure's aggregate (its ``empty`` outcome and ``min_sample``).
         evidence_kind: the canonical kind of the ids in the evidence columns.
+        prefilter: set when the query places records by their own timestamp and takes a
+            ``$since`` (default :data:`EARLIEST`): rows stamped before it are skipped.
     """
 
     indicator: str
@@ -92,6 +113,7 @@ class CompiledIndicator:
     breakdown_values: tuple[str, ...] | None
     aggregate: Aggregate
     evidence_kind: str = ""
+    prefilter: Prefilter | None = None
 
 
 def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
@@ -124,6 +146,7 @@ class _Compiler:
                  now: datetime, done: Collection[tuple[str, str]] = ()) -> None:
         self.spec, self.params, self.scopes, self.now = spec, params, scopes, now
         self.done = done
+        self.own_stamp: str | None = None  # the record's placement timestamp column
         self.tz_name = params.get("reporting_timezone") or "UTC"
         try:
             ZoneInfo(self.tz_name)
@@ -178,7 +201,7 @@ class _Compiler:
             keys = self.r.column("jira_keys")  # refuses sources without Jira keys
             columns.update(uid=f"{self.r.alias}.rowid", keys=keys.sql)
         elif stamp is None and not spec.snapshot:
-            stamp = self._timestamp(spec.period.timestamp, self.r).sql
+            stamp = self.own_stamp = self._timestamp(spec.period.timestamp, self.r).sql
         prefix = values = None
         columns["label"] = "NULL"
         if spec.breakdown is not None and not by_sprint:  # sprint cells are "all" only
@@ -205,7 +228,17 @@ class _Compiler:
         kind = "work_item" if self.spec.measure.kind in _SPRINT_MEASURES else self.spec.source
         return CompiledIndicator(self.spec.id, sql, used,
                                  tuple(s.id for s in self.scopes), periods, prefix, values,
-                                 aggregate, kind)
+                                 aggregate, kind, self._prefilter(used))
+
+    def _prefilter(self, used: dict[str, Any]) -> Prefilter | None:
+        # A filter on ``now`` lets an unchanged row become a unit later: no prefilter.
+        if self.own_stamp is None or "since" not in used or "as_of" in used:
+            return None
+        tables = (self.r.table, "incidents") if self.r.task_join else (self.r.table,)
+        sql = (f'SELECT min({self.own_stamp}) FROM "{self.r.table}" {self.r.alias}'
+               f"{self.r.joins()} WHERE {self.r.alias}.raw_key IN "
+               "(SELECT unnest(CAST($keys AS VARCHAR[])))")
+        return Prefilter(tables, sql)
 
     def _sprint_query(self, measure: Any, tz: str) -> CompiledIndicator:
         if measure.kind in _SPRINT_MEASURES:
@@ -324,6 +357,8 @@ class _Compiler:
         else:
             period = period_sql(self.spec.period.kind, "stamp", tz)
             placed_where = f" WHERE stamp IS NOT NULL AND stamp <= {now}"
+            if self.own_stamp is not None:
+                placed_where += f" AND stamp >= {self.b.named('since', EARLIEST)}"
         self.ctes.append(f"units AS ({units})")
         self.ctes.append(f"placed AS (SELECT units.*, {period.id} AS period_id, "
                          f"{period.start} AS period_start, {period.end} AS period_end "

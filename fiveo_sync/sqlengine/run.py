@@ -12,7 +12,7 @@ the cell's record ids when there are at most ``EVIDENCE_CAP``, and how many ther
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -58,10 +58,60 @@ class SqlRun:
     Attributes:
         cells: every cell of every compiled indicator.
         not_compiled: indicator id → why it was not compiled.
+        read_since: indicator id → the stamp its query read from (the others read all).
     """
 
     cells: list[Cell] = field(default_factory=list)
     not_compiled: dict[str, str] = field(default_factory=dict)
+    read_since: dict[str, datetime] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SinceLast:
+    """What changed since the last computation, so a query can skip the rows before it.
+
+    Attributes:
+        computed_at: that computation's clock.
+        rows: per canonical table, the raw keys of the rows replaced or deleted since
+            (``None``: the whole table was derived again); tables not named did not change.
+        indicators: the indicators that computation computed with today's spec and
+            parameters (the others are computed over every row).
+    """
+
+    computed_at: datetime
+    rows: Mapping[str, frozenset[str] | None]
+    indicators: frozenset[str]
+
+
+def since_bound(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
+                last: SinceLast | None) -> datetime | None:
+    """The earliest placement stamp an indicator's query must still read, or None (all).
+
+    A row placed before the bound is unchanged since the last computation, was a unit
+    then (its stamp was past), and lies before the restatement window: its cell was
+    computed then and is final, so the history holds it (the runner drops held final
+    cells anyway). The bound is the earliest of the window's start, the last clock, and
+    the new stamps of the rows that changed since. Not used when the tables deciding the
+    cells changed other than row by row, or the indicator is new or was edited.
+    """
+    prefilter = compiled.prefilter
+    if last is None or prefilter is None or not compiled.periods or \
+            compiled.indicator not in last.indicators:
+        return None
+    table = prefilter.tables[0]
+    if any(t in last.rows for t in prefilter.tables[1:]) or \
+            (table in last.rows and last.rows[table] is None):
+        return None
+    bound = min(min(start for _, start, _ in compiled.periods), last.computed_at)
+    keys = last.rows.get(table)
+    if keys:
+        try:
+            (earliest,) = conn.execute(prefilter.changed_sql, {"keys": sorted(keys)}).fetchone()
+        except duckdb.Error:
+            return None
+        if earliest is not None:
+            bound = min(bound, _utc(earliest))
+    return bound
 
 
 def _utc(moment: datetime) -> datetime:
@@ -79,12 +129,14 @@ def _evidence(kind: str, ids: list[str] | None, count: int,
     return {kind: tuple(ids or ())}
 
 
-def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -> list[Cell]:
+def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
+                 since: datetime | None = None) -> list[Cell]:
     """Run one compiled indicator and complete its cells.
 
     Args:
         conn: a connection to the canonical tables (read-only is enough).
         compiled: the compiled indicator.
+        since: skip the rows placed before this (:func:`since_bound`); None: read all.
 
     Returns:
         The cells, in no particular order.
@@ -94,7 +146,10 @@ def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -
             damaged file), with the indicator and DuckDB's first line.
     """
     try:
-        rows = conn.execute(compiled.sql, compiled.parameters).fetchall()
+        parameters = compiled.parameters
+        if since is not None and compiled.prefilter is not None:
+            parameters = {**parameters, "since": since}
+        rows = conn.execute(compiled.sql, parameters).fetchall()
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StateError("canonical tables: the compiled query failed",
@@ -138,7 +193,7 @@ def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator) -
 def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIndicator],
                    portfolio: Any, now: datetime,
                    done: Callable[[str, str], Collection[tuple[str, str]]] | None = None,
-                   ) -> SqlRun:
+                   last: SinceLast | None = None) -> SqlRun:
     """Compile and run every indicator the compiler supports; list the others.
 
     Args:
@@ -148,6 +203,8 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
         now: the run clock, aware UTC.
         done: ``(indicator id, scope type)`` → the ``(scope id, period id)`` the history
             holds (``SeriesBook.periods_done``); those final periods are not recomputed.
+        last: what changed since the last computation (with ``done`` from its history):
+            rows placed before :func:`since_bound` are not read.
 
     Returns:
         The cells and the indicators not compiled, with their reasons.
@@ -162,5 +219,8 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
         except NotCompiled as exc:
             out.not_compiled[item.spec.id] = exc.reason
             continue
-        out.cells.extend(run_compiled(conn, compiled))
+        since = since_bound(conn, compiled, last) if done else None
+        out.cells.extend(run_compiled(conn, compiled, since))
+        if since is not None:
+            out.read_since[item.spec.id] = since
     return out

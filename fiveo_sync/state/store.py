@@ -205,6 +205,10 @@ class StateStore:
             for (payload,) in cursor:
                 yield json.loads(payload)
 
+    def result_count(self) -> int:
+        """How many results the store holds (one per indicator, scope, breakdown, period)."""
+        return self._conn.execute("SELECT count(*) FROM results").fetchone()[0]
+
     def iter_series_points(self) -> Iterator[tuple[Any, ...]]:
         """What trends and baselines need of every stored result, without decoding it whole.
 

@@ -17,6 +17,7 @@ import pytest
 
 from connectors.base import Page, RawRecord
 from fiveo_sync.canonical import TABLES, read_build_info, refresh
+from fiveo_sync.canonical.changes import changed_rows
 from fiveo_sync.canonical.schema import RAW_INDEX
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.state import StateStore
@@ -142,3 +143,36 @@ def test_changing_most_of_a_stream_builds_the_whole_file(case):
                              [_edited(r, stage="in_progress") for r in slas[:2000]]))
     report = refresh(store, mappings)
     assert report.rebuilt and not report.incremental
+
+
+def test_each_refresh_notes_the_rows_it_changed_for_the_next_computation(case):
+    store, mappings = case
+    first = refresh(store, mappings)
+    built = read_build_info(first.path)
+    assert built["generation"] == 0 and built["lineage"]
+    with StateStore(store) as state:
+        incidents = {r.key for r in _records(state, "servicenow", "incident", 8)}
+        deleted = {r.key for r in _records(state, "servicenow", "change_request", 2)}
+        sla = _records(state, "servicenow", "task_sla", 1)[0].key
+        issues = {r.key for r in _records(state, "jira", "issue", 3)}
+    _change_the_store(store)
+    report = refresh(store, mappings)
+    info = read_build_info(report.path)
+    assert (info["lineage"], info["generation"]) == (built["lineage"], 1)
+    with duckdb.connect(str(report.path), read_only=True) as conn:
+        rows = changed_rows(conn, built["lineage"], 0, info)
+        assert changed_rows(conn, built["lineage"], 1, info) == {}
+        assert changed_rows(conn, "another build", 0, info) is None
+        assert changed_rows(conn, built["lineage"], 2, info) is None  # from the future
+    # Two edited incidents, the moved survey task, one created, one skipped (nameless).
+    assert len(rows["incidents"]) == 5 and {"f" * 32, "e" * 32} <= rows["incidents"]
+    assert rows["incidents"] & incidents
+    assert rows["changes"] == deleted and rows["slas"] == {sla}
+    assert rows["work_items"] == rows["work_item_status_changes"] == issues
+    assert rows["sprints"] is None and rows["survey_responses"] is None  # derived whole
+    assert "problems" not in rows
+    with StateStore(store) as state:  # a lookup changed: a new full build, a new lineage
+        group = _records(state, "servicenow", "sys_user_group", 1)[0]
+        state.save_page(Page("servicenow", "sys_user_group", [_edited(group, name="Renamed")]))
+    rebuilt = read_build_info(refresh(store, mappings).path)
+    assert rebuilt["lineage"] != built["lineage"] and rebuilt["generation"] == 0

@@ -80,22 +80,31 @@ def test_sql_compute_results_equal_the_python_engine_on_the_demo(case):
         later = NOW + timedelta(days=9)
         history = load_history(store)
         old = _python_engine(store, mappings, later, history)
-        new = compute_from_store(store, mappings, later, "run-2").results
-        _assert_same(old, new)
-        assert any(r.trend not in (None, "none") for r in new)
+        second = compute_from_store(store, mappings, later, "run-2")
+        _assert_same(old, second.results)
+        assert any(r.trend not in (None, "none") for r in second.results)
+        # Nothing changed since run 1: record queries read only from the window on.
+        assert {"operate.mttr", "operate.throughput"} <= second.read_since.keys()
 
         incidents = [r for _, r in zip(range(3), store.iter_records("servicenow", "incident"),
                                        strict=False)]
         edited = []
-        for record in incidents:
+        for number, record in enumerate(incidents):
             payload = copy.deepcopy(record.payload)
             payload.update(priority="1", sys_updated_on="2025-04-02 08:00:00")
+            if number == 0:  # resolved in a month no result exists for: computed first now
+                payload.update(opened_at="2023-01-15 08:00:00",
+                               resolved_at="2023-01-15 10:00:00",
+                               closed_at="2023-01-16 10:00:00")
             edited.append(RawRecord(record.key, "2025-04-02T08:00:00Z", payload))
         store.save_page(Page("servicenow", "incident", edited))
         history = load_history(store)
         old = _python_engine(store, mappings, later, history)
-        new = compute_from_store(store, mappings, later, "run-3").results
-        _assert_same(old, new)
+        third = compute_from_store(store, mappings, later, "run-3")
+        _assert_same(old, third.results)
+        assert third.read_since["operate.mttr"] <= datetime(2023, 1, 15, 10, tzinfo=UTC)
+        assert any(r.indicator == "operate.mttr" and r.period == "2023-01"
+                   for r in third.results)
 
 
 def test_with_history_the_sql_leaves_out_final_periods_already_held(case):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from fiveo_sync.canonical.schema import BUILD, RAW_INDEX, TABLES
+from fiveo_sync.canonical.schema import BUILD, CHANGES, RAW_INDEX, TABLES
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "canonical-tables.md"
 
@@ -15,7 +15,7 @@ def _sections() -> list[tuple[str, str]]:
 def test_every_table_has_a_section_naming_each_of_its_columns():
     sections = _sections()
     missing = []
-    for table in (*TABLES, BUILD, RAW_INDEX):
+    for table in (*TABLES, BUILD, RAW_INDEX, CHANGES):
         found = [body for heading, body in sections if f"`{table.name}`" in heading]
         if not found:
             missing.append(f"section for {table.name}")

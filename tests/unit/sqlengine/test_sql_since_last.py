@@ -1,0 +1,111 @@
+"""A run with history reads only the rows placed since the bound the last computation allows.
+
+Incidents of service ``pay`` counted per month of ``resolved_at``; now is 2025-03-20 and the
+restatement window only the current month. The history holds pay's January and February.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from fiveo_sync.canonical.schema import TABLES
+from fiveo_sync.engine.scope import Scope
+from fiveo_sync.engine.spec import IndicatorSpec, merge_parameters
+from fiveo_sync.sqlengine import SinceLast, compile_indicator, run_compiled, since_bound
+
+NOW = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
+THEN = datetime(2025, 3, 19, 12, 0, tzinfo=UTC)
+PAY = Scope("service", "service", "pay", "pay", frozenset(), frozenset(), frozenset())
+DONE = [("pay", "2025-01"), ("pay", "2025-02")]
+COUNT = {"id": "observe.resolved", "name": "resolved", "view": "service", "unit": "count",
+         "direction": "up", "target": {"kind": "min", "value": 0}, "source": "incident",
+         "period": {"kind": "month", "timestamp": "resolved_at"}, "measure": {"kind": "count"}}
+
+
+def _t(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def conn():
+    conn = duckdb.connect()
+    for table in TABLES:
+        conn.execute(table.ddl())
+    rows = [("k-a", "a", "2025-01-10"), ("k-b", "b", "2025-02-05"), ("k-c", "c", "2024-11-03"),
+            ("k-d", "d", "2025-03-01")]
+    for key, ident, resolved in rows:
+        values = {"raw_source": "servicenow", "raw_stream": "incident", "raw_key": key,
+                  "id": ident, "state": "closed", "service": "pay",
+                  "resolved_at": _t(resolved)}
+        conn.execute(f"INSERT INTO incidents ({', '.join(values)}) VALUES "  # noqa: S608
+                     f"({', '.join('?' * len(values))})", list(values.values()))
+    yield conn
+    conn.close()
+
+
+def _compiled(**over):
+    spec = IndicatorSpec.model_validate({**COUNT, **over})
+    params = {**merge_parameters(), "restatement_days": 0}
+    return compile_indicator(spec, params, [PAY], NOW, DONE)
+
+
+def _periods(conn, compiled, since):
+    return {c.period: c.n for c in run_compiled(conn, compiled, since)}
+
+
+def _last(rows, indicators=("observe.resolved",)):
+    return SinceLast(THEN, rows, frozenset(indicators))
+
+
+def test_nothing_changed_reads_only_the_window(conn):
+    compiled = _compiled()
+    since = since_bound(conn, compiled, _last({}))
+    assert since == _t("2025-03-01")
+    # November 2024 lies before the bound: it was computed when its row was placed.
+    assert _periods(conn, compiled, since) == {"2025-03": 1}
+    assert _periods(conn, compiled, None) == {"2024-11": 1, "2025-03": 1}
+
+
+def test_a_changed_row_with_an_old_stamp_is_read(conn):
+    # k-c was just moved to November 2024, a period the history does not hold.
+    compiled = _compiled()
+    since = since_bound(conn, compiled, _last({"incidents": frozenset({"k-c", "k-gone"})}))
+    assert since == _t("2024-11-03")
+    assert _periods(conn, compiled, since) == {"2024-11": 1, "2025-03": 1}
+
+
+def test_the_last_clock_bounds_rows_that_were_still_in_the_future(conn):
+    compiled = _compiled()
+    earlier = SinceLast(_t("2024-10-01"), {}, frozenset({"observe.resolved"}))
+    assert since_bound(conn, compiled, earlier) == _t("2024-10-01")
+
+
+@pytest.mark.parametrize(("rows", "indicators"), [
+    ({"incidents": None}, ("observe.resolved",)),   # the table was derived again whole
+    ({}, ()),                                       # the indicator is new or was edited
+])
+def test_every_row_is_read_when_the_change_is_unknown(conn, rows, indicators):
+    assert since_bound(conn, _compiled(), _last(rows, indicators)) is None
+    assert since_bound(conn, _compiled(), None) is None
+
+
+def test_a_changed_joined_table_reads_every_row(conn):
+    # SLAs placed by their own end time but scoped through their incident's service.
+    compiled = _compiled(source="sla", filters=[{"op": "eq", "field": "task.state",
+                                                 "value": "closed"}],
+                         period={"kind": "month", "timestamp": "end_time"})
+    assert compiled.prefilter.tables == ("slas", "incidents")
+    assert since_bound(conn, compiled, _last({"incidents": frozenset({"k-a"})})) is None
+    assert since_bound(conn, compiled, _last({"slas": frozenset()})) == _t("2025-03-01")
+
+
+def test_placement_not_by_the_records_own_stamp_has_no_prefilter():
+    assert _compiled(snapshot=True).prefilter is None
+    # reading now (here an age): kept apart, so no unchanged row can change with the clock
+    age = {"kind": "mean", "of": {"kind": "duration", "start": "opened_at", "end": "now",
+                                  "unit": "d"}}
+    assert _compiled(measure=age).prefilter is None
+    assert _compiled().prefilter is not None
