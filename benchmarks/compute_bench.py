@@ -8,8 +8,9 @@ full case (1,000,000 incidents, 200,000 changes, 300,000 Jira issues at ``scale_
 normalisation a pull pays, is timed apart), beside the five core indicators in DuckDB over
 the same typed tables and in SQLite from the raw JSON
 (:mod:`benchmarks.compute_reference`), checks that compute and the raw-JSON reference give
-the same values, and times the next run after 100 changed records (incremental refresh,
-then compute). See ``benchmarks/compute_worker.py`` for each step.
+the same values, and times the next scheduled run with nothing changed and the one after
+100 changed records (incremental refresh, then compute), both with the first run's results
+as history. See ``benchmarks/compute_worker.py`` for each step.
 
 Run alone: ``python -m benchmarks.compute_bench [scale_factor] [out_dir]``.
 """
@@ -111,8 +112,10 @@ def _case(name: str, spec: DataSpec, out_dir: Path) -> dict:
         "typed_ratio": round(mine["wall_s"] / typed["wall_s"], 1) if typed["wall_s"] else None,
         "canonical_build_s": canonical["wall_s"],
         "canonical_build_peak_mem_mb": canonical["peak_mem_mb"],
+        "no_change_compute_s": changed["no_change_compute_s"],
         "after_100_changed_refresh_s": changed["refresh_s"],
         "after_100_changed_compute_s": changed["compute_s"],
+        "after_100_changed_results": changed["results"],
         "us_per_record": round(mine["wall_s"] / records * 1e6, 1),
         "agreement": agree, "data_s": round(built, 1),
         "note": "agree " + ", ".join(f"{k.split('.')[1]} {v}" for k, v in agree.items()),

@@ -12,8 +12,10 @@
   (``benchmarks/canonical_build.QUERIES``) — what the data allows;
 - ``reference``: the five core indicators in SQLite straight from the raw JSON;
 - ``changed``: on copies of the store and canonical file (holding the ``compute`` run's
-  results as history), 100 changed records (``canonical_build._change``), then the
-  incremental refresh and ``compute_from_store`` of the next run, each timed.
+  results as history and its marks), the next scheduled run 15 minutes later with nothing
+  changed (``compute_from_store``, timed), then 100 changed records
+  (``canonical_build._change``), the incremental refresh and ``compute_from_store`` of
+  the run after, each timed.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def run_compute(store_path: Path, mappings_dir: Path) -> dict:
     configure("json", 0)
     with sqlite3.connect(store_path) as conn:
         conn.execute("DELETE FROM results")
+        conn.execute("DELETE FROM meta WHERE name = 'compute_marks'")
     mappings = load_mappings(mappings_dir)
     base = _peak_mb()
     with StateStore(store_path) as store:
@@ -88,6 +91,7 @@ def run_typed(store_path: Path, mappings_dir: Path) -> dict:
 
 def run_changed(store_path: Path, mappings_dir: Path) -> dict:
     import shutil
+    from datetime import timedelta
 
     from benchmarks.canonical_build import _change
     from benchmarks.compute_data import NOW
@@ -103,16 +107,25 @@ def run_changed(store_path: Path, mappings_dir: Path) -> dict:
     try:
         shutil.copy(store_path, copy)
         shutil.copy(store_path.with_suffix(".duckdb"), copy.with_suffix(".duckdb"))
+        with StateStore(copy) as store:
+            t0 = time.perf_counter()
+            steady = compute_from_store(store, mappings, NOW + timedelta(minutes=15),
+                                        "bench-no-change")
+            no_change_s = time.perf_counter() - t0
         _change(copy, 100, 1)
         t0, c0 = time.perf_counter(), _cpu_s()
         refreshed = refresh(copy, mappings)
         t1 = time.perf_counter()
         with StateStore(copy) as store:
-            report = compute_from_store(store, mappings, NOW, "bench-changed")
+            report = compute_from_store(store, mappings, NOW + timedelta(minutes=30),
+                                        "bench-changed")
         t2, cpu = time.perf_counter(), _cpu_s() - c0
         return {"refresh_s": round(t1 - t0, 3), "compute_s": round(t2 - t1, 2),
                 "wall_s": round(t2 - t0, 2), "cpu_s": round(cpu, 2),
                 "incremental": refreshed.incremental, "results": len(report.results),
+                "no_change_compute_s": round(no_change_s, 2),
+                "no_change_results": len(steady.results),
+                "read_since": len(report.read_since),
                 "peak_mem_mb": round(_peak_mb(), 1)}
     finally:
         for path in (copy, copy.with_suffix(".duckdb")):

@@ -76,12 +76,15 @@ class Prefilter:
     Attributes:
         tables: the tables whose rows decide which (scope, period) cells hold units: the
             record's and the tables joined for its fields.
-        changed_sql: the earliest placement stamp of given rows of the record's table
-            (``$keys``: raw keys), over the same joins.
+        changed_sql: the earliest start of the cells given rows of the record's table
+            (``$keys``: raw keys) are placed in and the query computes (held final cells
+            left out): the same query up to the placement, restricted to those rows.
+        changed_parameters: its parameters but ``keys``.
     """
 
     tables: tuple[str, ...]
     changed_sql: str
+    changed_parameters: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ class _Compiler:
         self.spec, self.params, self.scopes, self.now = spec, params, scopes, now
         self.done = done
         self.own_stamp: str | None = None  # the record's placement timestamp column
+        self.changed_sql: str | None = None
         self.tz_name = params.get("reporting_timezone") or "UTC"
         try:
             ZoneInfo(self.tz_name)
@@ -202,6 +206,7 @@ class _Compiler:
             columns.update(uid=f"{self.r.alias}.rowid", keys=keys.sql)
         elif stamp is None and not spec.snapshot:
             stamp = self.own_stamp = self._timestamp(spec.period.timestamp, self.r).sql
+            columns["rk"] = f"{self.r.alias}.raw_key"
         prefix = values = None
         columns["label"] = "NULL"
         if spec.breakdown is not None and not by_sprint:  # sprint cells are "all" only
@@ -232,13 +237,12 @@ class _Compiler:
 
     def _prefilter(self, used: dict[str, Any]) -> Prefilter | None:
         # A filter on ``now`` lets an unchanged row become a unit later: no prefilter.
-        if self.own_stamp is None or "since" not in used or "as_of" in used:
+        if self.changed_sql is None or "since" not in used or "as_of" in used:
             return None
         tables = (self.r.table, "incidents") if self.r.task_join else (self.r.table,)
-        sql = (f'SELECT min({self.own_stamp}) FROM "{self.r.table}" {self.r.alias}'
-               f"{self.r.joins()} WHERE {self.r.alias}.raw_key IN "
-               "(SELECT unnest(CAST($keys AS VARCHAR[])))")
-        return Prefilter(tables, sql)
+        named = {k: v for k, v in self.b.values.items()
+                 if re.search(rf"\${k}\b", self.changed_sql)}
+        return Prefilter(tables, self.changed_sql, named)
 
     def _sprint_query(self, measure: Any, tz: str) -> CompiledIndicator:
         if measure.kind in _SPRINT_MEASURES:
@@ -365,6 +369,9 @@ class _Compiler:
                          f"FROM units{placed_where})")
         if self.done and not self.spec.snapshot:
             self._skip_done()
+        if self.own_stamp is not None:
+            self.changed_sql = (f"WITH {', '.join(self.ctes)}\nSELECT min(period_start) FROM "
+                                "placed WHERE rk IN (SELECT unnest(CAST($keys AS VARCHAR[])))")
         cells = (f"any_value(period_start), any_value(period_end), {aggregate.value} AS value, "
                  f"{aggregate.n} AS n, {aggregate.excluded} AS excluded, NULL AS flags, "
                  f"{evidence_sql()} FROM placed")

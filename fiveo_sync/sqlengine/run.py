@@ -87,12 +87,13 @@ def since_bound(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
                 last: SinceLast | None) -> datetime | None:
     """The earliest placement stamp an indicator's query must still read, or None (all).
 
-    A row placed before the bound is unchanged since the last computation, was a unit
-    then (its stamp was past), and lies before the restatement window: its cell was
-    computed then and is final, so the history holds it (the runner drops held final
-    cells anyway). The bound is the earliest of the window's start, the last clock, and
-    the new stamps of the rows that changed since. Not used when the tables deciding the
-    cells changed other than row by row, or the indicator is new or was edited.
+    A row placed before the bound lies before the restatement window and either is
+    unchanged since the last computation and was a unit then (its stamp was past), so its
+    cell was computed then and the history holds it, or changed into a final cell the
+    history holds: the query drops held final cells in any case. The bound is the
+    earliest of the window's start, the last clock, and the start of every cell a changed
+    row now falls in that the query still computes. Not used when the tables deciding
+    the cells changed other than row by row, or the indicator is new or was edited.
     """
     prefilter = compiled.prefilter
     if last is None or prefilter is None or not compiled.periods or \
@@ -106,7 +107,8 @@ def since_bound(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     keys = last.rows.get(table)
     if keys:
         try:
-            (earliest,) = conn.execute(prefilter.changed_sql, {"keys": sorted(keys)}).fetchone()
+            (earliest,) = conn.execute(prefilter.changed_sql, {
+                **prefilter.changed_parameters, "keys": sorted(keys)}).fetchone()
         except duckdb.Error:
             return None
         if earliest is not None:

@@ -73,8 +73,15 @@ def test_a_changed_row_with_an_old_stamp_is_read(conn):
     # k-c was just moved to November 2024, a period the history does not hold.
     compiled = _compiled()
     since = since_bound(conn, compiled, _last({"incidents": frozenset({"k-c", "k-gone"})}))
-    assert since == _t("2024-11-03")
+    assert since == _t("2024-11-01")
     assert _periods(conn, compiled, since) == {"2024-11": 1, "2025-03": 1}
+
+
+def test_a_changed_row_in_a_held_final_period_is_not_read_again(conn):
+    # k-a (January, held) was edited: its cell stays as computed, nothing older is read.
+    compiled = _compiled()
+    assert since_bound(conn, compiled, _last({"incidents": frozenset({"k-a"})})) == \
+        _t("2025-03-01")
 
 
 def test_the_last_clock_bounds_rows_that_were_still_in_the_future(conn):
