@@ -59,14 +59,14 @@ class SeriesBook:
         """A book from stored results' series points (``StateStore.iter_series_points``).
 
         Each point is ``(indicator, scope_type, scope, breakdown, period, period_end text,
-        value JSON text, status, no_baseline JSON text)``: the parts of a result a book
-        keeps, so history is read without rebuilding every result.
+        value JSON text, status, no_baseline 0/1)``: the parts of a result a book keeps,
+        so history is read without rebuilding every result.
         """
         book = cls()
         for indicator, scope_type, scope, breakdown, period, end, value, status, bare in points:
             number = None if value is None or value == "null" else float(value)
             book._add((indicator, scope_type, scope, breakdown), period, parse_utc(end),
-                      number, BASELINE_ONLY if bare == "true" else status)
+                      number, BASELINE_ONLY if bare else status)
         return book
 
     def record(self, result: IndicatorResult) -> None:

@@ -36,6 +36,19 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: (
         "CREATE INDEX records_stamps ON records (source, stream, updated)",
     ),
+    # v4: what trends and baselines read of each result, beside its payload (which holds
+    # up to thousands of evidence ids): period end, value as JSON text, status, and the
+    # no_baseline flag; filled in for the results already stored.
+    4: (
+        "ALTER TABLE results ADD COLUMN period_end TEXT",
+        "ALTER TABLE results ADD COLUMN value TEXT",
+        "ALTER TABLE results ADD COLUMN status TEXT",
+        "ALTER TABLE results ADD COLUMN no_baseline INTEGER",
+        """UPDATE results SET period_end = payload ->> '$.period_end',
+               value = coalesce(payload -> '$.value', 'null'),
+               status = payload ->> '$.status',
+               no_baseline = coalesce(payload -> '$.flags.no_baseline' = 'true', 0)""",
+    ),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -190,11 +190,15 @@ class StateStore:
         Returns the number of results stored.
         """
         rows = [(r["indicator"], r["scope_type"], r["scope"], r.get("breakdown") or "all",
-                 r["period"], run_id, computed_at, _dumps(r)) for r in results]
+                 r["period"], run_id, computed_at, _dumps(r), r.get("period_end"),
+                 json.dumps(r.get("value")), r.get("status"),
+                 1 if (r.get("flags") or {}).get("no_baseline") else 0)
+                for r in results]
         with self._transaction() as cur:
             cur.executemany(
                 "INSERT OR REPLACE INTO results (indicator, scope_type, scope, breakdown, "
-                "period, run_id, computed_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                "period, run_id, computed_at, payload, period_end, value, status, "
+                "no_baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         return len(rows)
 
     def iter_results(self) -> Iterator[dict[str, Any]]:
@@ -213,13 +217,13 @@ class StateStore:
         """What trends and baselines need of every stored result, without decoding it whole.
 
         Yields ``(indicator, scope_type, scope, breakdown, period, period_end, value,
-        status, no_baseline)``; ``value`` and ``no_baseline`` as JSON text (``'null'`` /
-        None when absent), so a float is parsed by Python exactly as ``json.loads`` would.
+        status, no_baseline)``, read from the columns kept beside the payload: ``value`` as
+        JSON text (``'null'``), so a float is parsed by Python exactly as ``json.loads``
+        would, and ``no_baseline`` as 0 or 1.
         """
         with closing(self._conn.execute(
-                "SELECT indicator, scope_type, scope, breakdown, period, "
-                "payload ->> '$.period_end', payload -> '$.value', payload ->> '$.status', "
-                "payload -> '$.flags.no_baseline' FROM results")) as cursor:
+                "SELECT indicator, scope_type, scope, breakdown, period, period_end, value, "
+                "status, no_baseline FROM results")) as cursor:
             yield from cursor
 
     # -- key/value metadata ------------------------------------------------------------

@@ -74,15 +74,25 @@ def test_migration_from_previous_schema_version(tmp_path):
     conn.execute("INSERT INTO records VALUES ('jira', 'issue', '1', 't', ?)",
                  (json.dumps({"k": 1}),))
     conn.execute("INSERT INTO runs (id, started_at, status) VALUES ('old', 't', 'ok')")
+    old_result = {"indicator": "operate.mttr", "scope_type": "service", "scope": "mail",
+                  "breakdown": "all", "period": "2025-02", "period_end": "2025-03-01T00:00:00Z",
+                  "value": 0.1 + 0.2, "status": "met", "flags": {"no_baseline": True}}
+    conn.execute("INSERT INTO results (indicator, scope_type, scope, breakdown, period, "
+                 "run_id, computed_at, payload) VALUES ('operate.mttr', 'service', 'mail', "
+                 "'all', '2025-02', 'r1', 't', ?)", (json.dumps(old_result),))
     conn.commit()
     conn.close()
     with StateStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert [r.payload for r in store.iter_records("jira", "issue")] == [{"k": 1}]
         assert store.runs()[0]["command"] == "run"
+        # v4 filled in the series columns of the results stored before it
+        assert list(store.iter_series_points()) == [
+            ("operate.mttr", "service", "mail", "all", "2025-02", "2025-03-01T00:00:00Z",
+             "0.30000000000000004", "met", 1)]
         store.save_results("r2", "t", [{"indicator": "operate.mttr", "scope_type": "service",
                                         "scope": "payments", "period": "2025-03"}])
-        assert len(list(store.iter_results())) == 1
+        assert len(list(store.iter_results())) == 2
     with sqlite3.connect(path) as conn:  # v3: the stamps index, used by the stream marks
         plan = conn.execute("EXPLAIN QUERY PLAN SELECT source, stream, count(*), "
                             "max(updated) FROM records GROUP BY source, stream").fetchall()
