@@ -46,6 +46,18 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> list[s
     return lines
 
 
+COMPUTE_COLUMNS = [
+    ("case", "case"), ("records", "records"), ("results", "results"),
+    ("wall_s", "first compute s"), ("cpu_s", "CPU s"), ("peak_mem_mb", "peak RSS MiB"),
+    ("typed_sql_s", "5 core in DuckDB s"), ("typed_ratio", "×DuckDB"),
+    ("reference_s", "5 core in SQLite JSON s"), ("ratio", "×SQLite"),
+    ("canonical_build_s", "canonical build s"),
+    ("canonical_build_peak_mem_mb", "build peak MiB"),
+    ("no_change_compute_s", "no-change compute s"),
+    ("after_100_changed_refresh_s", "100 changed: refresh s"),
+    ("after_100_changed_compute_s", "100 changed: compute s"),
+    ("us_per_record", "µs/record"), ("note", "agreement")]
+
 PULL_COLUMNS = [("platform", "platform"), ("latency_ms", "latency ms"), ("impl", "client"),
                 ("records", "records"), ("seconds", "wall s"), ("requests", "requests"),
                 ("bytes", "bytes"), ("requests_per_1k", "req/1k rec"),
@@ -124,7 +136,8 @@ def render_markdown(results: dict[str, Any]) -> str:
     if results.get("compute"):
         rows = results["compute"]
         out += ["", "## Compute (benchmarks/compute_bench.py)", ""]
-        out += _table(rows, [(k, k) for k in rows[0]])
+        known = [c for c in COMPUTE_COLUMNS if c[0] in rows[0]]
+        out += _table(rows, known or [(k, k) for k in rows[0]])
     elif results.get("compute_error"):
         out += ["", "## Compute", "", f"The compute case failed: `{results['compute_error']}`"]
     elif "compute" in results:
