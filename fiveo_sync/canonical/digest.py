@@ -32,9 +32,14 @@ LOOKUP_STREAMS = frozenset({
     ("servicenow", "core_company"), ("servicenow", "asmt_metric"),
     ("servicenow", "asmt_metric_type"), ("jira", "field"), ("jira", "status"), ("jira", "board")})
 
-# unixepoch() needs SQLite 3.38; the sum is an exact integer whatever the row order.
-_MARKS = ("SELECT source, stream, count(*), max(updated), sum(unixepoch(updated)) "
-          "FROM records GROUP BY source, stream ORDER BY source, stream")
+# The store keeps the marks per stream (schema v5, maintained by triggers); a store of an
+# older layout is aggregated. unixepoch() needs SQLite 3.38; the sum is an exact integer
+# whatever the row order.
+_MARKS = ("SELECT source, stream, n, newest, total FROM stream_marks WHERE n > 0 "
+          "ORDER BY source, stream")
+_MARKS_AGGREGATED = ("SELECT source, stream, count(*), max(updated), "
+                     "coalesce(sum(unixepoch(updated)), 0) FROM records "
+                     "GROUP BY source, stream ORDER BY source, stream")
 
 
 def _sha(text: str) -> str:
@@ -50,7 +55,9 @@ def fetch_stream_marks(store_path: Path) -> dict[tuple[str, str], list[Any]]:
     uri = f"{Path(store_path).resolve().as_uri()}?mode=ro"
     try:
         with closing(sqlite3.connect(uri, uri=True, timeout=30)) as conn:
-            rows = conn.execute(_MARKS).fetchall()
+            kept = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                "name = 'stream_marks'").fetchone()
+            rows = conn.execute(_MARKS if kept else _MARKS_AGGREGATED).fetchall()
     except sqlite3.Error as exc:
         raise StateError(f"cannot read state store: {exc}", path=str(store_path)) from exc
     return {(source, stream): [count, newest, total]

@@ -6,6 +6,21 @@ SQLite's ``PRAGMA user_version``. Never edit a released migration: add the next 
 
 from __future__ import annotations
 
+# A record counted into / out of its stream's marks (``{row}``: NEW or OLD in a trigger).
+# The newest stamp is looked up again (through the stamps index) only when the newest
+# record itself goes.
+_MARK_ADD = """INSERT INTO stream_marks (source, stream, n, newest, total)
+    VALUES ({row}.source, {row}.stream, 1, {row}.updated, coalesce(unixepoch({row}.updated), 0))
+    ON CONFLICT (source, stream) DO UPDATE SET n = n + 1,
+        newest = CASE WHEN newest IS NULL OR excluded.newest > newest THEN excluded.newest
+                 ELSE newest END,
+        total = total + excluded.total"""
+_MARK_REMOVE = """UPDATE stream_marks SET n = n - 1,
+        total = total - coalesce(unixepoch({row}.updated), 0),
+        newest = CASE WHEN {row}.updated < newest THEN newest ELSE (SELECT max(updated)
+                 FROM records WHERE source = {row}.source AND stream = {row}.stream) END
+    WHERE source = {row}.source AND stream = {row}.stream"""
+
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # v1: raw records, bookmarks, run history.
     1: (
@@ -48,6 +63,22 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
                value = coalesce(payload -> '$.value', 'null'),
                status = payload ->> '$.status',
                no_baseline = coalesce(payload -> '$.flags.no_baseline' = 'true', 0)""",
+    ),
+    # v5: the per-stream marks the canonical refresh compares on every run (record count,
+    # newest stamp, sum of the stamps as instants), kept up to date by triggers in the
+    # transaction that writes the records, instead of an aggregate over every record.
+    5: (
+        """CREATE TABLE stream_marks (
+               source TEXT NOT NULL, stream TEXT NOT NULL, n INTEGER NOT NULL,
+               newest TEXT, total INTEGER NOT NULL, PRIMARY KEY (source, stream))""",
+        """INSERT INTO stream_marks SELECT source, stream, count(*), max(updated),
+               coalesce(sum(unixepoch(updated)), 0) FROM records GROUP BY source, stream""",
+        f"""CREATE TRIGGER records_marks_insert AFTER INSERT ON records BEGIN
+               {_MARK_ADD.format(row="NEW")}; END""",
+        f"""CREATE TRIGGER records_marks_delete AFTER DELETE ON records BEGIN
+               {_MARK_REMOVE.format(row="OLD")}; END""",
+        f"""CREATE TRIGGER records_marks_update AFTER UPDATE ON records BEGIN
+               {_MARK_REMOVE.format(row="OLD")}; {_MARK_ADD.format(row="NEW")}; END""",
     ),
 }
 

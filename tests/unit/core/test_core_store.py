@@ -64,15 +64,17 @@ def test_reopening_keeps_data_and_schema(tmp_path):
         assert store.runs()[0]["exit_code"] == 0
 
 
-def test_migration_from_previous_schema_version(tmp_path):
+@pytest.mark.parametrize("previous", [2, 3])
+def test_migration_from_an_earlier_schema_version(tmp_path, previous):
     path = tmp_path / "old.sqlite"
     conn = sqlite3.connect(path)
-    for version in range(1, SCHEMA_VERSION):
+    for version in range(1, previous + 1):
         for statement in MIGRATIONS[version]:
             conn.execute(statement)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
-    conn.execute("INSERT INTO records VALUES ('jira', 'issue', '1', 't', ?)",
-                 (json.dumps({"k": 1}),))
+    conn.execute(f"PRAGMA user_version = {previous}")
+    conn.executemany("INSERT INTO records VALUES ('jira', 'issue', ?, ?, ?)", [
+        ("1", "2025-01-02T00:00:00Z", json.dumps({"k": 1})),
+        ("2", "2025-01-05T00:00:00Z", json.dumps({"k": 2}))])
     conn.execute("INSERT INTO runs (id, started_at, status) VALUES ('old', 't', 'ok')")
     old_result = {"indicator": "operate.mttr", "scope_type": "service", "scope": "mail",
                   "breakdown": "all", "period": "2025-02", "period_end": "2025-03-01T00:00:00Z",
@@ -84,7 +86,7 @@ def test_migration_from_previous_schema_version(tmp_path):
     conn.close()
     with StateStore(path) as store:
         assert store.schema_version == SCHEMA_VERSION
-        assert [r.payload for r in store.iter_records("jira", "issue")] == [{"k": 1}]
+        assert [r.payload for r in store.iter_records("jira", "issue")] == [{"k": 1}, {"k": 2}]
         assert store.runs()[0]["command"] == "run"
         # v4 filled in the series columns of the results stored before it
         assert list(store.iter_series_points()) == [
@@ -93,10 +95,13 @@ def test_migration_from_previous_schema_version(tmp_path):
         store.save_results("r2", "t", [{"indicator": "operate.mttr", "scope_type": "service",
                                         "scope": "payments", "period": "2025-03"}])
         assert len(list(store.iter_results())) == 2
-    with sqlite3.connect(path) as conn:  # v3: the stamps index, used by the stream marks
+    with sqlite3.connect(path) as conn:
+        # v3: the stamps index; v5: the stream marks of the records stored before it
         plan = conn.execute("EXPLAIN QUERY PLAN SELECT source, stream, count(*), "
                             "max(updated) FROM records GROUP BY source, stream").fetchall()
+        marks = conn.execute("SELECT * FROM stream_marks").fetchall()
     assert "records_stamps" in str(plan)
+    assert marks == [("jira", "issue", 2, "2025-01-05T00:00:00Z", 1735776000 + 1736035200)]
 
 
 def test_newer_schema_is_refused(tmp_path):
