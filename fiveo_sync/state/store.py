@@ -85,16 +85,19 @@ class StateStore:
         Records are upserted by key (an overlap re-read replaces the same row); with
         ``page.insert_only`` an existing key is kept as it was.
         """
-        # An upsert, not REPLACE: the stream-marks triggers see a replaced record as an update.
-        on_conflict = "NOTHING" if page.insert_only else \
-            "UPDATE SET updated = excluded.updated, payload = excluded.payload"
+        # An upsert, not REPLACE: the stream-marks triggers see a replaced record as an update
+        # (REPLACE deletes without firing delete triggers).
+        if page.insert_only:
+            sql = ("INSERT OR IGNORE INTO records (source, stream, key, updated, payload) "
+                   "VALUES (?, ?, ?, ?, ?)")
+        else:
+            sql = ("INSERT INTO records (source, stream, key, updated, payload) VALUES "
+                   "(?, ?, ?, ?, ?) ON CONFLICT (source, stream, key) DO UPDATE SET "
+                   "updated = excluded.updated, payload = excluded.payload")
         rows = [(page.source, page.stream, r.key, r.updated, _dumps(r.payload))
                 for r in page.records]
         with self._transaction() as cur:
-            cur.executemany(
-                "INSERT INTO records (source, stream, key, updated, payload) "  # noqa: S608
-                f"VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, stream, key) DO {on_conflict}",
-                rows)
+            cur.executemany(sql, rows)
             cur.executemany(
                 "DELETE FROM records WHERE source = ? AND stream = ? AND key = ?",
                 [(page.source, page.stream, key) for key in page.deleted_keys])
