@@ -37,7 +37,14 @@ from fiveo_sync.sqlengine.aggregates import (
     sum_sql,
     value_sql,
 )
-from fiveo_sync.sqlengine.fields import Bindings, Column, NotCompiled, RecordFields
+from fiveo_sync.sqlengine.fields import (
+    HELD_CELLS,
+    Bindings,
+    Column,
+    NotCompiled,
+    RecordFields,
+    rows_sql,
+)
 from fiveo_sync.sqlengine.flow import (
     FLOW_AGGREGATE,
     FLOW_OFF,
@@ -292,10 +299,9 @@ class _Compiler:
         for number, (key, rows) in enumerate(scope_maps(self.spec, self.scopes)):
             key_sql = self.r.column(key).sql
             name = f"scope_map_{number}"
-            ids = self.b.bind([i for i, _ in rows], "VARCHAR[]")
-            keys = self.b.bind([k for _, k in rows], "VARCHAR[]")
-            self.ctes.append(f"{name} AS (SELECT unnest({ids}) AS scope_id, "
-                             f"unnest({keys}) AS scope_key)")
+            mapped = rows_sql(self.b, [("scope_id", "VARCHAR"), ("scope_key", "VARCHAR")],
+                              rows)
+            self.ctes.append(f"{name} AS ({mapped})")
             picked = ", ".join(f"{sql} AS {alias}" for alias, sql in columns.items())
             selects.append(
                 f'SELECT m.scope_id, {picked} FROM "{self.r.table}" r{self.r.joins()}'
@@ -396,11 +402,8 @@ class _Compiler:
     def _skip_done(self) -> None:
         """Drop the units of final periods the history holds (``placed`` is redefined)."""
         window = self.b.bind([pid for pid, _, _ in self._periods()], "VARCHAR[]")
-        scopes = self.b.bind([s for s, _ in self.done], "VARCHAR[]")
-        periods = self.b.bind([p for _, p in self.done], "VARCHAR[]")
         self.ctes[-1] = self.ctes[-1].replace("placed AS", "all_placed AS", 1)
-        self.ctes.append(f"done_cells AS (SELECT unnest({scopes}) AS scope_id, "
-                         f"unnest({periods}) AS period_id)")
+        self.ctes.append(f"done_cells AS ({rows_sql(self.b, HELD_CELLS, list(self.done))})")
         self.ctes.append(
             "placed AS (SELECT a.* FROM all_placed a WHERE list_contains("
             f"{window}, a.period_id) OR NOT EXISTS (SELECT 1 FROM done_cells d WHERE "

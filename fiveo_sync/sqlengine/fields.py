@@ -55,6 +55,23 @@ class Bindings:
         return f"${name}"
 
 
+def rows_sql(b: Bindings, columns: list[tuple[str, str]], rows: list[tuple[Any, ...]]) -> str:
+    """Bound rows as a relation: ``SELECT unnest($p) AS <name>, …`` (one list per column).
+
+    Args:
+        b: the query's parameters.
+        columns: ``(name, DuckDB type)`` of each column.
+        rows: the rows, one value per column.
+    """
+    lists = [b.bind([row[i] for row in rows], f"{kind}[]") for i, (_, kind) in enumerate(columns)]
+    return "SELECT " + ", ".join(f"unnest({values}) AS {name}"
+                                 for values, (name, _) in zip(lists, columns, strict=True))
+
+
+HELD_CELLS = [("scope_id", "VARCHAR"), ("period_id", "VARCHAR")]
+"""The columns of the ``(scope id, period id)`` cells a history holds, for :func:`rows_sql`."""
+
+
 @dataclass(frozen=True)
 class Column:
     """A SQL expression for one canonical field and its DuckDB type."""

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fiveo_sync.engine.sprints import SOURCE_PREFERENCE
-from fiveo_sync.sqlengine.fields import Bindings
+from fiveo_sync.sqlengine.fields import HELD_CELLS, Bindings, rows_sql
 
 _PREFERENCE = "CASE source " + " ".join(
     f"WHEN '{name}' THEN {rank}" for name, rank in SOURCE_PREFERENCE.items()) + " ELSE 9 END"
@@ -42,12 +42,11 @@ def closed_sprints_cte(b: Bindings, now: datetime,
     keep = ""
     if pending is not None:
         done, horizon = pending
-        scopes = b.bind([s for s, _ in done], "VARCHAR[]")
-        periods = b.bind([p for _, p in done], "VARCHAR[]")
+        held = rows_sql(b, HELD_CELLS, list(done))
         keep = (f" AND (complete > {b.bind(horizon)} OR EXISTS (SELECT 1 FROM sp_boards m "
-                "WHERE m.board = s.board AND NOT EXISTS (SELECT 1 FROM (SELECT unnest("
-                f"{scopes}) AS scope_id, unnest({periods}) AS period_id) d WHERE d.scope_id "
-                "= m.scope_id AND d.period_id = 'sprint-' || CAST(s.id AS VARCHAR))))")
+                f"WHERE m.board = s.board AND NOT EXISTS (SELECT 1 FROM ({held}) d WHERE "
+                "d.scope_id = m.scope_id AND d.period_id = 'sprint-' || "
+                "CAST(s.id AS VARCHAR))))")
     return (f"sp_closed AS (SELECT id, board, start, complete, goal FROM \"sprints\" s "
             f"WHERE state = 'closed' AND start IS NOT NULL AND complete IS NOT NULL "
             f"AND complete <= {b.named('now', now)}{keep})")
@@ -56,9 +55,7 @@ def closed_sprints_cte(b: Bindings, now: datetime,
 def board_map_cte(b: Bindings, scopes: list[Any]) -> str:
     """``sp_boards(scope_id, board)``: the boards of each scope."""
     rows = [(s.id, board) for s in scopes for board in sorted(s.boards)]
-    ids = b.bind([i for i, _ in rows], "VARCHAR[]")
-    boards = b.bind([k for _, k in rows], "BIGINT[]")
-    return f"sp_boards AS (SELECT unnest({ids}) AS scope_id, unnest({boards}) AS board)"
+    return f"sp_boards AS ({rows_sql(b, [('scope_id', 'VARCHAR'), ('board', 'BIGINT')], rows)})"
 
 
 def _countable(alias: str, discarded: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from fiveo_sync.engine import stats
 from fiveo_sync.engine.measures import NO_MINIMUM_KINDS
 from fiveo_sync.sqlengine.aggregates import Aggregate, evidence_sql
-from fiveo_sync.sqlengine.fields import Bindings, Column
+from fiveo_sync.sqlengine.fields import Bindings, Column, rows_sql
 from fiveo_sync.sqlengine.periods import PeriodSql
 from fiveo_sync.sqlengine.predicates import is_empty_sql
 from fiveo_sync.sqlengine.sprint_sets import (
@@ -102,10 +102,9 @@ def goal_share_sql(last: int, scopes: list[Any], now: datetime, b: Bindings,
     sprint completed in (``period`` places ``stamp``, the sprint's complete) and the
     restatement window's.
     """
-    ids = b.bind([w[0] for w in window], "VARCHAR[]")
-    starts = b.bind([w[1] for w in window], "TIMESTAMPTZ[]")
-    ends = b.bind([w[2] for w in window], "TIMESTAMPTZ[]")
-    scope_ids = b.bind([s.id for s in scopes], "VARCHAR[]")
+    periods = rows_sql(b, [("period_id", "VARCHAR"), ("period_start", "TIMESTAMPTZ"),
+                           ("period_end", "TIMESTAMPTZ")], list(window))
+    scope_ids = rows_sql(b, [("scope_id", "VARCHAR")], [(s.id,) for s in scopes])
     has_goal = f"NOT {is_empty_sql(Column('goal', 'VARCHAR'), b)}"
     ctes = [
         closed_sprints_cte(b, now), board_map_cte(b, scopes),
@@ -113,9 +112,7 @@ def goal_share_sql(last: int, scopes: list[Any], now: datetime, b: Bindings,
         f"gs_periods AS (SELECT DISTINCT scope_id, {period.id} AS period_id, {period.start} "
         f"AS period_start, {period.end} AS period_end FROM (SELECT scope_id, complete AS "
         f"stamp FROM gs_sprints) UNION SELECT s.scope_id, w.period_id, w.period_start, "
-        f"w.period_end FROM (SELECT unnest({scope_ids}) AS scope_id) s, (SELECT "
-        f"unnest({ids}) AS period_id, unnest({starts}) AS period_start, unnest({ends}) AS "
-        f"period_end) w)",
+        f"w.period_end FROM ({scope_ids}) s, ({periods}) w)",
         "gs_ranked AS (SELECT p.*, g.id, g.goal, row_number() OVER (PARTITION BY p.scope_id, "
         "p.period_id ORDER BY g.complete DESC, g.id DESC) AS rn FROM gs_periods p LEFT JOIN "
         "gs_sprints g ON g.scope_id = p.scope_id AND g.complete < p.period_end)",
