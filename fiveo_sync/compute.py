@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -44,7 +45,9 @@ log = structlog.get_logger(__name__)
 
 MARKS_KEY = "compute_marks"
 """Store meta: the canonical lineage, generation and clock of the last computation, the
-result count after it and each indicator's digest (what the next run compares)."""
+result count after it, each indicator's digest (what the next run compares) and, per
+indicator a later run may reuse, where its window's results are stored (``reuse``:
+``[run id, count, window period ids]``)."""
 
 # ComputeReport.counts kind → canonical table.
 _COUNTED = {"incidents": "incidents", "changes": "changes", "problems": "problems",
@@ -64,6 +67,8 @@ class ComputeReport:
             (every other non-derived indicator was computed in SQL).
         read_since: the indicators whose query read only the rows placed since a bound
             (the history and the rows changed since the last computation allowed it).
+        reused: the indicators whose results are the last computation's, read back from
+            the store (nothing they read changed since): not computed, not saved again.
     """
 
     results: tuple[IndicatorResult, ...]
@@ -71,6 +76,7 @@ class ComputeReport:
     counts: dict[str, int] = field(default_factory=dict)
     in_python: dict[str, str] = field(default_factory=dict)
     read_since: dict[str, datetime] = field(default_factory=dict)
+    reused: tuple[str, ...] = ()
 
 
 def load_history(store: Any) -> list[IndicatorResult]:
@@ -101,12 +107,15 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
     improvements = improvement_records(store.get_meta(LEDGER_KEY))
     history = load_series(store)
     digests = {item.spec.id: _digest(item) for item in bound}
+    marks = store.get_meta(MARKS_KEY)
+    marks = marks if isinstance(marks, dict) else {}
     try:
         with duckdb.connect(str(canonical.path), read_only=True) as conn:
             info = build_info(conn) or {}
-            last = _since_last(store, conn, info, digests)
+            last = _since_last(store, conn, info, digests, marks, now)
             sql = run_indicators(conn, [b for b in bound if not b.spec.is_derived],
-                                 mappings.portfolio, now, history.periods_done, last)
+                                 mappings.portfolio, now, history.periods_done, last,
+                                 _reuse_from(store, marks.get("reuse")))
             rest = [b for b in bound if b.spec.id in sql.not_compiled]
             data = _records_for(rest, conn, store, mappings)
             counts = {kind: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
@@ -118,22 +127,26 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
     cells: dict[str, list[Any]] = defaultdict(list)
     for cell in sql.cells:
         cells[cell.indicator].append(cell)
-    results = compute(bound, data, mappings.portfolio, now, history, cells=cells)
-    store.save_results(run_id, format_utc(now), [r.to_dict() for r in results])
-    # After the results: marks older than the history only make the next run read more.
+    results = compute(bound, data, mappings.portfolio, now, history, cells=cells,
+                      reused=sql.reused)
+    store.save_results(run_id, format_utc(now),
+                       [r.to_dict() for r in results if r.indicator not in sql.reused])
+    # After the results: marks older than the history only make the next run read more
+    # (a result they point to that a later computation replaced is not reused).
     store.set_meta(MARKS_KEY, {"lineage": info.get("lineage"),
                                "generation": info.get("generation"), "now": format_utc(now),
-                               "results": store.result_count(), "indicators": digests})
+                               "results": store.result_count(), "indicators": digests,
+                               "reuse": _reuse_marks(sql, results, run_id, marks)})
     counts["improvements"] = len(improvements)
     for result in results:
         counts[f"status_{result.status}"] = counts.get(f"status_{result.status}", 0) + 1
     skipped = info.get("skipped") or {}
     log.info("results_computed", run_id=run_id, results=len(results),
-             in_sql=len(bound) - len(sql.not_compiled),
+             in_sql=len(bound) - len(sql.not_compiled), reused=len(sql.reused),
              in_python=sorted(sql.not_compiled), read_since_last=len(sql.read_since),
              skipped=sum(sum(v.values()) for v in skipped.values()))
     return ComputeReport(tuple(results), {k: dict(v) for k, v in skipped.items()}, counts,
-                         dict(sql.not_compiled), dict(sql.read_since))
+                         dict(sql.not_compiled), dict(sql.read_since), tuple(sorted(sql.reused)))
 
 
 def _digest(item: Any) -> str:
@@ -144,15 +157,16 @@ def _digest(item: Any) -> str:
 
 
 def _since_last(store: Any, conn: duckdb.DuckDBPyConnection, info: dict[str, Any],
-                digests: dict[str, str]) -> SinceLast | None:
+                digests: dict[str, str], marks: dict[str, Any],
+                now: datetime) -> SinceLast | None:
     """What changed since the computation the store's marks describe, or None (unknown).
 
-    Unknown when there are no marks, the history lost results since (fewer stored than
-    then), or the canonical file cannot tell (:func:`~fiveo_sync.canonical.changes.
-    changed_rows`).
+    Unknown when there are no marks, the clock is earlier than theirs, the history lost
+    results since (fewer stored than then), or the canonical file cannot tell
+    (:func:`~fiveo_sync.canonical.changes.changed_rows`).
     """
-    marks = store.get_meta(MARKS_KEY)
-    if not isinstance(marks, dict) or store.result_count() < (marks.get("results") or 0):
+    if not marks.get("now") or parse_utc(marks["now"]) > now or \
+            store.result_count() < (marks.get("results") or 0):
         return None
     then = marks.get("generation")
     rows = changed_rows(conn, marks.get("lineage"), then, info) if isinstance(then, int) \
@@ -162,6 +176,38 @@ def _since_last(store: Any, conn: duckdb.DuckDBPyConnection, info: dict[str, Any
     same = frozenset(ident for ident, digest in digests.items()
                      if (marks.get("indicators") or {}).get(ident) == digest)
     return SinceLast(parse_utc(marks["now"]), rows, same)
+
+
+def _reuse_from(store: Any, entries: Any) -> Callable[[str, tuple[str, ...]], list | None]:
+    """``run_indicators``' ``reuse``: an indicator's stored window results, when complete.
+
+    Complete means stored for the same window by the run the marks name, every one of
+    them still there (none replaced by a later computation whose marks were not saved).
+    """
+    entries = entries if isinstance(entries, dict) else {}
+
+    def reuse(indicator: str, window: tuple[str, ...]) -> list[IndicatorResult] | None:
+        entry = entries.get(indicator)
+        if not isinstance(entry, list) or len(entry) != 3 or list(entry[2]) != list(window):
+            return None
+        payloads = store.results_of_run(indicator, entry[0], window)
+        if len(payloads) != entry[1]:
+            return None
+        return [IndicatorResult.from_dict(payload) for payload in payloads]
+    return reuse
+
+
+def _reuse_marks(sql: Any, results: list[IndicatorResult], run_id: str,
+                 marks: dict[str, Any]) -> dict[str, list[Any]]:
+    """Where each reusable indicator's window results are stored after this run."""
+    counts: dict[str, int] = defaultdict(int)
+    windows = {ident: set(window) for ident, window in sql.windows.items()}
+    for result in results:
+        if result.period in windows.get(result.indicator, ()):
+            counts[result.indicator] += 1
+    before = marks.get("reuse") or {}
+    return {ident: before[ident] if ident in sql.reused else
+            [run_id, counts[ident], list(window)] for ident, window in sql.windows.items()}
 
 
 def _records_for(indicators: list[Any], conn: duckdb.DuckDBPyConnection, store: Any,

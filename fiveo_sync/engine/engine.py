@@ -61,7 +61,9 @@ def _bind(indicators: Iterable[Any]) -> list[BoundIndicator]:
 
 def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
             history: Iterable[IndicatorResult | dict[str, Any]] | SeriesBook = (),
-            cells: Mapping[str, Iterable[Any]] | None = None) -> list[IndicatorResult]:
+            cells: Mapping[str, Iterable[Any]] | None = None,
+            reused: Mapping[str, Iterable[IndicatorResult]] | None = None,
+            ) -> list[IndicatorResult]:
     """Compute every indicator for every scope of its view and every due period.
 
     Args:
@@ -76,6 +78,8 @@ def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
             engine's ``Cell``s: scope, breakdown, period and its bounds, value, n,
             excluded, min_sample, flags, evidence, for every period it reports); status,
             trend and the choice of periods are then done here as for any indicator.
+        reused: indicator id → its results as the last computation gave them, which this
+            one would give again (nothing it reads changed): taken as they are.
 
     Returns:
         The results, ordered by indicator, scope, breakdown and period.
@@ -88,6 +92,11 @@ def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
     results: list[IndicatorResult] = []
     for item in bound:
         if item.spec.is_derived:
+            continue
+        if reused and item.spec.id in reused:
+            for result in reused[item.spec.id]:
+                book.record(result)
+                results.append(result)
             continue
         for scope in scopes[item.spec.view]:
             if item.spec.id in measured:

@@ -14,10 +14,11 @@ from fiveo_sync.sqlengine.run import (
     Cell,
     SinceLast,
     SqlRun,
+    reusable,
     run_compiled,
     run_indicators,
     since_bound,
 )
 
 __all__ = ["Cell", "CompiledIndicator", "NotCompiled", "SinceLast", "SqlRun",
-           "compile_indicator", "run_compiled", "run_indicators", "since_bound"]
+           "compile_indicator", "reusable", "run_compiled", "run_indicators", "since_bound"]

@@ -86,12 +86,16 @@ class Prefilter:
         changed_sql: the earliest start of the cells given rows of the record's table
             (``$keys``: raw keys) are placed in and the query computes (held final cells
             left out): the same query up to the placement, restricted to those rows.
-        changed_parameters: its parameters but ``keys``.
+        changed_parameters: its parameters but ``keys`` (also those of ``crossing_sql``
+            but ``last_now``).
+        crossing_sql: how many units are stamped after ``$last_now`` and not after
+            ``$now``: rows that an earlier clock left out as future and this one places.
     """
 
     tables: tuple[str, ...]
     changed_sql: str
     changed_parameters: dict[str, Any]
+    crossing_sql: str
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ class CompiledIndicator:
         evidence_kind: the canonical kind of the ids in the evidence columns.
         prefilter: set when the query places records by their own timestamp and takes a
             ``$since`` (default :data:`EARLIEST`): rows stamped before it are skipped.
+        reads: the canonical tables the query names (a result depends on no others).
     """
 
     indicator: str
@@ -124,6 +129,7 @@ class CompiledIndicator:
     aggregate: Aggregate
     evidence_kind: str = ""
     prefilter: Prefilter | None = None
+    reads: frozenset[str] = frozenset()
 
 
 def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
@@ -158,6 +164,7 @@ class _Compiler:
         self.done = done
         self.own_stamp: str | None = None  # the record's placement timestamp column
         self.changed_sql: str | None = None
+        self.crossing_sql = ""
         self.tz_name = params.get("reporting_timezone") or "UTC"
         try:
             ZoneInfo(self.tz_name)
@@ -240,7 +247,8 @@ class _Compiler:
         kind = "work_item" if self.spec.measure.kind in _SPRINT_MEASURES else self.spec.source
         return CompiledIndicator(self.spec.id, sql, used,
                                  tuple(s.id for s in self.scopes), periods, prefix, values,
-                                 aggregate, kind, self._prefilter(used))
+                                 aggregate, kind, self._prefilter(used),
+                                 frozenset(re.findall(r'"(\w+)"', sql)))
 
     def _prefilter(self, used: dict[str, Any]) -> Prefilter | None:
         # A filter on ``now`` lets an unchanged row become a unit later: no prefilter.
@@ -249,7 +257,7 @@ class _Compiler:
         tables = (self.r.table, "incidents") if self.r.task_join else (self.r.table,)
         named = {k: v for k, v in self.b.values.items()
                  if re.search(rf"\${k}\b", self.changed_sql)}
-        return Prefilter(tables, self.changed_sql, named)
+        return Prefilter(tables, self.changed_sql, named, self.crossing_sql)
 
     def _sprint_query(self, measure: Any, tz: str) -> CompiledIndicator:
         if measure.kind in _SPRINT_MEASURES:
@@ -376,8 +384,11 @@ class _Compiler:
         if self.done and not self.spec.snapshot:
             self._skip_done()
         if self.own_stamp is not None:
-            self.changed_sql = (f"WITH {', '.join(self.ctes)}\nSELECT min(period_start) FROM "
-                                "placed WHERE rk IN (SELECT unnest(CAST($keys AS VARCHAR[])))")
+            head = f"WITH {', '.join(self.ctes)}\n"
+            self.changed_sql = (f"{head}SELECT min(period_start) FROM placed WHERE rk IN "
+                                "(SELECT unnest(CAST($keys AS VARCHAR[])))")
+            self.crossing_sql = (f"{head}SELECT count(*) FROM units WHERE stamp > $last_now "
+                                 f"AND stamp <= {now}")
         cells = (f"any_value(period_start), any_value(period_end), {aggregate.value} AS value, "
                  f"{aggregate.n} AS n, {aggregate.excluded} AS excluded, NULL AS flags, "
                  f"{evidence_sql()} FROM placed")

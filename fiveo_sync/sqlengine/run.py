@@ -59,11 +59,17 @@ class SqlRun:
         cells: every cell of every compiled indicator.
         not_compiled: indicator id → why it was not compiled.
         read_since: indicator id → the stamp its query read from (the others read all).
+        reused: indicator id → the last computation's results, given back by ``reuse``
+            (:func:`reusable`): its query was not run.
+        windows: indicator id → the restatement window's period ids, for every indicator
+            whose results a later run may reuse (record queries with a prefilter).
     """
 
     cells: list[Cell] = field(default_factory=list)
     not_compiled: dict[str, str] = field(default_factory=dict)
     read_since: dict[str, datetime] = field(default_factory=dict)
+    reused: dict[str, list[Any]] = field(default_factory=dict)
+    windows: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,30 @@ def since_bound(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
         if earliest is not None:
             bound = min(bound, _utc(earliest))
     return bound
+
+
+def reusable(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
+             last: SinceLast | None) -> bool:
+    """Whether the last computation's results of an indicator are this run's too.
+
+    They are when the query would read exactly what it read then: the indicator's spec
+    and parameters are the same, no table the query names changed since, and no unit
+    is stamped after the last clock (a row placed in the future then, and placed now).
+    Only record queries with a prefilter qualify: the others read ``now`` (an age, a
+    snapshot, closed sprints) or place records by another record's stamp. The period
+    grid (the restatement window's periods) is compared by the caller, which also holds
+    the results.
+    """
+    prefilter = compiled.prefilter
+    if last is None or prefilter is None or compiled.indicator not in last.indicators or \
+            compiled.reads & last.rows.keys():
+        return False
+    try:
+        (crossing,) = conn.execute(prefilter.crossing_sql, {
+            **prefilter.changed_parameters, "last_now": last.computed_at}).fetchone()
+    except duckdb.Error:
+        return False
+    return crossing == 0
 
 
 def _utc(moment: datetime) -> datetime:
@@ -195,7 +225,9 @@ def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
 def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIndicator],
                    portfolio: Any, now: datetime,
                    done: Callable[[str, str], Collection[tuple[str, str]]] | None = None,
-                   last: SinceLast | None = None) -> SqlRun:
+                   last: SinceLast | None = None,
+                   reuse: Callable[[str, tuple[str, ...]], list[Any] | None] | None = None,
+                   ) -> SqlRun:
     """Compile and run every indicator the compiler supports; list the others.
 
     Args:
@@ -207,6 +239,9 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
             holds (``SeriesBook.periods_done``); those final periods are not recomputed.
         last: what changed since the last computation (with ``done`` from its history):
             rows placed before :func:`since_bound` are not read.
+        reuse: ``(indicator id, window period ids)`` → that indicator's results of the
+            last computation if the store holds them all for this window, else None;
+            asked only when :func:`reusable` holds.
 
     Returns:
         The cells and the indicators not compiled, with their reasons.
@@ -221,6 +256,13 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
         except NotCompiled as exc:
             out.not_compiled[item.spec.id] = exc.reason
             continue
+        if compiled.prefilter is not None:
+            window = out.windows[item.spec.id] = tuple(pid for pid, _, _ in compiled.periods)
+            if reuse is not None and done and reusable(conn, compiled, last):
+                kept = reuse(item.spec.id, window)
+                if kept is not None:
+                    out.reused[item.spec.id] = kept
+                    continue
         since = since_bound(conn, compiled, last) if done else None
         out.cells.extend(run_compiled(conn, compiled, since))
         if since is not None:

@@ -215,6 +215,17 @@ class StateStore:
             for (payload,) in cursor:
                 yield json.loads(payload)
 
+    def results_of_run(self, indicator: str, run_id: str,
+                       periods: Iterable[str]) -> list[dict[str, Any]]:
+        """The results of one indicator a run stored for these periods and still holds."""
+        wanted = list(periods)
+        marks = ", ".join("?" * len(wanted))
+        with closing(self._conn.execute(
+                "SELECT payload FROM results WHERE indicator = ? AND run_id = ? AND period "  # noqa: S608
+                f"IN ({marks}) ORDER BY scope_type, scope, breakdown, period",
+                [indicator, run_id, *wanted])) as cursor:
+            return [json.loads(payload) for (payload,) in cursor]
+
     def result_count(self) -> int:
         """How many results the store holds (one per indicator, scope, breakdown, period)."""
         return self._conn.execute("SELECT count(*) FROM results").fetchone()[0]

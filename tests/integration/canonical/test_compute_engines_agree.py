@@ -6,7 +6,8 @@ before the SQL engine); ``compute_from_store`` refreshes the canonical file, run
 compiled indicators in SQL and the rest in the Python engine. Their results, serialised as
 the store saves them, must be identical: on a first run (empty history) and on a run nine
 days later that has the first run's results as history (finished periods are then not
-recomputed, trends and baselines come from history). Then a few records change and the
+recomputed, trends and baselines come from history); and fifteen minutes later, when the
+record indicators' results are the last run's, read back. Then a few records change and the
 canonical file is refreshed incrementally: still identical.
 """
 
@@ -22,7 +23,7 @@ import pytest
 
 from connectors.base import Page, RawRecord
 from fiveo_sync.canonical import canonical_path
-from fiveo_sync.compute import compute_from_store, load_history, load_series
+from fiveo_sync.compute import MARKS_KEY, compute_from_store, load_history, load_series
 from fiveo_sync.engine.engine import compute
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.engine.normalise import normalise
@@ -85,6 +86,19 @@ def test_sql_compute_results_equal_the_python_engine_on_the_demo(case):
         assert any(r.trend not in (None, "none") for r in second.results)
         # Nothing changed since run 1: record queries read only from the window on.
         assert {"operate.mttr", "operate.throughput"} <= second.read_since.keys()
+        assert second.reused == ()  # the window moved on in nine days
+
+        # Fifteen minutes on, still nothing changed: the record queries are not run, their
+        # window results are run 2's, read back; the rest is computed as before.
+        steady = later + timedelta(minutes=15)
+        history = load_history(store)
+        old = _python_engine(store, mappings, steady, history)
+        rerun = compute_from_store(store, mappings, steady, "run-2b")
+        _assert_same(old, rerun.results)
+        assert {"operate.mttr", "operate.throughput", "observe.change_failure_rate"} <= \
+            set(rerun.reused)
+        assert not set(rerun.reused) & IN_PYTHON
+        assert rerun.read_since == {}
 
         incidents = [r for _, r in zip(range(3), store.iter_records("servicenow", "incident"),
                                        strict=False)]
@@ -99,12 +113,33 @@ def test_sql_compute_results_equal_the_python_engine_on_the_demo(case):
             edited.append(RawRecord(record.key, "2025-04-02T08:00:00Z", payload))
         store.save_page(Page("servicenow", "incident", edited))
         history = load_history(store)
-        old = _python_engine(store, mappings, later, history)
-        third = compute_from_store(store, mappings, later, "run-3")
+        old = _python_engine(store, mappings, steady, history)
+        third = compute_from_store(store, mappings, steady, "run-3")
         _assert_same(old, third.results)
+        # Incidents changed: what reads them is computed, what reads only Jira is reused.
+        assert "operate.mttr" not in third.reused
+        assert "operate.throughput" in third.reused
         assert third.read_since["operate.mttr"] <= datetime(2023, 1, 15, 10, tzinfo=UTC)
         assert any(r.indicator == "operate.mttr" and r.period == "2023-01"
                    for r in third.results)
+
+
+def test_results_a_later_computation_replaced_are_not_reused(case):
+    # Run 3 saves its results, then dies before its marks: the store keeps run 1's marks,
+    # which point at results run 3 replaced. Run 4 must compute them again.
+    path, mappings = case
+    with StateStore(path) as store:
+        compute_from_store(store, mappings, NOW, "run-1")
+        marks = store.get_meta(MARKS_KEY)
+        assert marks["reuse"]["operate.mttr"][0] == "run-1"
+        store.set_meta(MARKS_KEY, {})
+        compute_from_store(store, mappings, NOW + timedelta(minutes=15), "run-3")
+        store.set_meta(MARKS_KEY, marks)
+        later = NOW + timedelta(minutes=30)
+        old = _python_engine(store, mappings, later, load_history(store))
+        fourth = compute_from_store(store, mappings, later, "run-4")
+        _assert_same(old, fourth.results)
+        assert fourth.reused == ()
 
 
 def test_with_history_the_sql_leaves_out_final_periods_already_held(case):

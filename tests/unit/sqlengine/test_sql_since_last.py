@@ -14,7 +14,13 @@ import pytest
 from fiveo_sync.canonical.schema import TABLES
 from fiveo_sync.engine.scope import Scope
 from fiveo_sync.engine.spec import IndicatorSpec, merge_parameters
-from fiveo_sync.sqlengine import SinceLast, compile_indicator, run_compiled, since_bound
+from fiveo_sync.sqlengine import (
+    SinceLast,
+    compile_indicator,
+    reusable,
+    run_compiled,
+    since_bound,
+)
 
 NOW = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
 THEN = datetime(2025, 3, 19, 12, 0, tzinfo=UTC)
@@ -116,3 +122,48 @@ def test_placement_not_by_the_records_own_stamp_has_no_prefilter():
                                   "unit": "d"}}
     assert _compiled(measure=age).prefilter is None
     assert _compiled().prefilter is not None
+
+
+# -- reusing the last computation's results ------------------------------------------------
+
+
+def test_nothing_it_reads_changed_so_the_last_results_are_reusable(conn):
+    assert reusable(conn, _compiled(), _last({"changes": frozenset({"c-1"})}))
+
+
+@pytest.mark.parametrize(("rows", "indicators"), [
+    ({"incidents": frozenset({"k-a"})}, ("observe.resolved",)),   # a row it reads changed
+    ({"incidents": None}, ("observe.resolved",)),                 # derived again whole
+    ({}, ()),                                                     # new or edited
+])
+def test_a_change_to_what_it_reads_is_computed_again(conn, rows, indicators):
+    assert not reusable(conn, _compiled(), _last(rows, indicators))
+    assert not reusable(conn, _compiled(), None)
+
+
+def test_a_row_stamped_after_the_last_clock_is_computed_again(conn):
+    # Resolved on the 19th at 18:00: in the future at the last clock, placed now.
+    conn.execute("INSERT INTO incidents (raw_source, raw_stream, raw_key, id, state, service, "
+                 "resolved_at) VALUES ('servicenow', 'incident', 'k-e', 'e', 'closed', 'pay', "
+                 "?)", [datetime(2025, 3, 19, 18, tzinfo=UTC)])
+    assert not reusable(conn, _compiled(), _last({}))
+    # Still in the future now: it changes nothing yet.
+    conn.execute("UPDATE incidents SET resolved_at = ? WHERE raw_key = 'k-e'",
+                 [datetime(2025, 3, 21, tzinfo=UTC)])
+    assert reusable(conn, _compiled(), _last({}))
+
+
+def test_a_change_to_a_joined_table_is_computed_again(conn):
+    compiled = _compiled(source="sla", filters=[{"op": "eq", "field": "task.state",
+                                                 "value": "closed"}],
+                         period={"kind": "month", "timestamp": "end_time"})
+    assert {"slas", "incidents"} <= compiled.reads
+    assert not reusable(conn, compiled, _last({"incidents": frozenset({"k-a"})}))
+    assert reusable(conn, compiled, _last({"problems": frozenset({"p-1"})}))
+
+
+def test_queries_that_read_the_clock_are_never_reused(conn):
+    age = {"kind": "mean", "of": {"kind": "duration", "start": "opened_at", "end": "now",
+                                  "unit": "d"}}
+    assert not reusable(conn, _compiled(snapshot=True), _last({}))
+    assert not reusable(conn, _compiled(measure=age), _last({}))
