@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -86,16 +86,27 @@ class Prefilter:
         changed_sql: the earliest start of the cells given rows of the record's table
             (``$keys``: raw keys) are placed in and the query computes (held final cells
             left out): the same query up to the placement, restricted to those rows.
-        changed_parameters: its parameters but ``keys`` (also those of ``crossing_sql``
-            but ``last_now``).
-        crossing_sql: how many units are stamped after ``$last_now`` and not after
-            ``$now``: rows that an earlier clock left out as future and this one places.
+        changed_parameters: its parameters but ``keys``.
     """
 
     tables: tuple[str, ...]
     changed_sql: str
     changed_parameters: dict[str, Any]
-    crossing_sql: str
+
+
+@dataclass(frozen=True)
+class ReuseCheck:
+    """What besides its inputs decides whether a query's last results are still its results.
+
+    Attributes:
+        crossing_sql: how many units are stamped after ``$last_now`` and not after
+            ``$now``: rows an earlier clock left out as future and this one places. Empty
+            for snapshots, where the clock only picks the period.
+        parameters: its parameters but ``last_now``.
+    """
+
+    crossing_sql: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -117,6 +128,10 @@ class CompiledIndicator:
         prefilter: set when the query places records by their own timestamp and takes a
             ``$since`` (default :data:`EARLIEST`): rows stamped before it are skipped.
         reads: the canonical tables the query names (a result depends on no others).
+        reuse: set when the results depend on the clock only through the window's periods
+            and (:class:`ReuseCheck`) the units it places; None when they follow the
+            clock otherwise (ages to ``now``, closed sprints) or place records by another
+            record's stamp (linked durations, sprint goals).
     """
 
     indicator: str
@@ -130,6 +145,7 @@ class CompiledIndicator:
     evidence_kind: str = ""
     prefilter: Prefilter | None = None
     reads: frozenset[str] = frozenset()
+    reuse: ReuseCheck | None = None
 
 
 def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
@@ -164,7 +180,8 @@ class _Compiler:
         self.done = done
         self.own_stamp: str | None = None  # the record's placement timestamp column
         self.changed_sql: str | None = None
-        self.crossing_sql = ""
+        # Set by record queries (not sprints, linked durations): see ReuseCheck.
+        self.crossing_sql: str | None = None
         self.tz_name = params.get("reporting_timezone") or "UTC"
         try:
             ZoneInfo(self.tz_name)
@@ -248,7 +265,14 @@ class _Compiler:
         return CompiledIndicator(self.spec.id, sql, used,
                                  tuple(s.id for s in self.scopes), periods, prefix, values,
                                  aggregate, kind, self._prefilter(used),
-                                 frozenset(re.findall(r'"(\w+)"', sql)))
+                                 frozenset(re.findall(r'"(\w+)"', sql)), self._reuse(used))
+
+    def _reuse(self, used: dict[str, Any]) -> ReuseCheck | None:
+        if self.crossing_sql is None or "as_of" in used:
+            return None
+        named = {k: v for k, v in self.b.values.items()
+                 if re.search(rf"\${k}\b", self.crossing_sql)}
+        return ReuseCheck(self.crossing_sql, named)
 
     def _prefilter(self, used: dict[str, Any]) -> Prefilter | None:
         # A filter on ``now`` lets an unchanged row become a unit later: no prefilter.
@@ -257,7 +281,7 @@ class _Compiler:
         tables = (self.r.table, "incidents") if self.r.task_join else (self.r.table,)
         named = {k: v for k, v in self.b.values.items()
                  if re.search(rf"\${k}\b", self.changed_sql)}
-        return Prefilter(tables, self.changed_sql, named, self.crossing_sql)
+        return Prefilter(tables, self.changed_sql, named)
 
     def _sprint_query(self, measure: Any, tz: str) -> CompiledIndicator:
         if measure.kind in _SPRINT_MEASURES:
@@ -372,6 +396,7 @@ class _Compiler:
         now = self.b.named("now", self.now)
         if self.spec.snapshot:
             period, placed_where = period_sql(self.spec.period.kind, now, tz), ""
+            self.crossing_sql = ""
         else:
             period = period_sql(self.spec.period.kind, "stamp", tz)
             placed_where = f" WHERE stamp IS NOT NULL AND stamp <= {now}"

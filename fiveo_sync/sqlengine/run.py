@@ -62,7 +62,7 @@ class SqlRun:
         reused: indicator id → the last computation's results, given back by ``reuse``
             (:func:`reusable`): its query was not run.
         windows: indicator id → the restatement window's period ids, for every indicator
-            whose results a later run may reuse (record queries with a prefilter).
+            whose results a later run may reuse (``CompiledIndicator.reuse``).
     """
 
     cells: list[Cell] = field(default_factory=list)
@@ -129,18 +129,19 @@ def reusable(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     They are when the query would read exactly what it read then: the indicator's spec
     and parameters are the same, no table the query names changed since, and no unit
     is stamped after the last clock (a row placed in the future then, and placed now).
-    Only record queries with a prefilter qualify: the others read ``now`` (an age, a
-    snapshot, closed sprints) or place records by another record's stamp. The period
-    grid (the restatement window's periods) is compared by the caller, which also holds
-    the results.
+    Only record queries qualify (:attr:`CompiledIndicator.reuse`; snapshots too, unless
+    they measure an age to ``now``). The period grid (the restatement window's periods,
+    a snapshot's current period) is compared by the caller, which also holds the results.
     """
-    prefilter = compiled.prefilter
-    if last is None or prefilter is None or compiled.indicator not in last.indicators or \
+    check = compiled.reuse
+    if last is None or check is None or compiled.indicator not in last.indicators or \
             compiled.reads & last.rows.keys():
         return False
+    if not check.crossing_sql:
+        return True
     try:
-        (crossing,) = conn.execute(prefilter.crossing_sql, {
-            **prefilter.changed_parameters, "last_now": last.computed_at}).fetchone()
+        (crossing,) = conn.execute(check.crossing_sql, {
+            **check.parameters, "last_now": last.computed_at}).fetchone()
     except duckdb.Error:
         return False
     return crossing == 0
@@ -256,7 +257,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
         except NotCompiled as exc:
             out.not_compiled[item.spec.id] = exc.reason
             continue
-        if compiled.prefilter is not None:
+        if compiled.reuse is not None:
             window = out.windows[item.spec.id] = tuple(pid for pid, _, _ in compiled.periods)
             if reuse is not None and done and reusable(conn, compiled, last):
                 kept = reuse(item.spec.id, window)
