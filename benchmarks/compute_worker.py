@@ -125,7 +125,8 @@ def run_changed(store_path: Path, mappings_dir: Path) -> dict:
                 "incremental": refreshed.incremental, "results": len(report.results),
                 "no_change_compute_s": round(no_change_s, 2),
                 "no_change_results": len(steady.results),
-                "read_since": len(report.read_since),
+                "read_since": len(report.read_since), "reused": len(report.reused),
+                "no_change_reused": len(steady.reused),
                 "peak_mem_mb": round(_peak_mb(), 1)}
     finally:
         for path in (copy, copy.with_suffix(".duckdb")):
