@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 import structlog
 
+from fiveo_sync import __version__
 from fiveo_sync.canonical import refresh
 from fiveo_sync.canonical.builder import build_info
 from fiveo_sync.canonical.changes import changed_rows
@@ -150,9 +151,12 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
 
 
 def _digest(item: Any) -> str:
-    """What an indicator's cells depend on besides the data: its spec and parameters."""
-    text = json.dumps([item.spec.model_dump(mode="json"), item.params], sort_keys=True,
-                      default=str)
+    """What an indicator's cells depend on besides the data: its spec and parameters.
+
+    The release is part of it: another release may compute the same spec otherwise.
+    """
+    text = json.dumps([__version__, item.spec.model_dump(mode="json"), item.params],
+                      sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
