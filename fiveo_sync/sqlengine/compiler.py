@@ -127,7 +127,8 @@ class CompiledIndicator:
         evidence_kind: the canonical kind of the ids in the evidence columns.
         prefilter: set when the query places records by their own timestamp and takes a
             ``$since`` (default :data:`EARLIEST`): rows stamped before it are skipped.
-        reads: the canonical tables the query names (a result depends on no others).
+        reads: the quoted identifiers of the query: every canonical table it reads (a
+            result depends on no others), and some column names.
         reuse: set when the results depend on the clock only through the window's periods
             and (:class:`ReuseCheck`) the units it places; None when they follow the
             clock otherwise (ages to ``now``, closed sprints) or place records by another
@@ -260,7 +261,7 @@ class _Compiler:
                   prefix: str | None = None,
                   values: tuple[str, ...] | None = None) -> CompiledIndicator:
         # Only the parameters the query names: DuckDB rejects unused ones ($tz of sprints).
-        used = {k: v for k, v in self.b.values.items() if re.search(rf"\${k}\b", sql)}
+        used = self._named_in(sql)
         kind = "work_item" if self.spec.measure.kind in _SPRINT_MEASURES else self.spec.source
         return CompiledIndicator(self.spec.id, sql, used,
                                  tuple(s.id for s in self.scopes), periods, prefix, values,
@@ -270,18 +271,18 @@ class _Compiler:
     def _reuse(self, used: dict[str, Any]) -> ReuseCheck | None:
         if self.crossing_sql is None or "as_of" in used:
             return None
-        named = {k: v for k, v in self.b.values.items()
-                 if re.search(rf"\${k}\b", self.crossing_sql)}
-        return ReuseCheck(self.crossing_sql, named)
+        return ReuseCheck(self.crossing_sql, self._named_in(self.crossing_sql))
 
     def _prefilter(self, used: dict[str, Any]) -> Prefilter | None:
         # A filter on ``now`` lets an unchanged row become a unit later: no prefilter.
         if self.changed_sql is None or "since" not in used or "as_of" in used:
             return None
         tables = (self.r.table, "incidents") if self.r.task_join else (self.r.table,)
-        named = {k: v for k, v in self.b.values.items()
-                 if re.search(rf"\${k}\b", self.changed_sql)}
-        return Prefilter(tables, self.changed_sql, named)
+        return Prefilter(tables, self.changed_sql, self._named_in(self.changed_sql))
+
+    def _named_in(self, sql: str) -> dict[str, Any]:
+        """The bound parameters a query names (DuckDB rejects the others)."""
+        return {k: v for k, v in self.b.values.items() if re.search(rf"\${k}\b", sql)}
 
     def _sprint_query(self, measure: Any, tz: str) -> CompiledIndicator:
         if measure.kind in _SPRINT_MEASURES:
