@@ -1,4 +1,4 @@
-"""Shared fixtures of the reliability suite, and the fault matrix printed at its end."""
+"""Shared fixtures of the reliability suite."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from .reliability_matrix import MATRIX
 from .reliability_world import end_state, start_platforms
 
 
@@ -38,10 +37,13 @@ def reliability_platforms(tmp_path: Path) -> Iterator[Any]:
         yield platforms
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print the fault matrix (cells, requests, retries, outcome) after the suite."""
-    if not MATRIX.rows:
-        return
-    terminalreporter.section("fault matrix")
-    for line in MATRIX.render():
-        terminalreporter.write_line(line)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that share the artifact folder on one xdist worker, in file order.
+
+    The folder is per session, and the secrets scan (test_reliability_secrets_scan.py,
+    collected after the crash, fault and outage tests) reads what they left in it: split
+    over workers, it would scan only part of their output.
+    """
+    for item in items:
+        if "artifacts_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("reliability_artifacts"))

@@ -1,4 +1,4 @@
-"""The fault matrix: its cells, how one cell runs, and the table printed after the suite.
+"""The fault matrix: its cells and how one cell runs (its table: ``support/fault_matrix.py``).
 
 A cell is one run of the whole job over both sandboxes with one kind of fault injected on
 one platform. What a cell produced (logs, plan, dashboard, store) is kept under the
@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,35 +51,6 @@ CELLS = ([Cell(kind, platform) for kind in KINDS for platform in PLATFORMS]
          + [Cell("429_storm", platform) for platform in PLATFORMS])
 
 
-@dataclass
-class MatrixRow:
-    """One printed line of the matrix."""
-
-    cell: str
-    platform: str
-    requests: int
-    retries: int
-    injected: str
-    outcome: str
-
-
-@dataclass
-class Matrix:
-    """The rows collected during the session (printed by ``pytest_terminal_summary``)."""
-
-    rows: list[MatrixRow] = field(default_factory=list)
-
-    def render(self) -> list[str]:
-        """The matrix as text lines."""
-        header = ("cell", "platform", "requests", "retries", "injected", "outcome")
-        table = [header] + [(r.cell, r.platform, str(r.requests), str(r.retries), r.injected,
-                             r.outcome) for r in self.rows]
-        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-        return ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-                for row in table]
-
-
-MATRIX = Matrix()
 # Every secret the matrix's platforms accepted or issued, by name (for the secrets scan).
 SECRETS: dict[str, str] = {}
 

@@ -12,19 +12,12 @@ printed at the end of the session.
 from __future__ import annotations
 
 import pytest
+from support.fault_matrix import MATRIX, MatrixRow
 
 from connectors.http import HttpClient, RetryPolicy, build_session
 from fiveo_sync.errors import UnavailableError
 
-from .reliability_matrix import (
-    CELLS,
-    MATRIX,
-    STORM,
-    STORM_RETRY_AFTER_S,
-    Cell,
-    MatrixRow,
-    run_cell,
-)
+from .reliability_matrix import CELLS, STORM, STORM_RETRY_AFTER_S, Cell, run_cell
 from .reliability_world import diff_summary, start_platforms
 
 
