@@ -40,6 +40,7 @@ from fiveo_sync.engine.spec import bind_indicators
 from fiveo_sync.errors import StateError
 from fiveo_sync.improvement_ledger import LEDGER_KEY, improvement_records
 from fiveo_sync.records import CanonicalData
+from fiveo_sync.settings import ANALYTICS_MEMORY_MB
 from fiveo_sync.sqlengine import SinceLast, run_indicators
 
 log = structlog.get_logger(__name__)
@@ -90,7 +91,8 @@ def load_series(store: Any) -> SeriesBook:
     return SeriesBook.from_points(store.iter_series_points())
 
 
-def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) -> ComputeReport:
+def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
+                       memory_mb: int = ANALYTICS_MEMORY_MB) -> ComputeReport:
     """Compute every indicator from the stored records and save the results.
 
     Args:
@@ -99,6 +101,7 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
             ``indicator_files``).
         now: the run's clock (aware UTC).
         run_id: the run these results belong to.
+        memory_mb: DuckDB's memory limit for the queries (``state.analytics_memory_mb``).
 
     Returns:
         The results, the normaliser's skipped counts and record counts.
@@ -111,7 +114,8 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
     marks = store.get_meta(MARKS_KEY)
     marks = marks if isinstance(marks, dict) else {}
     try:
-        with duckdb.connect(str(canonical.path), read_only=True) as conn:
+        with duckdb.connect(str(canonical.path), read_only=True,
+                            config={"memory_limit": f"{memory_mb}MB"}) as conn:
             info = build_info(conn) or {}
             last = _since_last(store, conn, info, digests, marks, now)
             sql = run_indicators(conn, [b for b in bound if not b.spec.is_derived],
@@ -121,6 +125,10 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
             data = _records_for(rest, conn, store, mappings)
             counts = {kind: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
                       for kind, table in _COUNTED.items()}
+    except duckdb.OutOfMemoryException as exc:
+        raise StateError(f"computing over the canonical tables needs more than "
+                         f"{memory_mb} MB: raise state.analytics_memory_mb "
+                         f"({str(exc).splitlines()[0]})", path=str(canonical.path)) from None
     except duckdb.Error as exc:
         raise StateError(f"canonical tables unreadable: {str(exc).splitlines()[0]}",
                          path=str(canonical.path)) from None
@@ -131,7 +139,7 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str) ->
     results = compute(bound, data, mappings.portfolio, now, history, cells=cells,
                       reused=sql.reused)
     store.save_results(run_id, format_utc(now),
-                       [r.to_dict() for r in results if r.indicator not in sql.reused])
+                       (r.to_dict() for r in results if r.indicator not in sql.reused))
     # After the results: marks older than the history only make the next run read more
     # (a result they point to that a later computation replaced is not reused).
     store.set_meta(MARKS_KEY, {"lineage": info.get("lineage"),

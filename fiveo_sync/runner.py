@@ -131,7 +131,8 @@ class Runner:
             report.compute_skipped = True
             self.log.info("compute_skipped", reason="no record or mapping changed")
             return []
-        computed = compute_from_store(store, mappings, now, report.run_id)
+        computed = compute_from_store(store, mappings, now, report.run_id,
+                                      self.settings.state.analytics_memory_mb)
         store.set_meta(_FINGERPRINT, fingerprint)
         report.indicators = len(computed.results)
         report.skipped = {k: dict(v) for k, v in computed.skipped.items()}

@@ -77,12 +77,20 @@ class SyncSettings(BaseModel):
     backfill_days: int = Field(default=400, ge=1)
 
 
+ANALYTICS_MEMORY_MB = 384
+"""DuckDB's memory limit while indicators are computed, unless ``state.analytics_memory_mb``
+says otherwise. With DuckDB's default (80 % of the machine's RAM) its query memory and
+caches pushed a first computation at 1M incidents to 1.1 GiB; at 384 MB it peaks at
+~0.95 GiB, as fast (benchmarks/COMPUTE.md)."""
+
+
 class StateSettings(BaseModel):
-    """Where the SQLite state store lives."""
+    """Where the SQLite state store lives, and what computing over it may use."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     path: Path = Path("./fiveo-state.sqlite")
+    analytics_memory_mb: int = Field(default=ANALYTICS_MEMORY_MB, ge=64, le=1_048_576)
 
 
 class MappingsSettings(BaseModel):

@@ -193,19 +193,27 @@ class StateStore:
         """Store one computation's results; a later computation of a period replaces it.
 
         Each result dict needs ``indicator, scope_type, scope, breakdown, period``.
-        Returns the number of results stored.
+        ``results`` may be a generator: each row is encoded as it is inserted, so a first
+        computation's tens of thousands of payloads (with their evidence) are never all
+        held as JSON text at once. Returns the number of results stored.
         """
-        rows = [(r["indicator"], r["scope_type"], r["scope"], r.get("breakdown") or "all",
-                 r["period"], run_id, computed_at, _dumps(r), r.get("period_end"),
-                 json.dumps(r.get("value")), r.get("status"),
-                 1 if (r.get("flags") or {}).get("no_baseline") else 0)
-                for r in results]
+        stored = 0
+
+        def rows() -> Iterator[tuple[Any, ...]]:
+            nonlocal stored
+            for r in results:
+                stored += 1
+                yield (r["indicator"], r["scope_type"], r["scope"], r.get("breakdown") or "all",
+                       r["period"], run_id, computed_at, _dumps(r), r.get("period_end"),
+                       json.dumps(r.get("value")), r.get("status"),
+                       1 if (r.get("flags") or {}).get("no_baseline") else 0)
+
         with self._transaction() as cur:
             cur.executemany(
                 "INSERT OR REPLACE INTO results (indicator, scope_type, scope, breakdown, "
                 "period, run_id, computed_at, payload, period_end, value, status, "
-                "no_baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        return len(rows)
+                "no_baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+        return stored
 
     def iter_results(self) -> Iterator[dict[str, Any]]:
         """Every stored result (latest computation per period), in key order."""

@@ -107,3 +107,15 @@ def test_cli_exits_78_naming_key_and_file(tmp_path, monkeypatch, capsys):
     assert code == 78
     err = capsys.readouterr().err
     assert "fiveo.yaml:2:3: servicenow.colour: unknown setting 'colour'" in err
+
+
+def test_the_analytics_memory_limit_defaults_to_384_mb_and_refuses_too_little(tmp_path):
+    config = tmp_path / "fiveo.yaml"
+    config.write_text("state:\n  path: ./s.sqlite\n")
+    assert load_settings(config).state.analytics_memory_mb == 384
+    config.write_text("state:\n  path: ./s.sqlite\n  analytics_memory_mb: 16\n")
+    with pytest.raises(MappingError) as caught:
+        load_settings(config)
+    [problem] = _problems(caught)
+    assert "fiveo.yaml:3:3: state.analytics_memory_mb:" in problem
+    assert "64" in problem

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from fiveo_sync.canonical.schema import TABLES
 from fiveo_sync.errors import ConfigError, StateError
 from fiveo_sync.sqlengine import NotCompiled, run_compiled
 
@@ -78,3 +79,20 @@ def test_a_canonical_file_without_the_table_is_a_state_error(compile_spec):
     assert "the compiled query failed" in str(got.value)
     assert "indicator=observe.hand_made" in str(got.value)
     assert "incidents" in str(got.value)
+
+
+def test_a_query_over_the_memory_limit_says_which_setting_to_raise(compile_spec):
+    compiled = compile_spec(source="incident", measure={"kind": "count"},
+                            period={"kind": "month", "timestamp": "opened_at"})
+    with duckdb.connect() as conn:
+        conn.execute(next(t for t in TABLES if t.name == "incidents").ddl())
+        conn.execute("INSERT INTO incidents (id, number, state, priority, opened_at, service) "
+                     "SELECT 'i' || i, 'INC' || i, 'closed', 1, "
+                     "TIMESTAMPTZ '2025-01-01 00:00:00+00' + to_seconds(i), 'pay' "
+                     "FROM range(2000000) r(i)")
+        conn.execute("SET memory_limit = '8MB'")  # the evidence lists alone need more
+        with pytest.raises(StateError) as got:
+            run_compiled(conn, compiled)
+    assert "indicator=observe.hand_made" in str(got.value)
+    assert "Out of Memory" in str(got.value)
+    assert "hint=raise state.analytics_memory_mb" in str(got.value)
