@@ -112,9 +112,12 @@ def render_markdown(results: dict[str, Any]) -> str:
            f"Machine: {machine['nproc']} CPUs (`nproc`), {machine['cpu']}, "
            f"{machine['memory_gib']} GiB RAM, Python {machine['python']}, "
            f"{machine['platform']}; load at start {machine['load_at_start']}; "
-           f"{machine['date']}; whole run {results.get('total_s')} s.", "",
+           f"{machine['date']}"
+           + (f"; whole run {results['total_s']} s" if results.get("total_s") else "") + ".", "",
            *[f"Re-run later and merged: {', '.join(m['cases'])} on {m['machine']['date']} "
-             f"(load {m['machine']['load_at_start']})." for m in results.get("merged_runs", [])],
+             f"(load {m['machine']['load_at_start']}"
+             + (f"; {m['total_s']} s" if m.get("total_s") is not None else "") + ")."
+             for m in results.get("merged_runs", [])],
            "",
            f"Data: {results['sizes']} (scale {results['scale']}); concurrency "
            f"{results['concurrency']}.", "", "## Targets", ""]
