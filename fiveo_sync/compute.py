@@ -40,7 +40,7 @@ from fiveo_sync.engine.spec import bind_indicators
 from fiveo_sync.errors import StateError
 from fiveo_sync.improvement_ledger import LEDGER_KEY, improvement_records
 from fiveo_sync.records import CanonicalData
-from fiveo_sync.settings import ANALYTICS_MEMORY_MB
+from fiveo_sync.settings import ANALYTICS_MEMORY_MB, duckdb_config
 from fiveo_sync.sqlengine import SinceLast, run_indicators
 
 log = structlog.get_logger(__name__)
@@ -106,7 +106,7 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
     Returns:
         The results, the normaliser's skipped counts and record counts.
     """
-    canonical = refresh(store.path, mappings)
+    canonical = refresh(store.path, mappings, memory_mb=memory_mb)
     bound = bind_indicators(mappings.indicator_files)
     improvements = improvement_records(store.get_meta(LEDGER_KEY))
     history = load_series(store)
@@ -115,7 +115,7 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
     marks = marks if isinstance(marks, dict) else {}
     try:
         with duckdb.connect(str(canonical.path), read_only=True,
-                            config={"memory_limit": f"{memory_mb}MB"}) as conn:
+                            config=duckdb_config(memory_mb)) as conn:
             info = build_info(conn) or {}
             last = _since_last(store, conn, info, digests, marks, now)
             sql = run_indicators(conn, [b for b in bound if not b.spec.is_derived],

@@ -81,7 +81,12 @@ ANALYTICS_MEMORY_MB = 384
 """DuckDB's memory limit while indicators are computed, unless ``state.analytics_memory_mb``
 says otherwise. With DuckDB's default (80 % of the machine's RAM) its query memory and
 caches pushed a first computation at 1M incidents to 1.1 GiB; at 384 MB it peaks at
-~0.95 GiB, as fast (benchmarks/COMPUTE.md)."""
+~0.95 GiB, as fast (benchmarks/COMPUTE.md). The canonical build uses the same limit."""
+
+
+def duckdb_config(memory_mb: int) -> dict[str, str]:
+    """The DuckDB connection config for a memory limit of ``memory_mb`` (MB)."""
+    return {"memory_limit": f"{memory_mb}MB"}
 
 
 class StateSettings(BaseModel):

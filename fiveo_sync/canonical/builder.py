@@ -66,6 +66,7 @@ from fiveo_sync.canonical.schema import (
     TABLES,
 )
 from fiveo_sync.errors import StateError
+from fiveo_sync.settings import ANALYTICS_MEMORY_MB, duckdb_config
 from fiveo_sync.state import StateStore
 
 log = structlog.get_logger(__name__)
@@ -125,7 +126,8 @@ def build_info(conn: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
 
 
 def refresh(store_path: str | Path, mappings: Any, *, path: Path | None = None,
-            progress: ProgressLike | None = None, force: bool = False) -> BuildReport:
+            progress: ProgressLike | None = None, force: bool = False,
+            memory_mb: int = ANALYTICS_MEMORY_MB) -> BuildReport:
     """Bring the canonical file up to date when its inputs changed (or rebuild: ``force``).
 
     Args:
@@ -134,9 +136,13 @@ def refresh(store_path: str | Path, mappings: Any, *, path: Path | None = None,
         path: the canonical file (default: :func:`canonical_path` of ``store_path``).
         progress: where to show progress.
         force: build the whole file even when the digest matches.
+        memory_mb: DuckDB's memory limit while writing (``state.analytics_memory_mb``).
 
     Returns:
         What was done.
+
+    Raises:
+        StateError: no state store, or DuckDB needs more memory than ``memory_mb``.
     """
     store_path = Path(store_path)
     if not store_path.is_file():
@@ -151,18 +157,33 @@ def refresh(store_path: str | Path, mappings: Any, *, path: Path | None = None,
         reasons: tuple[str, ...] = ("forced",)
     else:
         reasons = tuple(changed_inputs(info["inputs"] if info else None, inputs))
-    started = time.monotonic()
     _remove_leftovers(target)  # of builds killed earlier, whichever kind
+    try:
+        return _update(store_path, mappings, target, info, (digest, inputs), reasons,
+                       progress, force, memory_mb)
+    except duckdb.OutOfMemoryException as exc:
+        raise StateError(f"building the canonical tables needs more than {memory_mb} MB: "
+                         f"raise state.analytics_memory_mb ({str(exc).splitlines()[0]})",
+                         path=str(target)) from None
+
+
+def _update(store_path: Path, mappings: Any, target: Path, info: dict[str, Any] | None,
+            built_from: tuple[str, dict[str, Any]], reasons: tuple[str, ...],
+            progress: ProgressLike | None, force: bool, memory_mb: int) -> BuildReport:
+    """:func:`refresh` once it knows the file is out of date: incrementally, or whole."""
+    digest, inputs = built_from
+    started = time.monotonic()
     rows = None
     if info is not None and not force:
-        rows = incremental.apply(store_path, mappings, target, info, digest, inputs, progress)
+        rows = incremental.apply(store_path, mappings, target, info, digest, inputs, progress,
+                                 memory_mb)
     if rows is not None:
         seconds = round(time.monotonic() - started, 3)
         log.info("canonical_updated", path=str(target), rows=sum(rows.values()),
                  duration_s=seconds)
         return BuildReport(target, True, reasons, rows, seconds, incremental=True)
     log.info("canonical_rebuild_started", path=str(target), reasons=list(reasons))
-    rows = build(store_path, mappings, target, digest, inputs, progress)
+    rows = build(store_path, mappings, target, digest, inputs, progress, memory_mb)
     seconds = round(time.monotonic() - started, 3)
     log.info("canonical_rebuilt", path=str(target), rows=sum(rows.values()),
              duration_s=seconds)
@@ -170,7 +191,8 @@ def refresh(store_path: str | Path, mappings: Any, *, path: Path | None = None,
 
 
 def build(store_path: Path, mappings: Any, target: Path, digest: str,
-          inputs: dict[str, Any], progress: ProgressLike | None = None) -> dict[str, int]:
+          inputs: dict[str, Any], progress: ProgressLike | None = None,
+          memory_mb: int = ANALYTICS_MEMORY_MB) -> dict[str, int]:
     """Build the canonical file into a temporary file, then move it over ``target``.
 
     Returns:
@@ -184,7 +206,7 @@ def build(store_path: Path, mappings: Any, target: Path, digest: str,
     scratch.mkdir(exist_ok=True)
     started = time.monotonic()
     try:
-        with duckdb.connect(str(temp)) as conn:
+        with duckdb.connect(str(temp), config=duckdb_config(memory_mb)) as conn:
             conn.execute("SET TimeZone = 'UTC'")
             conn.execute("BEGIN TRANSACTION")
             for table in (*TABLES, BUILD, RAW_INDEX, CHANGES):

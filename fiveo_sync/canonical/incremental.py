@@ -57,6 +57,7 @@ from fiveo_sync.canonical.schema import (
     RAW_INDEX_TABLE,
     TABLES,
 )
+from fiveo_sync.settings import ANALYTICS_MEMORY_MB, duckdb_config
 from fiveo_sync.state import StateStore
 
 log = structlog.get_logger(__name__)
@@ -126,8 +127,8 @@ def diff_stream(conn: duckdb.DuckDBPyConnection, store_path: Path, source: str, 
 
 
 def apply(store_path: Path, mappings: Any, target: Path, info: dict[str, Any], digest: str,
-          inputs: dict[str, Any], progress: ProgressLike | None = None
-          ) -> dict[str, int] | None:
+          inputs: dict[str, Any], progress: ProgressLike | None = None,
+          memory_mb: int = ANALYTICS_MEMORY_MB) -> dict[str, int] | None:
     """Apply the changed records to ``target``; ``None`` when a full build should be done.
 
     Args:
@@ -138,6 +139,7 @@ def apply(store_path: Path, mappings: Any, target: Path, info: dict[str, Any], d
         digest: the digest of ``inputs``.
         inputs: the current inputs (:func:`~fiveo_sync.canonical.digest.build_inputs`).
         progress: where to show progress.
+        memory_mb: DuckDB's memory limit while writing.
 
     Returns:
         Rows written per table, or ``None`` (not applicable, too many changes, or the file
@@ -150,7 +152,7 @@ def apply(store_path: Path, mappings: Any, target: Path, info: dict[str, Any], d
         return None
     started = time.monotonic()
     try:
-        conn = duckdb.connect(str(target))
+        conn = duckdb.connect(str(target), config=duckdb_config(memory_mb))
     except duckdb.Error as exc:  # another process holds the file: build a new one instead
         log.info("canonical_incremental_skipped", path=str(target), reason=str(exc)[:200])
         return None

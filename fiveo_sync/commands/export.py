@@ -42,7 +42,8 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
     """
     settings = ctx.settings
     report = refresh(settings.state.path, load_mappings(settings.mappings.dir),
-                     progress=RebuildProgress(), force=args.rebuild)
+                     progress=RebuildProgress(), force=args.rebuild,
+                     memory_mb=settings.state.analytics_memory_mb)
     files = export_tables(report.path, args.directory, args.format)
     for item in files:
         ctx.out.write(f"wrote {item.path} ({item.rows:,} row{'s' if item.rows != 1 else ''})\n")

@@ -44,6 +44,7 @@ def execute(args: argparse.Namespace, ctx: Any) -> int:
     check_read_only(args.query)  # refuse before any rebuild
     settings = ctx.settings
     report = refresh(settings.state.path, load_mappings(settings.mappings.dir),
-                     progress=RebuildProgress(), force=args.rebuild)
+                     progress=RebuildProgress(), force=args.rebuild,
+                     memory_mb=settings.state.analytics_memory_mb)
     write_result(run_query(report.path, args.query), ctx.out, args.format)
     return EXIT_OK

@@ -129,6 +129,25 @@ def test_an_exception_mid_build_leaves_the_previous_file_readable(hand_case, mon
     assert _count(hand_case.canonical) == 4
 
 
+@pytest.mark.parametrize("force", [True, False], ids=["full build", "incremental"])
+def test_a_build_over_the_memory_limit_names_the_setting_and_keeps_the_previous_file(
+        hand_case, force):
+    mappings = load_mappings(hand_case.mappings)
+    refresh(hand_case.store, mappings)
+    old_digest = read_build_info(hand_case.canonical)["digest"]
+    _add_incident(hand_case.store, "b2")
+    with pytest.raises(StateError) as got:
+        refresh(hand_case.store, mappings, force=force, memory_mb=1)
+    assert "needs more than 1 MB: raise state.analytics_memory_mb" in str(got.value)
+    assert "Out of Memory" in str(got.value)
+    assert read_build_info(hand_case.canonical)["digest"] == old_digest
+    assert _count(hand_case.canonical) == 3
+    assert sorted(p.name for p in hand_case.store.parent.iterdir()
+                  if ".tmp-" in p.name or ".rows" in p.name) == []
+    assert refresh(hand_case.store, mappings).rebuilt  # at the default limit
+    assert _count(hand_case.canonical) == 4
+
+
 _SLOW_BUILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
