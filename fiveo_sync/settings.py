@@ -78,10 +78,11 @@ class SyncSettings(BaseModel):
 
 
 ANALYTICS_MEMORY_MB = 384
-"""DuckDB's memory limit while indicators are computed, unless ``state.analytics_memory_mb``
-says otherwise. With DuckDB's default (80 % of the machine's RAM) its query memory and
-caches pushed a first computation at 1M incidents to 1.1 GiB; at 384 MB it peaks at
-~0.95 GiB, as fast (benchmarks/COMPUTE.md). The canonical build uses the same limit."""
+"""DuckDB's memory limit while the canonical file is built and indicators are computed,
+unless ``state.analytics_memory_mb`` says otherwise. DuckDB's own default (80 % of the
+machine's RAM) let its query memory and caches take a first computation at 1M incidents
+past 1 GiB; with this limit it stays under (948 MiB, the build 800 MiB; at about the same
+speed: benchmarks/COMPUTE.md)."""
 
 
 def duckdb_config(memory_mb: int) -> dict[str, str]:
