@@ -71,16 +71,19 @@ def finish_value(aggregate: Aggregate, values: list[Any] | None) -> float | None
     raise ValueError(f"unknown finish {aggregate.finish!r}")
 
 
-def evidence_sql(member: str = "eid", where: str = "TRUE") -> str:
+def evidence_sql(member: str = "eid", where: str = "TRUE", distinct: bool = True) -> str:
     """``ev_ids, ev_n``: a cell's distinct record ids (up to the cap) and how many there are.
 
     The evidence of ``engine/evidence.py``: every record the cell was evaluated over, sorted
     (byte order of UTF-8 is code-point order, as Python sorts), none over
     :data:`~fiveo_sync.engine.result.EVIDENCE_CAP` (the runner then flags the count).
+    ``distinct=False`` when the caller knows no id occurs twice in a cell: DuckDB's
+    ``DISTINCT`` aggregates are then a third of a first computation's query time.
     """
     kept = f"{member} IS NOT NULL AND ({where})"
-    count = f"count(DISTINCT {member}) FILTER (WHERE {kept})"
-    return (f"CASE WHEN {count} <= {EVIDENCE_CAP} THEN list_sort(list(DISTINCT {member}) "
+    once = "DISTINCT " if distinct else ""
+    count = f"count({once}{member}) FILTER (WHERE {kept})"
+    return (f"CASE WHEN {count} <= {EVIDENCE_CAP} THEN list_sort(list({once}{member}) "
             f"FILTER (WHERE {kept})) END AS ev_ids, {count} AS ev_n")
 
 

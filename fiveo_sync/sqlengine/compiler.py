@@ -72,6 +72,11 @@ _NOT_COMPILED = {
 _SPRINT_MEASURES = frozenset({"sprint_sum", "sprint_ratio"})
 
 
+def id_column(table: str) -> str:
+    """The column of a canonical table whose values a cell lists as its evidence."""
+    return "key" if table == "work_items" else "id"
+
+
 EARLIEST = datetime(1, 1, 1, tzinfo=UTC)
 """The ``$since`` of a query that reads every placed row."""
 
@@ -133,6 +138,11 @@ class CompiledIndicator:
             and (:class:`ReuseCheck`) the units it places; None when they follow the
             clock otherwise (ages to ``now``, closed sprints) or place records by another
             record's stamp (linked durations, sprint goals).
+        id_tables: the tables whose ids, when each is held once (``unique_ids`` of
+            :func:`compile_indicator`), leave no id twice in a cell: the query then lists
+            evidence without ``DISTINCT``. Empty when units can repeat a record (linked
+            pairs, sprints).
+        distinct_evidence: whether this query lists evidence with ``DISTINCT``.
     """
 
     indicator: str
@@ -147,11 +157,13 @@ class CompiledIndicator:
     prefilter: Prefilter | None = None
     reads: frozenset[str] = frozenset()
     reuse: ReuseCheck | None = None
+    id_tables: tuple[str, ...] = ()
+    distinct_evidence: bool = True
 
 
 def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
-                      now: datetime,
-                      done: Collection[tuple[str, str]] = ()) -> CompiledIndicator:
+                      now: datetime, done: Collection[tuple[str, str]] = (),
+                      unique_ids: Collection[str] = ()) -> CompiledIndicator:
     """Compile one indicator for the scopes of its view at ``now``.
 
     Args:
@@ -163,22 +175,26 @@ def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
             Month and week cells of those periods outside the restatement window are not
             computed again (``engine.placement.choose``), so a run with history
             aggregates only the window and the periods computed for the first time.
+        unique_ids: canonical tables whose evidence id (``id``; work items: ``key``) no
+            two rows share, as the runner found them (:attr:`CompiledIndicator.id_tables`).
 
     Raises:
         NotCompiled: for what the compiler does not translate, with the reason.
         ConfigError: when the reporting time zone is not a known zone name.
     """
     try:
-        return _Compiler(spec, params, scopes, now, done).build()
+        return _Compiler(spec, params, scopes, now, done, unique_ids).build()
     except NotCompiled as exc:
         raise NotCompiled(exc.reason, spec.id) from None
 
 
 class _Compiler:
     def __init__(self, spec: Any, params: dict[str, Any], scopes: list[Scope],
-                 now: datetime, done: Collection[tuple[str, str]] = ()) -> None:
+                 now: datetime, done: Collection[tuple[str, str]] = (),
+                 unique_ids: Collection[str] = ()) -> None:
         self.spec, self.params, self.scopes, self.now = spec, params, scopes, now
-        self.done = done
+        self.done, self.unique_ids = done, frozenset(unique_ids)
+        self.id_tables: tuple[str, ...] = ()
         self.own_stamp: str | None = None  # the record's placement timestamp column
         self.changed_sql: str | None = None
         # Set by record queries (not sprints, linked durations): see ReuseCheck.
@@ -210,7 +226,7 @@ class _Compiler:
         else:
             aggregate = aggregate_of(kind, getattr(measure, "q", None))
         columns = {"v": "NULL", "w": "NULL", "hit": "NULL",
-                   "eid": self.r.column("key" if spec.source == "work_item" else "id").sql}
+                   "eid": self.r.column(id_column(self.r.table)).sql}
         extra_join = ""
         stamp: str | None = None
         if measure.kind == "linked_duration":
@@ -249,6 +265,10 @@ class _Compiler:
         columns["stamp"] = stamp or "NULL"
         where = filters_sql(spec.filters, self.r, self.param, self.b)
         units = self._units(columns, where, extra_join)
+        # A unit per record and scope (scope keys are sets), but linked pairs and sprints.
+        if measure.kind != "linked_duration" and not by_sprint:
+            self.id_tables = (self.r.table, "incidents") if self.r.task_join else \
+                (self.r.table,)
         if by_sprint:
             sql = completed_sprints_sql(self.ctes, units, aggregate, self.scopes,
                                         self.params, self.now, self.b, self._pending())
@@ -266,7 +286,11 @@ class _Compiler:
         return CompiledIndicator(self.spec.id, sql, used,
                                  tuple(s.id for s in self.scopes), periods, prefix, values,
                                  aggregate, kind, self._prefilter(used),
-                                 frozenset(re.findall(r'"(\w+)"', sql)), self._reuse(used))
+                                 frozenset(re.findall(r'"(\w+)"', sql)), self._reuse(used),
+                                 self.id_tables, self._distinct_evidence())
+
+    def _distinct_evidence(self) -> bool:
+        return not self.id_tables or not self.unique_ids.issuperset(self.id_tables)
 
     def _reuse(self, used: dict[str, Any]) -> ReuseCheck | None:
         if self.crossing_sql is None or "as_of" in used:
@@ -417,7 +441,7 @@ class _Compiler:
                                  f"AND stamp <= {now}")
         cells = (f"any_value(period_start), any_value(period_end), {aggregate.value} AS value, "
                  f"{aggregate.n} AS n, {aggregate.excluded} AS excluded, NULL AS flags, "
-                 f"{evidence_sql()} FROM placed")
+                 f"{evidence_sql(distinct=self._distinct_evidence())} FROM placed")
         sql = (f"WITH {', '.join(self.ctes)}\nSELECT scope_id, 'all' AS breakdown, period_id, "
                f"{cells} GROUP BY scope_id, period_id")
         if prefix is not None:

@@ -24,7 +24,7 @@ from fiveo_sync.engine.scope import build_scopes
 from fiveo_sync.engine.spec import BoundIndicator
 from fiveo_sync.errors import StateError
 from fiveo_sync.sqlengine.aggregates import finish_value
-from fiveo_sync.sqlengine.compiler import CompiledIndicator, compile_indicator
+from fiveo_sync.sqlengine.compiler import CompiledIndicator, compile_indicator, id_column
 from fiveo_sync.sqlengine.fields import NotCompiled
 
 
@@ -145,6 +145,23 @@ def reusable(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     except duckdb.Error:
         return False
     return crossing == 0
+
+
+def ids_held_once(conn: duckdb.DuckDBPyConnection, table: str, known: dict[str, bool]) -> bool:
+    """Whether no two rows of a canonical table share an evidence id (asked once: ``known``).
+
+    True in a store fed by one instance (ids are its sys_ids and issue keys); two sources
+    feeding one table may repeat them, and their cells then list evidence with DISTINCT.
+    """
+    if table not in known:
+        column = id_column(table)  # names of the canonical schema, not input
+        sql = f'SELECT count("{column}") = count(DISTINCT "{column}") FROM "{table}"'  # noqa: S608
+        try:
+            (once,) = conn.execute(sql).fetchone()
+        except duckdb.Error:  # the indicator's own query reports what is wrong
+            once = False
+        known[table] = bool(once)
+    return known[table]
 
 
 def _utc(moment: datetime) -> datetime:
@@ -273,6 +290,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
     scopes = build_scopes(portfolio)
     out = SqlRun()
     pool: dict[tuple[str, ...], tuple[str, ...]] = {}
+    unique: dict[str, bool] = {}
     for item in indicators:
         try:
             view = scopes[item.spec.view]
@@ -288,6 +306,10 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
                 if kept is not None:
                     out.reused[item.spec.id] = kept
                     continue
+        if compiled.id_tables and all(ids_held_once(conn, t, unique)
+                                      for t in compiled.id_tables):
+            compiled = compile_indicator(item.spec, item.params, view, now, held,
+                                         compiled.id_tables)
         since = since_bound(conn, compiled, last) if done else None
         out.cells.extend(run_compiled(conn, compiled, since, pool))
         if since is not None:
