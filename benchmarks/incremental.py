@@ -1,9 +1,11 @@
-"""The incremental no-change run: what ``fiveo-sync run`` costs when nothing changed.
+"""The incremental runs: what ``fiveo-sync run`` costs when nothing or little changed.
 
 A first ``Runner.run`` fills the state store from both sandboxes (full data set, 0 ms
-latency); a second run follows with nothing changed in between. Requests are counted per
-stream (each page reports the requests it took) and the second run's wall time is split
-into pull and the rest (compute, push, dashboard).
+latency); a second run follows with nothing changed in between, then a third after 100
+records changed in the sandboxes (50 incidents re-prioritised, 50 Jira issues renamed and
+labelled, as users would). Requests are counted per stream (each page reports the
+requests it took) and each measured run's wall time is split into pull and the rest
+(canonical refresh, compute, push, dashboard).
 """
 
 from __future__ import annotations
@@ -42,8 +44,26 @@ class CountingConnector:
         self.seconds[stream] += time.perf_counter() - started
 
 
+CHANGED_INCIDENTS = CHANGED_ISSUES = 50
+
+
+def change_records(sn: Any, jira: Any, projects: Any) -> int:
+    """Change 100 records in the sandboxes (the first incidents and synced issues by key)."""
+    incidents = sorted(row["sys_id"] for row in sn.table("incident"))[:CHANGED_INCIDENTS]
+    for number, sys_id in enumerate(incidents):
+        sn.update("incident", sys_id, priority=str(1 + number % 4),
+                  short_description=f"Re-prioritised by the benchmark ({number})")
+    synced = [issue.key for issue in jira.data.issues.values()
+              if issue.key.split("-")[0] in set(projects)]
+    keys = sorted(synced)[:CHANGED_ISSUES]
+    for number, key in enumerate(keys):
+        jira.update_issue(key, summary=f"Renamed by the benchmark ({number})",
+                          labels_add=("benchmark",))
+    return len(incidents) + len(keys)
+
+
 def run_no_change(sn: Any, jira: Any, out_dir: Path) -> dict[str, Any]:
-    """Run twice against running sandboxes; measure the second run."""
+    """Run three times against running sandboxes; measure the second and the third run."""
     from fiveo_sync.engine.loader import load_mappings
     from fiveo_sync.platforms import build_connectors, connector_options
     from fiveo_sync.runner import Runner
@@ -63,17 +83,24 @@ def run_no_change(sn: Any, jira: Any, out_dir: Path) -> dict[str, Any]:
     for connector in first_connectors.values():
         connector.close()
 
-    sn.advance(120)
-    jira.advance(120)
-    connectors = counted()
-    started = time.perf_counter()
-    second = Runner(settings, clock=sn.clock, log=log, connectors=connectors).run()
-    total_s = time.perf_counter() - started
-    for connector in connectors.values():
-        connector.close()
+    def measured() -> tuple[Any, float, dict[str, CountingConnector]]:
+        sn.advance(120)
+        jira.advance(120)
+        connectors = counted()
+        started = time.perf_counter()
+        report = Runner(settings, clock=sn.clock, log=log, connectors=connectors).run()
+        seconds = time.perf_counter() - started
+        for connector in connectors.values():
+            connector.close()
+        return report, seconds, connectors
+
+    second, total_s, connectors = measured()
     per_stream = {f"{source}.{stream}": count for source, c in connectors.items()
                   for stream, count in sorted(c.requests.items())}
     pull_s = sum(sum(c.seconds.values()) for c in connectors.values())
+    changed = change_records(sn, jira, connectors["jira"].projects)
+    third, third_s, third_connectors = measured()
+    third_pull_s = sum(sum(c.seconds.values()) for c in third_connectors.values())
     return {
         "first_run_s": round(first_s, 2), "first_run_exit": first.exit_code,
         "records_pulled_first": sum(first.pulled.values()),
@@ -84,4 +111,11 @@ def run_no_change(sn: Any, jira: Any, out_dir: Path) -> dict[str, Any]:
         "max_requests_per_stream": max(per_stream.values(), default=0),
         "requests_per_stream": per_stream,
         "records_pulled": sum(second.pulled.values()),
+        "after_changed": {
+            "records_changed": changed, "exit_code": third.exit_code,
+            "records_pulled": sum(third.pulled.values()), "wall_s": round(third_s, 2),
+            "pulled": {k: v for k, v in third.pulled.items() if v},
+            "pull_s": round(third_pull_s, 2), "rest_s": round(third_s - third_pull_s, 2),
+            "requests_total": sum(third.requests.values()),
+        },
     }
