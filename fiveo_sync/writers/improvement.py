@@ -98,16 +98,55 @@ def build_servicenow_improvement_plan(items: Iterable[ImprovementItem], spec: Im
 
 
 def _jira_description(item: ImprovementItem, flavour: str) -> Any:
+    """The issue description, within Jira's size limit.
+
+    A period's evidence link lists up to 2,000 record keys, so an episode of a large
+    product does not fit: the longest links become plain text first, as on the scorecard,
+    then the earliest periods leave, the intro saying how many (the dashboard and the
+    ServiceNow side keep them all). The digest stays that of the whole item.
+    """
+    limit = jira_markup.MAX_DESCRIPTION_CHARS
+    for budget in jira_markup.LINK_BUDGETS:
+        document, size = _jira_document(item, flavour, budget, item.periods)
+        if size <= limit:
+            return document
+    # The most recent periods that fit, found by bisection (an item can span hundreds).
+    fits, over = 0, len(item.periods)
+    while over - fits > 1:
+        middle = (fits + over) // 2
+        if _jira_document(item, flavour, 0, item.periods[-middle:])[1] <= limit:
+            fits = middle
+        else:
+            over = middle
+    return _jira_document(item, flavour, 0, item.periods[-max(fits, 1):])[0]
+
+
+def _jira_document(item: ImprovementItem, flavour: str, budget: int,
+                   periods: tuple[tuple[str, str, str, str], ...]) -> tuple[Any, int]:
     rows = [(period, value, jira_markup.Lozenge(status, _COLOURS.get(status, "neutral")),
-             ("records", url) if url else "–")
-            for period, value, status, url in item.periods]
+             _records_cell(url, budget))
+            for period, value, status, url in periods]
     intro = (f"{item.name} ({item.indicator}) of {item.scope_name}: target {item.target}. "
              f"{item.assignee_note} Kept up to date by fiveo-sync: item {item.key}, "
              f"digest {item.digest}.")
+    left = len(item.periods) - len(periods)
+    if left:
+        intro += (f" The {left} earliest period{'s are' if left > 1 else ' is'} left out "
+                  "here to stay within Jira's size limit (the dashboard shows all).")
     section = [("Complete periods", rows)]
     if flavour == "adf":
-        return jira_markup.build_adf_document(intro, section, PERIOD_HEADER)
-    return jira_markup.build_wiki_document(intro, section, PERIOD_HEADER)
+        document = jira_markup.build_adf_document(intro, section, PERIOD_HEADER)
+    else:
+        document = jira_markup.build_wiki_document(intro, section, PERIOD_HEADER)
+    return document, jira_markup.document_size(document)
+
+
+def _records_cell(url: str, budget: int) -> jira_markup.Cell:
+    if not url:
+        return "–"
+    if len(url) <= budget:
+        return ("records", url)
+    return "records: too many for a link here, see the dashboard"
 
 
 _COLOURS = {"met": "green", "at_risk": "yellow", "missed": "red"}

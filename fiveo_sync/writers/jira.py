@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from fiveo_sync.engine.result import IndicatorResult, parse_utc
-from fiveo_sync.evidence_links import LONG_URL_CHARS, EvidenceLink
+from fiveo_sync.evidence_links import EvidenceLink
 from fiveo_sync.headline import split_series
 from fiveo_sync.writers import jira_markup
 from fiveo_sync.writers.context import PublishContext
@@ -45,10 +45,7 @@ O_ORDER = ("organise", "orient", "operate", "observe", "optimise")
 HEADER = ("Indicator", "Scope", "Period", "Value", "Target", "Status", "Trend", "Source")
 SCORECARD_HEADER = ("Indicator", "Scope", "Complete period", "Value", "Target", "Status",
                     "Trend", "To date (partial)", "Evidence", "Source")
-# Jira rejects a description over 32 767 characters: when it would not fit, the longest
-# links become plain counts first (a link at most this long is kept, in turn).
-MAX_DESCRIPTION_CHARS = 32_000
-_LINK_BUDGETS = (LONG_URL_CHARS, 1000, 500, 250, 0)
+MAX_DESCRIPTION_CHARS = jira_markup.MAX_DESCRIPTION_CHARS
 
 
 @dataclass(frozen=True)
@@ -226,7 +223,7 @@ def build_scorecard_description(target: ScorecardTarget, rows: Sequence[Scorecar
     intro += "Edits to this description are overwritten by the next run."
     if not rows:
         intro += " No results yet."
-    for budget in _LINK_BUDGETS:
+    for budget in jira_markup.LINK_BUDGETS:
         document, size = _scorecard_document(intro, rows, context, budget, flavour)
         if size <= MAX_DESCRIPTION_CHARS:
             return document
@@ -278,7 +275,7 @@ def _scorecard_document(intro: str, rows: Sequence[ScorecardRow], context: Publi
         document = jira_markup.build_adf_document(intro, sections, SCORECARD_HEADER)
     else:
         document = jira_markup.build_wiki_document(intro, sections, SCORECARD_HEADER)
-    return document, len(document) if isinstance(document, str) else len(json.dumps(document))
+    return document, jira_markup.document_size(document)
 
 
 def build_description(target: ScorecardTarget, latest: Sequence[IndicatorResult],

@@ -21,10 +21,19 @@ never a link with a cut or altered target.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from fiveo_sync.evidence_links import LONG_URL_CHARS
+
+# Jira rejects a description over 32,767 characters (an ADF document counted as its JSON):
+# when one would not fit, the longest links become plain text first (a link at most this
+# long is kept, in turn).
+MAX_DESCRIPTION_CHARS = 32_000
+LINK_BUDGETS = (LONG_URL_CHARS, 1000, 500, 250, 0)
 
 # Characters that start wiki-markup effects: bold, italic, tables, macros, links, lists...
 _WIKI_SPECIAL = frozenset("*_?-+^~|{}[]!#")
@@ -54,6 +63,11 @@ class Lozenge:
 # status lozenge.
 Cell = str | tuple[str, str] | Lozenge
 Rows = Sequence[Sequence[Cell]]
+
+
+def document_size(document: Any) -> int:
+    """A description's size as Jira counts it: the wiki text, or the ADF document's JSON."""
+    return len(document) if isinstance(document, str) else len(json.dumps(document))
 
 
 def escape_wiki(text: str) -> str:
