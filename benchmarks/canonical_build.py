@@ -68,8 +68,10 @@ QUERIES = {
 
 
 def _usage() -> tuple[float, float]:
+    from benchmarks.machine import peak_rss_mib  # after __main__ has set sys.path
+
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return usage.ru_utime + usage.ru_stime, peak_rss_mib()
 
 
 def run_build(store: Path, mappings: Path, target: Path) -> dict:

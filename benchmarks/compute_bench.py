@@ -4,9 +4,10 @@
 full case (1,000,000 incidents, 200,000 changes, 300,000 Jira issues at ``scale_factor``
 1.0) and one with 10x fewer records — then, each in its own subprocess, times
 ``fiveo_sync.compute.compute_from_store`` with the shipped mappings at a fixed ``now``
-(wall time and ``ru_maxrss``) over a current canonical file (its full build, the
+(wall time and peak RSS) over a current canonical file (its full build, the
 normalisation a pull pays, is timed apart), beside the five core indicators in DuckDB over
-the same typed tables and in SQLite from the raw JSON
+the same typed tables (and the same five through fiveo-sync's SQL engine, cells with
+their evidence: like for like) and in SQLite from the raw JSON
 (:mod:`benchmarks.compute_reference`), checks that compute and the raw-JSON reference give
 the same values, and times the next scheduled run with nothing changed and the one after
 100 changed records (incremental refresh, then compute), both with the first run's results
@@ -95,6 +96,7 @@ def _case(name: str, spec: DataSpec, out_dir: Path) -> dict:
     canonical = _worker("canonical", store, mappings)
     mine = _worker("compute", store, mappings)
     typed = _worker("typed", store, mappings)
+    core = _worker("core", store, mappings)
     changed = _worker("changed", store, mappings)
     ref = _worker("reference", store, mappings)
     agree = agreement(store)
@@ -110,6 +112,8 @@ def _case(name: str, spec: DataSpec, out_dir: Path) -> dict:
         "cpu_ratio": round(mine["cpu_s"] / ref["cpu_s"], 2) if ref["cpu_s"] else None,
         "typed_sql_s": typed["wall_s"],
         "typed_ratio": round(mine["wall_s"] / typed["wall_s"], 1) if typed["wall_s"] else None,
+        "core_s": core["wall_s"], "core_cells": core["cells"],
+        "core_ratio": round(core["wall_s"] / typed["wall_s"], 1) if typed["wall_s"] else None,
         "canonical_build_s": canonical["wall_s"],
         "canonical_build_peak_mem_mb": canonical["peak_mem_mb"],
         "no_change_compute_s": changed["no_change_compute_s"],

@@ -1,7 +1,7 @@
 """One measured step, run in its own process so peak memory is its own.
 
 ``python benchmarks/compute_worker.py MODE STORE MAPPINGS`` prints one JSON line with
-``wall_s``, ``cpu_s``, ``peak_mem_mb`` (``ru_maxrss`` of this process) and what was done:
+``wall_s``, ``cpu_s``, ``peak_mem_mb`` (this process's ``VmHWM``) and what was done:
 
 - ``canonical``: a full build of the canonical DuckDB file beside the store (the
   normalisation ``pull`` pays once; reported apart from compute);
@@ -10,6 +10,10 @@
   from scratch;
 - ``typed``: the five core indicators as DuckDB SQL over the canonical tables
   (``benchmarks/canonical_build.QUERIES``) — what the data allows;
+- ``core``: the same five core indicators through fiveo-sync's SQL engine
+  (``sqlengine.run_indicators``: compiled queries, cells with their evidence lists), no
+  history: like for like with ``typed``, where ``compute`` does all 55 indicators, status,
+  trends and saving;
 - ``reference``: the five core indicators in SQLite straight from the raw JSON;
 - ``changed``: on copies of the store and canonical file (holding the ``compute`` run's
   results as history and its marks), the next scheduled run 15 minutes later with nothing
@@ -29,7 +33,9 @@ from pathlib import Path
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from benchmarks.machine import peak_rss_mib  # after __main__ has set sys.path
+
+    return peak_rss_mib()
 
 
 def _cpu_s() -> float:
@@ -87,6 +93,26 @@ def run_typed(store_path: Path, mappings_dir: Path) -> dict:
     wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
     return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
             "peak_mem_mb": round(_peak_mb(), 1), "results": rows}
+
+
+def run_core(store_path: Path, mappings_dir: Path) -> dict:
+    import duckdb
+
+    from benchmarks.canonical_build import QUERIES
+    from benchmarks.compute_data import NOW
+    from fiveo_sync.engine.loader import load_mappings
+    from fiveo_sync.engine.spec import bind_indicators
+    from fiveo_sync.sqlengine import run_indicators
+
+    mappings = load_mappings(mappings_dir)
+    core = [b for b in bind_indicators(mappings.indicator_files) if b.spec.id in QUERIES]
+    t0, c0 = time.perf_counter(), _cpu_s()
+    with duckdb.connect(str(store_path.with_suffix(".duckdb")), read_only=True) as conn:
+        cells = run_indicators(conn, core, mappings.portfolio, NOW).cells
+    wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+            "peak_mem_mb": round(_peak_mb(), 1), "indicators": len(core),
+            "cells": len(cells), "with_evidence": sum(1 for c in cells if c.evidence)}
 
 
 def run_changed(store_path: Path, mappings_dir: Path) -> dict:
@@ -151,5 +177,5 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     mode, store, mappings = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     runner = {"canonical": run_canonical, "compute": run_compute, "typed": run_typed,
-              "changed": run_changed, "reference": run_reference}[mode]
+              "core": run_core, "changed": run_changed, "reference": run_reference}[mode]
     print(json.dumps(runner(store, mappings), sort_keys=True))

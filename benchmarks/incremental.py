@@ -62,6 +62,12 @@ def change_records(sn: Any, jira: Any, projects: Any) -> int:
     return len(incidents) + len(keys)
 
 
+def _failures(*reports: Any) -> dict[str, str]:
+    """What made a run partial (exit 3), so a table's exit code can be read."""
+    return {name: str(error)[:200] for report in reports
+            for name, error in {**report.failed_sources, **report.failed_targets}.items()}
+
+
 def run_no_change(sn: Any, jira: Any, out_dir: Path) -> dict[str, Any]:
     """Run three times against running sandboxes; measure the second and the third run."""
     from fiveo_sync.engine.loader import load_mappings
@@ -103,6 +109,7 @@ def run_no_change(sn: Any, jira: Any, out_dir: Path) -> dict[str, Any]:
     third_pull_s = sum(sum(c.seconds.values()) for c in third_connectors.values())
     return {
         "first_run_s": round(first_s, 2), "first_run_exit": first.exit_code,
+        "failed": _failures(first, second, third),
         "records_pulled_first": sum(first.pulled.values()),
         "exit_code": second.exit_code, "wall_s": round(total_s, 2),
         "pull_s": round(pull_s, 2), "rest_s": round(total_s - pull_s, 2),

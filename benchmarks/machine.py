@@ -1,11 +1,27 @@
-"""The machine a benchmark ran on, for the header of RESULTS.md."""
+"""The machine a benchmark ran on, for the header of RESULTS.md, and a process's peak memory."""
 
 from __future__ import annotations
 
 import os
 import platform
+import resource
 from datetime import UTC, datetime
 from pathlib import Path
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB.
+
+    ``VmHWM`` is reset by exec; ``ru_maxrss`` is not: a worker started by a benchmark
+    process that holds the sandboxes (~1 GiB) would report the parent's peak as its own.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _cpu_model() -> str:

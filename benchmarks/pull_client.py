@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import resource
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from typing import Any
 
 import structlog
 
+from benchmarks.machine import peak_rss_mib
 from connectors.base import Page, RawRecord
 from fiveo_sync.state import StateStore
 
@@ -155,18 +155,6 @@ def pull_handwritten_jira(spec: dict[str, Any], store: TimedStore) -> dict[str, 
     if batch:
         store.save_page(Page("jira", "issue", batch))
     return {"records": len(issues), "requests": requests}
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory (``VmHWM``: reset by exec, unlike ``ru_maxrss``,
-    which still holds the forking parent's peak)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def main(argv: list[str]) -> int:

@@ -50,6 +50,7 @@ COMPUTE_COLUMNS = [
     ("case", "case"), ("records", "records"), ("results", "results"),
     ("wall_s", "first compute s"), ("cpu_s", "CPU s"), ("peak_mem_mb", "peak RSS MiB"),
     ("typed_sql_s", "5 core in DuckDB s"), ("typed_ratio", "×DuckDB"),
+    ("core_s", "5 core via fiveo-sync SQL s"), ("core_ratio", "5 core ×DuckDB"),
     ("reference_s", "5 core in SQLite JSON s"), ("ratio", "×SQLite"),
     ("canonical_build_s", "canonical build s"),
     ("canonical_build_peak_mem_mb", "build peak MiB"),
@@ -147,10 +148,13 @@ def render_markdown(results: dict[str, Any]) -> str:
     if inc:
         out += ["", "## Incremental no-change run (Runner, 0 ms, full data set)", ""]
         simple = {k: v for k, v in inc.items()
-                  if k not in ("requests_per_stream", "after_changed")}
+                  if k not in ("requests_per_stream", "after_changed", "failed")}
         out += _table([simple], [(k, k) for k in simple])
         out += ["", "Requests per stream: " + ", ".join(
             f"`{k}` {v}" for k, v in inc["requests_per_stream"].items())]
+        if inc.get("failed"):
+            out += ["", "Failed in these runs: " + "; ".join(
+                f"`{k}`: {v}" for k, v in inc["failed"].items())]
         if inc.get("after_changed"):
             changed = inc["after_changed"]
             out += ["", "## Incremental run after 100 changed records (Runner, 0 ms, same "

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import resource
 import sys
 import tempfile
 import time
@@ -34,7 +33,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _peak_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    from benchmarks.machine import peak_rss_mib
+
+    return peak_rss_mib()
 
 
 def _timed(func, *args):
