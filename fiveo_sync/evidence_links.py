@@ -27,6 +27,20 @@ from urllib.parse import quote
 
 from fiveo_sync.engine.result import IndicatorResult
 
+# urllib quotes byte by byte in Python: 2 s per run for the ~5,000 links of the benchmark's
+# 100,000 incidents. An ASCII query holds few distinct reserved characters (space, comma,
+# parentheses, ^, =): one str.replace each, "%" first so no escape is escaped again.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def quote_all(text: str) -> str:
+    """``urllib.parse.quote(text, safe="")``, fast for ASCII (ids and their queries)."""
+    if not text.isascii():
+        return quote(text, safe="")
+    for char in sorted(set(text) - _UNRESERVED, key=lambda c: c != "%"):
+        text = text.replace(char, f"%{ord(char):02X}")
+    return text
+
 LONG_URL_CHARS = 2083
 SERVICENOW_TABLES = {"incident": "incident", "change": "change_request",
                      "problem": "problem", "sla": "task_sla", "outage": "cmdb_ci_outage",
@@ -110,14 +124,14 @@ class LinkBuilder:
             if not self.jira_url:
                 return None
             jql = build_jql(ids)
-            url = f"{self.jira_url.rstrip('/')}/issues/?jql={quote(jql, safe='')}"
+            url = f"{self.jira_url.rstrip('/')}/issues/?jql={quote_all(jql)}"
             return EvidenceLink("jira", kind, len(ids), url, jql, len(url) > LONG_URL_CHARS)
         table = SERVICENOW_TABLES.get(kind)
         if table is None or not self.servicenow_url:
             return None
         query = build_servicenow_query(ids)
         url = (f"{self.servicenow_url.rstrip('/')}/{table}_list.do?"
-               f"sysparm_query={quote(query, safe='')}")
+               f"sysparm_query={quote_all(query)}")
         return EvidenceLink("servicenow", kind, len(ids), url, query, len(url) > LONG_URL_CHARS)
 
 
