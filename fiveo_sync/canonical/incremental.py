@@ -11,7 +11,8 @@ Incidents, changes, problems, SLAs and Jira issues (with their histories) are re
 raw record. Sprints, sprint scopes, outages and survey responses are small and depend on
 more than one record, so their tables are derived again whole when one of their streams
 moved; survey responses also when an incident they were sent for changed (a response takes
-its incident's service).
+its incident's service: read from the refreshed ``incidents`` table, not by normalising
+every surveyed incident again, which cost seconds when one of them changed).
 
 Finding the changes: the records stamped at or after the stream's previous newest stamp are
 read from the store and compared with the index; when the stream's count and sum of stamps
@@ -46,7 +47,6 @@ from fiveo_sync.canonical.passes import (
     kind_streams,
     normalise_part,
     read_lookups,
-    survey_tasks,
 )
 from fiveo_sync.canonical.rawstore import Stamp, iter_stamps, records_by_key, stamps
 from fiveo_sync.canonical.schema import (
@@ -200,7 +200,6 @@ class _Update:
         self.changed: dict[str, list[Stamp]] = {}
         self.deleted: dict[str, set[str]] = {}
         self.whole: set[str] = set()  # kinds whose tables are derived again whole
-        self.context: set[str] = set()  # incidents read only for their survey responses
 
     def _mark(self, marks_of: str, kind: str) -> list[Any] | None:
         source, stream = self.streams[kind]
@@ -231,10 +230,6 @@ class _Update:
                 "(SELECT unnest(?::VARCHAR[]))", [sorted(touched)]).fetchone()[0]
             if tasks:
                 self.whole |= set(SURVEY)
-        if self.whole & set(SURVEY):
-            with StateStore(self.store_path) as store:
-                tasks = survey_tasks(self.mappings, store, read_lookups(store), self.streams)
-            self.context = tasks - touched
         return True
 
     def delete_old_rows(self) -> None:
@@ -273,16 +268,11 @@ class _Update:
             self.conn.executemany(f'INSERT INTO "{CHANGES_TABLE}" VALUES (?, ?, ?)', rows)  # noqa: S608
 
     def _streams(self, store: StateStore) -> dict[tuple[str, str], Iterable[Any]]:
-        """The records to normalise: the changed ones, context incidents, whole kinds."""
+        """The records to normalise: the changed ones and the kinds derived whole."""
         raw: dict[tuple[str, str], Iterable[Any]] = {}
         for kind, changed in self.changed.items():
             keys = {key for key, _, _ in changed}
-            if kind == "incident":
-                keys |= self.context
             raw[self.streams[kind]] = records_by_key(self.store_path, *self.streams[kind], keys)
-        if self.context and "incident" not in self.changed:
-            raw[self.streams["incident"]] = records_by_key(
-                self.store_path, *self.streams["incident"], self.context)
         for kind in self.whole:
             raw[self.streams[kind]] = store.iter_records(*self.streams[kind])
         return raw
@@ -295,11 +285,9 @@ class _Update:
         if loader.progress is not None:
             loader.progress.update(READING, self.tap.read)
         wanted = {table for kind in (*self.changed, *self.whole) for table in TABLES_OF[kind]}
-        context = self.context - {key for key, _, _ in self.changed.get("incident", ())}
         for table, row in iter_all_rows(data, self.mappings.portfolio, self.tap):
-            if table not in wanted or (table == "incidents" and row["raw_key"] in context):
-                continue
-            loader.add(table, row)
+            if table in wanted:
+                loader.add(table, row)
         for kind, changed in self.changed.items():
             for row in index_rows(*self.streams[kind], changed, self.tap):
                 loader.add(RAW_INDEX_TABLE, row)
@@ -308,7 +296,19 @@ class _Update:
             for row in index_rows(*self.streams[kind], found, self.tap):
                 loader.add(RAW_INDEX_TABLE, row)
         loader.flush_all()
+        if self.whole & set(SURVEY):
+            self._survey_services()
         return self._skipped(data.skipped)
+
+    def _survey_services(self) -> None:
+        """Give each response the service of its incident, as this refresh left it.
+
+        The normaliser's rule (``survey_responses``), applied to the table: the responses
+        were normalised without their incidents.
+        """
+        self.conn.execute(
+            'UPDATE "survey_responses" AS s SET service = i.service FROM "incidents" AS i '
+            "WHERE i.id = s.task")
 
     def _skipped(self, fresh: dict[str, dict[str, int]]) -> dict[str, Any]:
         """The skip counts of the whole file.
