@@ -23,6 +23,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 _JIRA_PEOPLE = ("assignee", "reporter", "creator")
+_PEOPLE_STREAMS = (("servicenow", "sys_user"), ("jira", "issue"))
+# The people of the last store state asked: a run asks four times (ownership, views,
+# improvement items, summaries) and each reading decodes every stored Jira issue.
+_LAST_PEOPLE: dict[tuple[Any, ...], dict[tuple[str, str], PersonRecord]] = {}
 
 
 class NameBook:
@@ -240,10 +244,24 @@ def build_people(store: Any, wanted: Iterable[str]) -> dict[tuple[str, str], Per
     """
     if store is None:
         return {}
+    wanted_set = {str(w) for w in wanted if w}
+    key = _people_key(store, wanted_set)
+    if key is not None and key in _LAST_PEOPLE:
+        return dict(_LAST_PEOPLE[key])
     people = {("servicenow", ident): record
               for ident, record in _servicenow_people(store).items()}
-    wanted_set = {str(w) for w in wanted if w}
     if wanted_set:
         people.update({("jira", ident): record
                        for ident, record in _jira_people(store, wanted_set).items()})
-    return people
+    if key is not None:
+        _LAST_PEOPLE.clear()
+        _LAST_PEOPLE[key] = people
+    return dict(people)
+
+
+def _people_key(store: Any, wanted: set[str]) -> tuple[Any, ...] | None:
+    """What the people read from a store depend on; None for a store without marks."""
+    mark = getattr(store, "stream_mark", None)
+    if mark is None or getattr(store, "path", None) is None:
+        return None
+    return (str(store.path), *(mark(*stream) for stream in _PEOPLE_STREAMS), frozenset(wanted))

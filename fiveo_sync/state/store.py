@@ -151,6 +151,16 @@ class StateStore:
             args = (source, stream)
         return self._conn.execute(sql, args).fetchone()[0]
 
+    def stream_mark(self, source: str, stream: str) -> tuple[int, str | None, int] | None:
+        """``(records, newest stamp, sum of stamps)`` of a stream, kept by triggers.
+
+        It changes whenever a record of the stream is saved, replaced or deleted: what a
+        reader of the stream can compare to know that it would read the same again.
+        """
+        row = self._conn.execute("SELECT n, newest, total FROM stream_marks WHERE source = ? "
+                                 "AND stream = ?", (source, stream)).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
     def streams(self) -> list[tuple[str, str]]:
         """The (source, stream) pairs that hold records."""
         return list(self._conn.execute(

@@ -205,3 +205,24 @@ def test_hostile_names_stay_text_on_the_banner_and_the_governance_page():
     for html in (banner, body):
         assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<b>HR</b>" not in body and "&lt;b&gt;HR&lt;/b&gt;" in body
+
+
+def test_people_are_read_again_only_when_the_store_changed(tmp_path, monkeypatch):
+    from connectors.base import Page, RawRecord
+    from fiveo_sync import names
+    from fiveo_sync.state import StateStore
+
+    reads = []
+    real = names._jira_people
+    monkeypatch.setattr(names, "_jira_people", lambda store, wanted: reads.append(1) or
+                        real(store, wanted))
+    with StateStore(tmp_path / "state.sqlite") as store:
+        store.save_page(Page("jira", "issue", [RawRecord(
+            "1", "2026-01-01T10:00:00Z", _issue("2026-01-01T10:00:00.000+0000", True))]))
+        assert build_people(store, {"acc-1"})[("jira", "acc-1")].active
+        assert build_people(store, {"acc-1"})[("jira", "acc-1")].active
+        assert len(reads) == 1  # the second answer came from the last reading
+        store.save_page(Page("jira", "issue", [RawRecord(
+            "1", "2026-11-01T09:00:00Z", _issue("2026-11-01T10:00:00.000+0100", False))]))
+        assert not build_people(store, {"acc-1"})[("jira", "acc-1")].active
+        assert len(reads) == 2
