@@ -10,9 +10,9 @@ still names the old inputs, and the next refresh finds the same changes again.
 Incidents, changes, problems, SLAs and Jira issues (with their histories) are replaced per
 raw record. Sprints, sprint scopes, outages and survey responses are small and depend on
 more than one record, so their tables are derived again whole when one of their streams
-moved; survey responses also when an incident they were sent for changed (a response takes
-its incident's service: read from the refreshed ``incidents`` table, not by normalising
-every surveyed incident again, which cost seconds when one of them changed).
+moved. A survey response takes the service of the incident it was sent for: after the
+incidents are replaced, every response's service is set again from the ``incidents`` table
+(not by normalising the surveyed incidents, which cost seconds when one of them changed).
 
 Finding the changes: the records stamped at or after the stream's previous newest stamp are
 read from the store and compared with the index; when the stream's count and sum of stamps
@@ -200,6 +200,7 @@ class _Update:
         self.changed: dict[str, list[Stamp]] = {}
         self.deleted: dict[str, set[str]] = {}
         self.whole: set[str] = set()  # kinds whose tables are derived again whole
+        self.surveyed_changed = False  # an incident with survey responses changed
 
     def _mark(self, marks_of: str, kind: str) -> list[Any] | None:
         source, stream = self.streams[kind]
@@ -228,8 +229,7 @@ class _Update:
             tasks = self.conn.execute(
                 "SELECT count(*) FROM survey_responses WHERE task IN "
                 "(SELECT unnest(?::VARCHAR[]))", [sorted(touched)]).fetchone()[0]
-            if tasks:
-                self.whole |= set(SURVEY)
+            self.surveyed_changed = bool(tasks)
         return True
 
     def delete_old_rows(self) -> None:
@@ -262,6 +262,8 @@ class _Update:
             rows += [(generation, table, key) for table in TABLES_OF[kind] for key in keys]
         rows += [(generation, table, None) for kind in sorted(self.whole)
                  for table in TABLES_OF[kind]]
+        if self.surveyed_changed and not self.whole & set(SURVEY):  # services set again
+            rows.append((generation, "survey_responses", None))
         self.conn.execute(f'DELETE FROM "{CHANGES_TABLE}" WHERE generation <= ?',  # noqa: S608
                           [generation - CHANGES_KEPT])
         if rows:
@@ -296,19 +298,19 @@ class _Update:
             for row in index_rows(*self.streams[kind], found, self.tap):
                 loader.add(RAW_INDEX_TABLE, row)
         loader.flush_all()
-        if self.whole & set(SURVEY):
+        if self.whole & set(SURVEY) or self.surveyed_changed:
             self._survey_services()
         return self._skipped(data.skipped)
 
     def _survey_services(self) -> None:
         """Give each response the service of its incident, as this refresh left it.
 
-        The normaliser's rule (``survey_responses``), applied to the table: the responses
-        were normalised without their incidents.
+        The normaliser's rule (``survey_responses``; no incident, no service), applied to
+        the table: responses are normalised without their incidents.
         """
         self.conn.execute(
-            'UPDATE "survey_responses" AS s SET service = i.service FROM "incidents" AS i '
-            "WHERE i.id = s.task")
+            'UPDATE "survey_responses" AS s SET service = (SELECT any_value(i.service) '
+            'FROM "incidents" AS i WHERE i.id = s.task)')
 
     def _skipped(self, fresh: dict[str, dict[str, int]]) -> dict[str, Any]:
         """The skip counts of the whole file.
