@@ -141,9 +141,11 @@ class CompiledIndicator:
             record's stamp (linked durations, sprint goals).
         id_tables: the tables whose ids, when each is held once (``unique_ids`` of
             :func:`compile_indicator`), leave no id twice in a cell: the query then lists
-            evidence without ``DISTINCT``. Empty when units can repeat a record (linked
+            evidence without ``DISTINCT``; and when none holds the separator
+            (``plain_ids``), as one text. Empty when units can repeat a record (linked
             pairs, sprints).
         distinct_evidence: whether this query lists evidence with ``DISTINCT``.
+        text_evidence: whether it gives each cell's ids as one text (``EVIDENCE_SEPARATOR``).
     """
 
     indicator: str
@@ -160,11 +162,13 @@ class CompiledIndicator:
     reuse: ReuseCheck | None = None
     id_tables: tuple[str, ...] = ()
     distinct_evidence: bool = True
+    text_evidence: bool = False
 
 
 def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
                       now: datetime, done: Collection[tuple[str, str]] = (),
-                      unique_ids: Collection[str] = ()) -> CompiledIndicator:
+                      unique_ids: Collection[str] = (),
+                      plain_ids: Collection[str] = ()) -> CompiledIndicator:
     """Compile one indicator for the scopes of its view at ``now``.
 
     Args:
@@ -178,13 +182,14 @@ def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
             aggregates only the window and the periods computed for the first time.
         unique_ids: canonical tables whose evidence id (``id``; work items: ``key``) no
             two rows share, as the runner found them (:attr:`CompiledIndicator.id_tables`).
+        plain_ids: canonical tables none of whose evidence ids holds the separator.
 
     Raises:
         NotCompiled: for what the compiler does not translate, with the reason.
         ConfigError: when the reporting time zone is not a known zone name.
     """
     try:
-        return _Compiler(spec, params, scopes, now, done, unique_ids).build()
+        return _Compiler(spec, params, scopes, now, done, unique_ids, plain_ids).build()
     except NotCompiled as exc:
         raise NotCompiled(exc.reason, spec.id) from None
 
@@ -192,9 +197,10 @@ def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
 class _Compiler:
     def __init__(self, spec: Any, params: dict[str, Any], scopes: list[Scope],
                  now: datetime, done: Collection[tuple[str, str]] = (),
-                 unique_ids: Collection[str] = ()) -> None:
+                 unique_ids: Collection[str] = (), plain_ids: Collection[str] = ()) -> None:
         self.spec, self.params, self.scopes, self.now = spec, params, scopes, now
         self.done, self.unique_ids = done, frozenset(unique_ids)
+        self.plain_ids = frozenset(plain_ids)
         self.id_tables: tuple[str, ...] = ()
         self.own_stamp: str | None = None  # the record's placement timestamp column
         self.changed_sql: str | None = None
@@ -295,10 +301,14 @@ class _Compiler:
                                  tuple(s.id for s in self.scopes), periods, prefix, values,
                                  aggregate, kind, self._prefilter(used),
                                  frozenset(re.findall(r'"(\w+)"', sql)), self._reuse(used),
-                                 self.id_tables, self._distinct_evidence())
+                                 self.id_tables, self._distinct_evidence(),
+                                 self._text_evidence())
 
     def _distinct_evidence(self) -> bool:
         return not self.id_tables or not self.unique_ids.issuperset(self.id_tables)
+
+    def _text_evidence(self) -> bool:
+        return bool(self.id_tables) and self.plain_ids.issuperset(self.id_tables)
 
     def _reuse(self, used: dict[str, Any]) -> ReuseCheck | None:
         if self.crossing_sql is None or "as_of" in used:
@@ -458,7 +468,8 @@ class _Compiler:
                                  f"AND stamp <= {now}")
         cells = (f"any_value(period_start), any_value(period_end), {aggregate.value} AS value, "
                  f"{aggregate.n} AS n, {aggregate.excluded} AS excluded, NULL AS flags, "
-                 f"{evidence_sql(distinct=self._distinct_evidence())} FROM placed")
+                 f"{evidence_sql(distinct=self._distinct_evidence(), text=self._text_evidence())} "
+                 "FROM placed")
         sql = (f"WITH {', '.join(self.ctes)}\nSELECT scope_id, 'all' AS breakdown, period_id, "
                f"{cells} GROUP BY scope_id, period_id")
         if prefix is not None:

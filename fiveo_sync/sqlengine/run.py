@@ -23,7 +23,7 @@ from fiveo_sync.engine.result import EVIDENCE_CAP
 from fiveo_sync.engine.scope import build_scopes
 from fiveo_sync.engine.spec import BoundIndicator
 from fiveo_sync.errors import StateError
-from fiveo_sync.sqlengine.aggregates import finish_value
+from fiveo_sync.sqlengine.aggregates import EVIDENCE_SEPARATOR, finish_value
 from fiveo_sync.sqlengine.compiler import CompiledIndicator, compile_indicator, id_column
 from fiveo_sync.sqlengine.fields import NotCompiled
 
@@ -147,20 +147,25 @@ def reusable(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     return crossing == 0
 
 
-def ids_held_once(conn: duckdb.DuckDBPyConnection, table: str, known: dict[str, bool]) -> bool:
-    """Whether no two rows of a canonical table share an evidence id (asked once: ``known``).
+def id_traits(conn: duckdb.DuckDBPyConnection, table: str,
+              known: dict[str, tuple[bool, bool]]) -> tuple[bool, bool]:
+    """``(unique, plain)`` of a canonical table's evidence ids (asked once: ``known``).
 
-    True in a store fed by one instance (ids are its sys_ids and issue keys); two sources
-    feeding one table may repeat them, and their cells then list evidence with DISTINCT.
+    Unique: no two rows share an id, true in a store fed by one instance (sys_ids, issue
+    keys); two sources feeding one table may repeat them, and their cells then list
+    evidence with DISTINCT. Plain: no id holds :data:`EVIDENCE_SEPARATOR`, so a cell's ids
+    can come as one text.
     """
     if table not in known:
         column = id_column(table)  # names of the canonical schema, not input
-        sql = f'SELECT count("{column}") = count(DISTINCT "{column}") FROM "{table}"'  # noqa: S608
+        sql = (f'SELECT count("{column}") = count(DISTINCT "{column}"), NOT coalesce('  # noqa: S608
+               f'bool_or(strpos("{column}", chr({ord(EVIDENCE_SEPARATOR)})) > 0), FALSE) '
+               f'FROM "{table}"')
         try:
-            (once,) = conn.execute(sql).fetchone()
+            unique, plain = conn.execute(sql).fetchone()
         except duckdb.Error:  # the indicator's own query reports what is wrong
-            once = False
-        known[table] = bool(once)
+            unique = plain = False
+        known[table] = (bool(unique), bool(plain))
     return known[table]
 
 
@@ -168,7 +173,7 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _evidence(kind: str, ids: list[str] | None, count: int, flags: dict[str, Any],
+def _evidence(kind: str, ids: str | list[str] | None, count: int, flags: dict[str, Any],
               pool: dict[tuple[str, ...], tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
     """``engine.evidence.capped`` of the ids the query listed (none over the cap).
 
@@ -182,7 +187,7 @@ def _evidence(kind: str, ids: list[str] | None, count: int, flags: dict[str, Any
     if count > EVIDENCE_CAP:
         flags.setdefault("evidence_omitted", {})[kind] = count
         return {}
-    listed = tuple(ids or ())
+    listed = tuple(ids.split(EVIDENCE_SEPARATOR) if isinstance(ids, str) else ids or ())
     return {kind: pool.setdefault(listed, listed)}
 
 
@@ -290,7 +295,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
     scopes = build_scopes(portfolio)
     out = SqlRun()
     pool: dict[tuple[str, ...], tuple[str, ...]] = {}
-    unique: dict[str, bool] = {}
+    traits: dict[str, tuple[bool, bool]] = {}
     for item in indicators:
         try:
             view = scopes[item.spec.view]
@@ -306,10 +311,13 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
                 if kept is not None:
                     out.reused[item.spec.id] = kept
                     continue
-        if compiled.id_tables and all(ids_held_once(conn, t, unique)
-                                      for t in compiled.id_tables):
-            compiled = compile_indicator(item.spec, item.params, view, now, held,
-                                         compiled.id_tables)
+        if compiled.id_tables:
+            found = {t: id_traits(conn, t, traits) for t in compiled.id_tables}
+            unique = [t for t, (once, _) in found.items() if once]
+            plain = [t for t, (_, bare) in found.items() if bare]
+            if unique or plain:
+                compiled = compile_indicator(item.spec, item.params, view, now, held,
+                                             unique, plain)
         since = since_bound(conn, compiled, last) if done else None
         out.cells.extend(run_compiled(conn, compiled, since, pool))
         if since is not None:
