@@ -100,6 +100,7 @@ def run_core(store_path: Path, mappings_dir: Path) -> dict:
 
     from benchmarks.canonical_build import QUERIES
     from benchmarks.compute_data import NOW
+    from fiveo_sync.canonical.builder import build_info
     from fiveo_sync.engine.loader import load_mappings
     from fiveo_sync.engine.spec import BoundIndicator, bind_indicators
     from fiveo_sync.sqlengine import run_indicators
@@ -111,7 +112,8 @@ def run_core(store_path: Path, mappings_dir: Path) -> dict:
             for b in bind_indicators(mappings.indicator_files) if b.spec.id in QUERIES]
     t0, c0 = time.perf_counter(), _cpu_s()
     with duckdb.connect(str(store_path.with_suffix(".duckdb")), read_only=True) as conn:
-        cells = run_indicators(conn, core, mappings.portfolio, NOW).cells
+        ids = (build_info(conn) or {}).get("id_traits")  # as compute reads them
+        cells = run_indicators(conn, core, mappings.portfolio, NOW, ids=ids).cells
     wall, cpu = time.perf_counter() - t0, _cpu_s() - c0
     return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
             "peak_mem_mb": round(_peak_mb(), 1), "indicators": len(core),

@@ -120,7 +120,8 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
             last = _since_last(store, conn, info, digests, marks, now)
             sql = run_indicators(conn, [b for b in bound if not b.spec.is_derived],
                                  mappings.portfolio, now, history.periods_done, last,
-                                 _reuse_from(store, marks.get("reuse")))
+                                 _reuse_from(store, marks.get("reuse")),
+                                 info.get("id_traits"))
             rest = [b for b in bound if b.spec.id in sql.not_compiled]
             data = _records_for(rest, conn, store, mappings)
             counts = {kind: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608

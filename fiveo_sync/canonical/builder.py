@@ -32,7 +32,7 @@ import duckdb
 import structlog
 
 from fiveo_sync import __version__
-from fiveo_sync.canonical import incremental
+from fiveo_sync.canonical import id_traits, incremental
 from fiveo_sync.canonical.converter import iter_all_rows
 from fiveo_sync.canonical.digest import (
     LOOKUP_STREAMS,
@@ -103,7 +103,7 @@ def canonical_path(state_path: str | Path) -> Path:
 def read_build_info(path: Path) -> dict[str, Any] | None:
     """What a canonical file was built from and how, ``None`` when unusable.
 
-    Keys: ``digest, inputs, skipped, mode, lineage, generation``.
+    Keys: ``digest, inputs, skipped, mode, lineage, generation, id_traits``.
     """
     if not path.is_file():
         return None
@@ -116,13 +116,14 @@ def read_build_info(path: Path) -> dict[str, Any] | None:
 
 def build_info(conn: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """:func:`read_build_info` on an open connection (raises ``duckdb.Error`` if unusable)."""
-    row = conn.execute("SELECT digest, inputs, skipped, mode, lineage, generation "  # noqa: S608
-                       f'FROM "{BUILD_TABLE}"').fetchone()
+    row = conn.execute("SELECT digest, inputs, skipped, mode, lineage, generation, "  # noqa: S608
+                       f'id_traits FROM "{BUILD_TABLE}"').fetchone()
     if row is None:
         return None
     return {"digest": row[0], "inputs": json.loads(row[1]) if row[1] else None,
             "skipped": json.loads(row[2]) if row[2] else {}, "mode": row[3],
-            "lineage": row[4], "generation": row[5]}
+            "lineage": row[4], "generation": row[5],
+            "id_traits": json.loads(row[6]) if row[6] else {}}
 
 
 def refresh(store_path: str | Path, mappings: Any, *, path: Path | None = None,
@@ -212,10 +213,12 @@ def build(store_path: Path, mappings: Any, target: Path, digest: str,
             for table in (*TABLES, BUILD, RAW_INDEX, CHANGES):
                 conn.execute(table.ddl())
             rows, skipped = _load(conn, store_path, mappings, scratch, progress)
-            conn.execute(f'INSERT INTO "{BUILD_TABLE}" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)', [  # noqa: S608
+            traits = json.dumps(id_traits.measure(conn), sort_keys=True)
+            conn.execute(f'INSERT INTO "{BUILD_TABLE}" VALUES '  # noqa: S608
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
                 digest, datetime.now(UTC), __version__, SCHEMA_VERSION,
                 json.dumps(inputs, sort_keys=True), json.dumps(skipped, sort_keys=True),
-                round(time.monotonic() - started, 3), "full", uuid.uuid4().hex, 0])
+                round(time.monotonic() - started, 3), "full", uuid.uuid4().hex, 0, traits])
             conn.execute("COMMIT")
             conn.execute("CHECKPOINT")
         # A WAL left by some earlier crashed writer would be replayed onto the new file.

@@ -35,6 +35,7 @@ import duckdb
 import structlog
 
 from fiveo_sync import __version__
+from fiveo_sync.canonical import id_traits
 from fiveo_sync.canonical.converter import iter_all_rows
 from fiveo_sync.canonical.keymap import RawKeyTap
 from fiveo_sync.canonical.loader import READING, ChunkLoader, ProgressLike
@@ -170,12 +171,13 @@ def apply(store_path: Path, mappings: Any, target: Path, info: dict[str, Any], d
             skipped = update.load(loader)
             generation = int(info.get("generation") or 0) + 1
             update.log_changes(generation)
+            traits = update.id_traits(info.get("id_traits") or {})
             conn.execute(
                 f'UPDATE "{BUILD_TABLE}" SET digest = ?, built_at = ?, '  # noqa: S608
                 "fiveo_sync_version = ?, inputs = ?, skipped = ?, seconds = ?, "
-                "mode = 'incremental', generation = ?",
+                "mode = 'incremental', generation = ?, id_traits = ?",
                 [digest, datetime.now(UTC), __version__, _json(inputs), _json(skipped),
-                 round(time.monotonic() - started, 3), generation])
+                 round(time.monotonic() - started, 3), generation, _json(traits)])
             conn.execute("COMMIT")
             conn.execute("CHECKPOINT")
     finally:
@@ -268,6 +270,16 @@ class _Update:
                           [generation - CHANGES_KEPT])
         if rows:
             self.conn.executemany(f'INSERT INTO "{CHANGES_TABLE}" VALUES (?, ?, ?)', rows)  # noqa: S608
+
+    def id_traits(self, old: dict[str, Any]) -> dict[str, list[bool]]:
+        """``canonical_build.id_traits`` after this refresh (:mod:`.id_traits`)."""
+        replaced: dict[str, set[str]] = {}
+        for kind, changed in self.changed.items():
+            keys = {key for key, _, _ in changed} | self.deleted[kind]
+            for table in TABLES_OF[kind]:
+                replaced.setdefault(table, set()).update(keys)
+        whole = {table for kind in self.whole for table in TABLES_OF[kind]}
+        return id_traits.update(self.conn, old, replaced, whole)
 
     def _streams(self, store: StateStore) -> dict[tuple[str, str], Iterable[Any]]:
         """The records to normalise: the changed ones and the kinds derived whole."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 # Bumped whenever a table or column changes: part of the digest, so files built by an
 # older layout are rebuilt rather than queried with missing columns.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 BUILD_TABLE = "canonical_build"
 RAW_INDEX_TABLE = "canonical_raw_records"
 CHANGES_TABLE = "canonical_changes"
@@ -124,7 +124,7 @@ TABLES: tuple[Table, ...] = (
 BUILD = Table(BUILD_TABLE, (
     ("digest", _TEXT), ("built_at", _TS), ("fiveo_sync_version", _TEXT),
     ("schema_version", _INT), ("inputs", "JSON"), ("skipped", "JSON"), ("seconds", _NUM),
-    ("mode", _TEXT), ("lineage", _TEXT), ("generation", _INT)))
+    ("mode", _TEXT), ("lineage", _TEXT), ("generation", _INT), ("id_traits", "JSON")))
 # The rows each incremental refresh replaced or deleted, by raw key (NULL: the whole table
 # was derived again), tagged with the refresh's generation. ``lineage`` (canonical_build)
 # names the full build the generations count from: what a computation compares to know

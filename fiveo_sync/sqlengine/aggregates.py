@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from fiveo_sync.canonical.id_traits import SEPARATOR as EVIDENCE_SEPARATOR
 from fiveo_sync.engine import stats
 from fiveo_sync.engine.evaluate import flow_ratio
 from fiveo_sync.engine.measures import NO_MINIMUM_KINDS, UNIT_SECONDS, DurationValue
@@ -25,8 +26,6 @@ _RATIO = ("CASE WHEN count(*) = 0 THEN NULL ELSE CAST(100.0 AS DOUBLE) * "
           "CAST(count(*) FILTER (WHERE hit) AS DOUBLE) / CAST(count(*) AS DOUBLE) END")
 _STATISTIC_N, _STATISTIC_EXCLUDED = "count(v)", "count(*) - count(v)"
 _VALUES = "list(v) FILTER (WHERE v IS NOT NULL)"
-EVIDENCE_SEPARATOR = "\x1f"
-"""Joins a cell's ids in one text when no id holds it (ASCII unit separator)."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fiveo_sync.canonical.id_traits import EVIDENCE_IDS
 from fiveo_sync.engine.periods import period_of
 from fiveo_sync.engine.placement import window_periods
 from fiveo_sync.engine.scope import Scope
@@ -75,7 +76,7 @@ _MEASURED = ("v", "w", "hit", "label")  # unit columns of the measure, not of pl
 
 def id_column(table: str) -> str:
     """The column of a canonical table whose values a cell lists as its evidence."""
-    return "key" if table == "work_items" else "id"
+    return EVIDENCE_IDS.get(table, "id")
 
 
 EARLIEST = datetime(1, 1, 1, tzinfo=UTC)

@@ -19,12 +19,13 @@ from typing import Any
 
 import duckdb
 
+from fiveo_sync.canonical.id_traits import measure as measure_id_traits
 from fiveo_sync.engine.result import EVIDENCE_CAP
 from fiveo_sync.engine.scope import build_scopes
 from fiveo_sync.engine.spec import BoundIndicator
 from fiveo_sync.errors import StateError
 from fiveo_sync.sqlengine.aggregates import EVIDENCE_SEPARATOR, finish_value
-from fiveo_sync.sqlengine.compiler import CompiledIndicator, compile_indicator, id_column
+from fiveo_sync.sqlengine.compiler import CompiledIndicator, compile_indicator
 from fiveo_sync.sqlengine.fields import NotCompiled
 
 
@@ -157,15 +158,11 @@ def id_traits(conn: duckdb.DuckDBPyConnection, table: str,
     can come as one text.
     """
     if table not in known:
-        column = id_column(table)  # names of the canonical schema, not input
-        sql = (f'SELECT count("{column}") = count(DISTINCT "{column}"), NOT coalesce('  # noqa: S608
-               f'bool_or(strpos("{column}", chr({ord(EVIDENCE_SEPARATOR)})) > 0), FALSE) '
-               f'FROM "{table}"')
         try:
-            unique, plain = conn.execute(sql).fetchone()
-        except duckdb.Error:  # the indicator's own query reports what is wrong
+            unique, plain = measure_id_traits(conn, [table])[table]
+        except (duckdb.Error, KeyError):  # the indicator's own query reports what is wrong
             unique = plain = False
-        known[table] = (bool(unique), bool(plain))
+        known[table] = (unique, plain)
     return known[table]
 
 
@@ -273,7 +270,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
                    done: Callable[[str, str], Collection[tuple[str, str]]] | None = None,
                    last: SinceLast | None = None,
                    reuse: Callable[[str, tuple[str, ...]], list[Any] | None] | None = None,
-                   ) -> SqlRun:
+                   ids: Mapping[str, Any] | None = None) -> SqlRun:
     """Compile and run every indicator the compiler supports; list the others.
 
     Args:
@@ -288,6 +285,9 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
         reuse: ``(indicator id, window period ids)`` → that indicator's results of the
             last computation if the store holds them all for this window, else None;
             asked only when :func:`reusable` holds.
+        ids: ``canonical_build.id_traits`` (table → ``[unique, plain]``), what the
+            canonical file knows of its evidence ids; tables it does not name are
+            measured here (:func:`id_traits`).
 
     Returns:
         The cells and the indicators not compiled, with their reasons.
@@ -295,7 +295,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
     scopes = build_scopes(portfolio)
     out = SqlRun()
     pool: dict[tuple[str, ...], tuple[str, ...]] = {}
-    traits: dict[str, tuple[bool, bool]] = {}
+    traits = {table: (bool(v[0]), bool(v[1])) for table, v in (ids or {}).items()}
     for item in indicators:
         try:
             view = scopes[item.spec.view]

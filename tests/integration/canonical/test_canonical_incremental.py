@@ -114,6 +114,8 @@ def test_an_incremental_refresh_equals_a_full_build_of_the_same_store(case, tmp_
     mine, theirs = _tables(report.path), _tables(full.path)
     differ = [name for name in theirs if mine[name] != theirs[name]]
     assert differ == []
+    traits = read_build_info(report.path)["id_traits"]
+    assert traits == read_build_info(full.path)["id_traits"] and traits["incidents"] == [True, True]
     assert mine != before  # not vacuous: the changes reached the tables
     assert len(mine["changes"]) == len(before["changes"]) - 2
     assert len(mine["incidents"]) == len(before["incidents"]) + 1

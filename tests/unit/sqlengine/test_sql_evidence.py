@@ -86,7 +86,7 @@ def two_sources():
     conn.close()
 
 
-def _run(conn, monkeypatch):
+def _run(conn, monkeypatch, ids=None):
     asked = []
 
     def compiling(*args):
@@ -96,7 +96,7 @@ def _run(conn, monkeypatch):
     monkeypatch.setattr(run_module, "build_scopes", lambda portfolio: SCOPES)
     monkeypatch.setattr(run_module, "compile_indicator", compiling)
     bound = BoundIndicator(spec=build_spec(**COUNT_OPENED), params=PARAMS)
-    cells = run_indicators(conn, [bound], None, NOW).cells
+    cells = run_indicators(conn, [bound], None, NOW, ids=ids).cells
     got = {(c.scope, c.period): (c.value, c.evidence) for c in cells if c.breakdown == "all"}
     return got, asked
 
@@ -128,3 +128,15 @@ def test_an_id_holding_the_separator_keeps_the_list(monkeypatch):
         conn.close()
     assert asked == [(), (["incidents"], [])]  # no DISTINCT, but a list
     assert got[("pay", "2025-01")] == (2.0, {"incident": tuple(sorted(("i1", odd)))})
+
+
+def test_the_canonical_files_traits_are_trusted_not_measured(tables, monkeypatch):
+    def measured(*args):
+        raise AssertionError("measured although the file knows")
+
+    monkeypatch.setattr(run_module, "measure_id_traits", measured)
+    got, asked = _run(tables, monkeypatch, ids={"incidents": [True, True]})
+    assert asked == [(), (["incidents"], ["incidents"])]
+    got, asked = _run(tables, monkeypatch, ids={"incidents": [False, False]})
+    assert asked == [()]  # not recompiled: DISTINCT lists, as the file says
+    assert got[("pay", "2025-01")] == (5.0, {"incident": ("i1", "i2", "i3", "i4", "i6")})
