@@ -82,16 +82,9 @@ def run_no_change(sn: Any, jira: Any, out_dir: Path) -> dict[str, Any]:
         built = build_connectors(settings, clock=sn.clock, options=connector_options(mappings))
         return {name: CountingConnector(c) for name, c in built.items()}
 
-    first_connectors = counted()
-    started = time.perf_counter()
-    first = Runner(settings, clock=sn.clock, log=log, connectors=first_connectors).run()
-    first_s = time.perf_counter() - started
-    for connector in first_connectors.values():
-        connector.close()
-
-    def measured() -> tuple[Any, float, dict[str, CountingConnector]]:
-        sn.advance(120)
-        jira.advance(120)
+    def timed_run(advance_s: float) -> tuple[Any, float, dict[str, CountingConnector]]:
+        sn.advance(advance_s)
+        jira.advance(advance_s)
         connectors = counted()
         started = time.perf_counter()
         report = Runner(settings, clock=sn.clock, log=log, connectors=connectors).run()
@@ -100,13 +93,17 @@ def run_no_change(sn: Any, jira: Any, out_dir: Path) -> dict[str, Any]:
             connector.close()
         return report, seconds, connectors
 
-    second, total_s, connectors = measured()
+    def pull_seconds(connectors: dict[str, CountingConnector]) -> float:
+        return sum(sum(c.seconds.values()) for c in connectors.values())
+
+    first, first_s, _ = timed_run(0)
+    second, total_s, connectors = timed_run(120)
     per_stream = {f"{source}.{stream}": count for source, c in connectors.items()
                   for stream, count in sorted(c.requests.items())}
-    pull_s = sum(sum(c.seconds.values()) for c in connectors.values())
+    pull_s = pull_seconds(connectors)
     changed = change_records(sn, jira, connectors["jira"].projects)
-    third, third_s, third_connectors = measured()
-    third_pull_s = sum(sum(c.seconds.values()) for c in third_connectors.values())
+    third, third_s, third_connectors = timed_run(120)
+    third_pull_s = pull_seconds(third_connectors)
     return {
         "first_run_s": round(first_s, 2), "first_run_exit": first.exit_code,
         "failed": _failures(first, second, third),
