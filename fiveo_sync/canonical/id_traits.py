@@ -66,13 +66,13 @@ def update(conn: duckdb.DuckDBPyConnection, old: Mapping[str, Any],
             again.add(table)
             continue
         column = f'"{EVIDENCE_IDS[table]}"'
-        loaded = f'SELECT {column} FROM "{table}" WHERE raw_key IN (SELECT unnest(?::VARCHAR[]))'
-        repeated = conn.execute(
-            f'SELECT count(*) FROM (SELECT 1 FROM "{table}" WHERE {column} IN ({loaded}) '
-            f"GROUP BY {column} HAVING count(*) > 1)", [keys]).fetchone()[0]
-        holds = conn.execute(
-            f"SELECT coalesce(bool_or({_holds_separator(column)}), FALSE) "
-            f'FROM "{table}" WHERE raw_key IN (SELECT unnest(?::VARCHAR[]))', [keys]).fetchone()[0]
+        repeated, holds = conn.execute(
+            f'WITH loaded AS (SELECT {column} AS id FROM "{table}" '
+            "WHERE raw_key IN (SELECT unnest(?::VARCHAR[]))) "
+            f'SELECT (SELECT count(*) FROM (SELECT 1 FROM "{table}" WHERE {column} IN '
+            f"(SELECT id FROM loaded) GROUP BY {column} HAVING count(*) > 1)), "
+            f"(SELECT coalesce(bool_or({_holds_separator('id')}), FALSE) FROM loaded)",
+            [keys]).fetchone()
         out[table] = [not repeated, not holds]
     out.update(measure(conn, sorted(again)))
     return out
