@@ -1,7 +1,7 @@
 """One measured pull, run in its own process: ``python -m benchmarks.pull_client '<json>'``.
 
 The sandboxes live in the parent process, the client here, so the two do not share a GIL
-(as a real instance and the sync job would not) and ``ru_maxrss`` is the client's alone.
+(as a real instance and the sync job would not), and the peak memory is the client's alone.
 Prints one JSON object: wall time, requests, records, peak memory.
 
 Modes: ``fiveo`` (the connector into a state store, as ``fiveo-sync pull`` does) and
