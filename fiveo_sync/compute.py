@@ -71,6 +71,9 @@ class ComputeReport:
             (the history and the rows changed since the last computation allowed it).
         reused: the indicators whose results are the last computation's, read back from
             the store (nothing they read changed since): not computed, not saved again.
+        touched: the indicators whose query computed only some scopes, with those scopes
+            (the rows changed since were or are placed there); the other scopes' results
+            are the last computation's.
     """
 
     results: tuple[IndicatorResult, ...]
@@ -79,6 +82,7 @@ class ComputeReport:
     in_python: dict[str, str] = field(default_factory=dict)
     read_since: dict[str, datetime] = field(default_factory=dict)
     reused: tuple[str, ...] = ()
+    touched: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def load_history(store: Any) -> list[IndicatorResult]:
@@ -139,24 +143,27 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
         cells[cell.indicator].append(cell)
     results = compute(bound, data, mappings.portfolio, now, history, cells=cells,
                       reused=sql.reused)
+    kept = {id(r) for found in sql.reused.values() for r in found}
     store.save_results(run_id, format_utc(now),
-                       (r.to_dict() for r in results if r.indicator not in sql.reused))
+                       (r.to_dict() for r in results if id(r) not in kept))
     # After the results: marks older than the history only make the next run read more
-    # (a result they point to that a later computation replaced is not reused).
+    # (an indicator whose window results another computation replaced is not reused).
     store.set_meta(MARKS_KEY, {"lineage": info.get("lineage"),
                                "generation": info.get("generation"), "now": format_utc(now),
                                "results": store.result_count(), "indicators": digests,
-                               "reuse": _reuse_marks(sql, results, run_id, marks)})
+                               "reuse": _reuse_marks(store, sql)})
     counts["improvements"] = len(improvements)
     for result in results:
         counts[f"status_{result.status}"] = counts.get(f"status_{result.status}", 0) + 1
     skipped = info.get("skipped") or {}
     log.info("results_computed", run_id=run_id, results=len(results),
-             in_sql=len(bound) - len(sql.not_compiled), reused=len(sql.reused),
+             in_sql=len(bound) - len(sql.not_compiled),
+             reused=len(sql.reused) - len(sql.touched), partly_reused=len(sql.touched),
              in_python=sorted(sql.not_compiled), read_since_last=len(sql.read_since),
              skipped=sum(sum(v.values()) for v in skipped.values()))
     return ComputeReport(tuple(results), {k: dict(v) for k, v in skipped.items()}, counts,
-                         dict(sql.not_compiled), dict(sql.read_since), tuple(sorted(sql.reused)))
+                         dict(sql.not_compiled), dict(sql.read_since),
+                         tuple(sorted(sql.reused.keys() - sql.touched)), dict(sql.touched))
 
 
 def _digest(item: Any) -> str:
@@ -188,39 +195,36 @@ def _since_last(store: Any, conn: duckdb.DuckDBPyConnection, info: dict[str, Any
         return None
     same = frozenset(ident for ident, digest in digests.items()
                      if (marks.get("indicators") or {}).get(ident) == digest)
-    return SinceLast(parse_utc(marks["now"]), rows, same)
+    return SinceLast(parse_utc(marks["now"]), rows, same, then)
 
 
-def _reuse_from(store: Any, entries: Any) -> Callable[[str, tuple[str, ...]], list | None]:
+Reuse = Callable[[str, tuple[str, ...], frozenset[str]], list[IndicatorResult] | None]
+
+
+def _reuse_from(store: Any, entries: Any) -> Reuse:
     """``run_indicators``' ``reuse``: an indicator's stored window results, when complete.
 
-    Complete means stored for the same window by the run the marks name, every one of
-    them still there (none replaced by a later computation whose marks were not saved).
+    Complete means stored for the same window by the runs the marks name, as many of each
+    as then (none replaced by a later computation whose marks were not saved). The
+    results of the scopes ``skip`` names are left out: this run computes them.
     """
     entries = entries if isinstance(entries, dict) else {}
 
-    def reuse(indicator: str, window: tuple[str, ...]) -> list[IndicatorResult] | None:
+    def reuse(indicator: str, window: tuple[str, ...],
+              skip: frozenset[str]) -> list[IndicatorResult] | None:
         entry = entries.get(indicator)
-        if not isinstance(entry, list) or len(entry) != 3 or list(entry[2]) != list(window):
+        if not isinstance(entry, dict) or entry.get("window") != list(window) or \
+                store.window_runs(indicator, window) != entry.get("runs"):
             return None
-        payloads = store.results_of_run(indicator, entry[0], window)
-        if len(payloads) != entry[1]:
-            return None
-        return [IndicatorResult.from_dict(payload) for payload in payloads]
+        return [IndicatorResult.from_dict(payload)
+                for payload in store.window_results(indicator, window, skip)]
     return reuse
 
 
-def _reuse_marks(sql: Any, results: list[IndicatorResult], run_id: str,
-                 marks: dict[str, Any]) -> dict[str, list[Any]]:
-    """Where each reusable indicator's window results are stored after this run."""
-    counts: dict[str, int] = defaultdict(int)
-    windows = {ident: set(window) for ident, window in sql.windows.items()}
-    for result in results:
-        if result.period in windows.get(result.indicator, ()):
-            counts[result.indicator] += 1
-    before = marks.get("reuse") or {}
-    return {ident: before[ident] if ident in sql.reused else
-            [run_id, counts[ident], list(window)] for ident, window in sql.windows.items()}
+def _reuse_marks(store: Any, sql: Any) -> dict[str, dict[str, Any]]:
+    """Which runs' results make up each reusable indicator's window after this run."""
+    return {ident: {"window": list(window), "runs": store.window_runs(ident, window)}
+            for ident, window in sql.windows.items()}
 
 
 def _records_for(indicators: list[Any], conn: duckdb.DuckDBPyConnection, store: Any,

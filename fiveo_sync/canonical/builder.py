@@ -60,7 +60,8 @@ from fiveo_sync.canonical.rawstore import iter_stamps, records_by_key
 from fiveo_sync.canonical.schema import (
     BUILD,
     BUILD_TABLE,
-    CHANGES,
+    CHANGE_LOG,
+    PREVIOUS,
     RAW_INDEX,
     SCHEMA_VERSION,
     TABLES,
@@ -210,7 +211,7 @@ def build(store_path: Path, mappings: Any, target: Path, digest: str,
         with duckdb.connect(str(temp), config=duckdb_config(memory_mb)) as conn:
             conn.execute("SET TimeZone = 'UTC'")
             conn.execute("BEGIN TRANSACTION")
-            for table in (*TABLES, BUILD, RAW_INDEX, CHANGES):
+            for table in (*TABLES, BUILD, RAW_INDEX, CHANGE_LOG, *PREVIOUS.values()):
                 conn.execute(table.ddl())
             rows, skipped = _load(conn, store_path, mappings, scratch, progress)
             traits = json.dumps(id_traits.measure(conn), sort_keys=True)

@@ -54,6 +54,7 @@ from fiveo_sync.canonical.schema import (
     BUILD_TABLE,
     CHANGES_KEPT,
     CHANGES_TABLE,
+    PREVIOUS,
     RAW_INDEX,
     RAW_INDEX_TABLE,
     TABLES,
@@ -164,12 +165,12 @@ def apply(store_path: Path, mappings: Any, target: Path, info: dict[str, Any], d
             update = _Update(conn, store_path, mappings, tap, streams, info, inputs)
             if not update.plan(kinds):
                 return None
+            generation = int(info.get("generation") or 0) + 1
             conn.execute("BEGIN TRANSACTION")
-            update.delete_old_rows()
+            update.delete_old_rows(generation)
             scratch.mkdir(exist_ok=True)
             loader = ChunkLoader(conn, scratch, progress, (*TABLES, RAW_INDEX))
             skipped = update.load(loader)
-            generation = int(info.get("generation") or 0) + 1
             update.log_changes(generation)
             traits = update.id_traits(info.get("id_traits") or {})
             conn.execute(
@@ -234,14 +235,24 @@ class _Update:
             self.surveyed_changed = bool(tasks)
         return True
 
-    def delete_old_rows(self) -> None:
-        """Delete the rows (and index entries) the load replaces."""
+    def delete_old_rows(self, generation: int) -> None:
+        """Delete the rows (and index entries) the load replaces.
+
+        The record tables' rows are kept first in their ``canonical_previous_*`` table,
+        tagged with this refresh's generation: where a computation finds where they were.
+        """
         for kind, changed in self.changed.items():
             source, stream = self.streams[kind]
             keys = sorted({key for key, _, _ in changed} | self.deleted[kind])
             if not keys:
                 continue
             for table in (*TABLES_OF[kind], RAW_INDEX_TABLE):
+                if table in PREVIOUS:
+                    self.conn.execute(
+                        f'INSERT INTO "{PREVIOUS[table].name}" SELECT ?, * FROM "{table}" '  # noqa: S608
+                        "WHERE raw_source = ? AND raw_stream = ? "
+                        "AND raw_key IN (SELECT unnest(?::VARCHAR[]))",
+                        [generation, source, stream, keys])
                 self.conn.execute(
                     f'DELETE FROM "{table}" WHERE raw_source = ? AND raw_stream = ? '  # noqa: S608
                     "AND raw_key IN (SELECT unnest(?::VARCHAR[]))", [source, stream, keys])
@@ -255,8 +266,8 @@ class _Update:
     def log_changes(self, generation: int) -> None:
         """Note in ``canonical_changes`` the rows this refresh replaced, deleted or rederived.
 
-        A computation reads them to learn which rows changed since it last ran; the keys of
-        the last :data:`CHANGES_KEPT` refreshes are kept.
+        A computation reads them to learn which rows changed since it last ran; the keys
+        (and previous rows) of the last :data:`CHANGES_KEPT` refreshes are kept.
         """
         rows: list[tuple[int, str, str | None]] = []
         for kind, changed in self.changed.items():
@@ -266,8 +277,9 @@ class _Update:
                  for table in TABLES_OF[kind]]
         if self.surveyed_changed and not self.whole & set(SURVEY):  # services set again
             rows.append((generation, "survey_responses", None))
-        self.conn.execute(f'DELETE FROM "{CHANGES_TABLE}" WHERE generation <= ?',  # noqa: S608
-                          [generation - CHANGES_KEPT])
+        for table in (CHANGES_TABLE, *(previous.name for previous in PREVIOUS.values())):
+            self.conn.execute(f'DELETE FROM "{table}" WHERE generation <= ?',  # noqa: S608
+                              [generation - CHANGES_KEPT])
         if rows:
             self.conn.executemany(f'INSERT INTO "{CHANGES_TABLE}" VALUES (?, ?, ?)', rows)  # noqa: S608
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 # Bumped whenever a table or column changes: part of the digest, so files built by an
 # older layout are rebuilt rather than queried with missing columns.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 BUILD_TABLE = "canonical_build"
 RAW_INDEX_TABLE = "canonical_raw_records"
 CHANGES_TABLE = "canonical_changes"
@@ -129,8 +129,15 @@ BUILD = Table(BUILD_TABLE, (
 # was derived again), tagged with the refresh's generation. ``lineage`` (canonical_build)
 # names the full build the generations count from: what a computation compares to know
 # which rows changed since it ran.
-CHANGES = Table(CHANGES_TABLE, (("generation", _INT), ("table_name", _TEXT),
-                                ("raw_key", _TEXT)))
+CHANGE_LOG = Table(CHANGES_TABLE, (("generation", _INT), ("table_name", _TEXT),
+                                    ("raw_key", _TEXT)))
+# The rows as they were before an incremental refresh replaced or deleted them, one table
+# per record table a query places by its own stamp, tagged with the refresh's generation
+# and kept as long as ``canonical_changes``: where a changed row WAS placed, so a
+# computation recomputes only the scopes a change moved (``sqlengine.touched_scopes``).
+PREVIOUS = {table.name: Table(f"canonical_previous_{table.name}",
+                              (("generation", _INT), *table.columns))
+            for table in (INCIDENTS, CHANGES, PROBLEMS, SLAS, WORK_ITEMS)}
 # Every raw record of the record streams the tables were built from, with its stamp as the
 # store holds it (text and SQLite ``unixepoch``) and, when the normaliser skipped it, why:
 # what an incremental refresh compares with the store to find changed records.

@@ -79,7 +79,9 @@ def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
             excluded, min_sample, flags, evidence, for every period it reports); status,
             trend and the choice of periods are then done here as for any indicator.
         reused: indicator id → its results as the last computation gave them, which this
-            one would give again (nothing it reads changed): taken as they are.
+            one would give again (nothing it reads changed): taken as they are. With
+            ``cells`` for the indicator too, these are the results of the scopes nothing
+            changed in, and the cells those of the others.
 
     Returns:
         The results, ordered by indicator, scope, breakdown and period.
@@ -93,12 +95,17 @@ def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
     for item in bound:
         if item.spec.is_derived:
             continue
+        kept: set[str] = set()
         if reused and item.spec.id in reused:
             for result in reused[item.spec.id]:
                 book.record(result)
                 results.append(result)
-            continue
+                kept.add(result.scope)
+            if item.spec.id not in measured:
+                continue
         for scope in scopes[item.spec.view]:
+            if scope.id in kept:
+                continue
             if item.spec.id in measured:
                 results.extend(_from_cells(item, scope, measured[item.spec.id].get(scope.id, []),
                                            book, now))

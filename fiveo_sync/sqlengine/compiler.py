@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fiveo_sync.canonical.id_traits import EVIDENCE_IDS
+from fiveo_sync.canonical.schema import PREVIOUS
 from fiveo_sync.engine.periods import period_of
 from fiveo_sync.engine.placement import window_periods
 from fiveo_sync.engine.scope import Scope
@@ -72,6 +73,8 @@ _NOT_COMPILED = {
 }
 _SPRINT_MEASURES = frozenset({"sprint_sum", "sprint_ratio"})
 _MEASURED = ("v", "w", "hit", "label")  # unit columns of the measure, not of placement
+# Measures whose unit outcome depends on other records of the same table.
+_ACROSS_RECORDS = frozenset({"repeat_share"})
 
 
 def id_column(table: str) -> str:
@@ -90,15 +93,20 @@ class Prefilter:
     Attributes:
         tables: the tables whose rows decide which (scope, period) cells hold units: the
             record's and the tables joined for its fields.
-        changed_sql: the earliest start of the cells given rows of the record's table
-            (``$keys``: raw keys) are placed in and the query computes (held final cells
-            left out): the same query up to the placement, restricted to those rows.
-        changed_parameters: its parameters but ``keys``.
+        changed_sql: per scope, the earliest start of the cells given rows of the record's
+            table (``$keys``: raw keys) are placed in and the query computes (held final
+            cells left out): the same query up to the placement, restricted to those rows.
+        changed_parameters: its parameters but ``keys`` (and ``after``).
+        previous_sql: the scopes those rows WERE placed in, read from their versions before
+            the refreshes after generation ``$after`` (``canonical_previous_*``); empty when
+            a unit's outcome depends on other records of its table (repeats), so a change
+            reaches beyond the scopes of the changed rows.
     """
 
     tables: tuple[str, ...]
     changed_sql: str
     changed_parameters: dict[str, Any]
+    previous_sql: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ class ReuseCheck:
     """What besides its inputs decides whether a query's last results are still its results.
 
     Attributes:
-        crossing_sql: how many units are stamped after ``$last_now`` and not after
+        crossing_sql: the scopes of the units stamped after ``$last_now`` and not after
             ``$now``: rows an earlier clock left out as future and this one places. Empty
             for snapshots, where the clock only picks the period.
         parameters: its parameters but ``last_now``.
@@ -205,6 +213,7 @@ class _Compiler:
         self.id_tables: tuple[str, ...] = ()
         self.own_stamp: str | None = None  # the record's placement timestamp column
         self.changed_sql: str | None = None
+        self.previous_sql = ""  # see Prefilter.previous_sql
         # Set by record queries (not sprints, linked durations): see ReuseCheck.
         self.crossing_sql: str | None = None
         self.tz_name = params.get("reporting_timezone") or "UTC"
@@ -282,13 +291,16 @@ class _Compiler:
             sql = completed_sprints_sql(self.ctes, units, aggregate, self.scopes,
                                         self.params, self.now, self.b, self._pending())
             return self._compiled(sql, aggregate, ())
-        placing = None
+        placing = placed_before = None
         if self.own_stamp is not None:
             # Which rows are units and where they are placed, without the measure: what the
             # changed-rows and crossing checks read (a repeat or flow join costs 0.2-0.3 s
             # per check at 1M records). The flow join is a LEFT JOIN: no row more or less.
-            placing = self._units({**columns, **dict.fromkeys(_MEASURED, "NULL")}, where, "")
-        sql = self._query(units, tz, aggregate, prefix, values, placing)
+            light = {**columns, **dict.fromkeys(_MEASURED, "NULL")}
+            placing = self._units(light, where, "")
+            if self.r.table in PREVIOUS and measure.kind not in _ACROSS_RECORDS:
+                placed_before = self._units(light, where, "", previous=True)
+        sql = self._query(units, tz, aggregate, prefix, values, placing, placed_before)
         return self._compiled(sql, aggregate, self._periods(), prefix, values)
 
     def _compiled(self, sql: str, aggregate: Aggregate,
@@ -321,7 +333,8 @@ class _Compiler:
         if self.changed_sql is None or "since" not in used or "as_of" in used:
             return None
         tables = (self.r.table, "incidents") if self.r.task_join else (self.r.table,)
-        return Prefilter(tables, self.changed_sql, self._named_in(self.changed_sql))
+        return Prefilter(tables, self.changed_sql, self._named_in(self.changed_sql),
+                         self.previous_sql)
 
     def _named_in(self, sql: str) -> dict[str, Any]:
         """The bound parameters a query names (DuckDB rejects the others)."""
@@ -370,12 +383,18 @@ class _Compiler:
 
     # -- scopes and units ------------------------------------------------------------------
 
-    def _units(self, columns: dict[str, str], where: str, extra_join: str) -> str:
+    def _units(self, columns: dict[str, str], where: str, extra_join: str,
+               previous: bool = False) -> str:
+        """One unit per record and scope; ``previous``: of the rows' replaced versions."""
+        rows = f'"{self.r.table}"'
+        if previous:
+            rows = (f'(SELECT * EXCLUDE (generation) FROM "{PREVIOUS[self.r.table].name}" '
+                    "WHERE generation > $after)")
         selects = []
         for name, key_sql in self._scope_maps():
             picked = ", ".join(f"{sql} AS {alias}" for alias, sql in columns.items())
             selects.append(
-                f'SELECT m.scope_id, {picked} FROM "{self.r.table}" r{self.r.joins()}'
+                f"SELECT m.scope_id, {picked} FROM {rows} r{self.r.joins()}"
                 f"{extra_join} JOIN {name} m ON m.scope_key = {key_sql} WHERE {where}")
         return "\nUNION ALL\n".join(selects)
 
@@ -443,7 +462,8 @@ class _Compiler:
     # -- periods and cells ------------------------------------------------------------------
 
     def _query(self, units: str, tz: str, aggregate: Aggregate, prefix: str | None,
-               values: tuple[str, ...] | None, placing: str | None = None) -> str:
+               values: tuple[str, ...] | None, placing: str | None = None,
+               placed_before: str | None = None) -> str:
         now = self.b.named("now", self.now)
         if self.spec.snapshot:
             period, placed_where = period_sql(self.spec.period.kind, now, tz), ""
@@ -460,13 +480,15 @@ class _Compiler:
         if self.done and not self.spec.snapshot:
             self._skip_done()
         if placing is not None:  # set exactly when the query places by its own stamp
-            light = [f"units AS ({placing})" if c == f"units AS ({units})" else c
-                     for c in self.ctes]
-            head = f"WITH {', '.join(light)}\n"
-            self.changed_sql = (f"{head}SELECT min(period_start) FROM placed WHERE rk IN "
-                                "(SELECT unnest(CAST($keys AS VARCHAR[])))")
-            self.crossing_sql = (f"{head}SELECT count(*) FROM units WHERE stamp > $last_now "
-                                 f"AND stamp <= {now}")
+            head = self._head(units, placing)
+            keyed = "WHERE rk IN (SELECT unnest(CAST($keys AS VARCHAR[])))"
+            self.changed_sql = (f"{head}SELECT scope_id, min(period_start) FROM placed "
+                                f"{keyed} GROUP BY scope_id")
+            if placed_before is not None:
+                self.previous_sql = (f"{self._head(units, placed_before)}SELECT DISTINCT "
+                                     f"scope_id FROM placed {keyed}")
+            self.crossing_sql = (f"{head}SELECT DISTINCT scope_id FROM units WHERE stamp > "
+                                 f"$last_now AND stamp <= {now}")
         cells = (f"any_value(period_start), any_value(period_end), {aggregate.value} AS value, "
                  f"{aggregate.n} AS n, {aggregate.excluded} AS excluded, NULL AS flags, "
                  f"{evidence_sql(distinct=self._distinct_evidence(), text=self._text_evidence())} "
@@ -482,6 +504,11 @@ class _Compiler:
                     f"period_id, {cells} WHERE label IS NOT NULL{wanted} "
                     f"GROUP BY scope_id, label, period_id")
         return sql
+
+    def _head(self, units: str, instead: str) -> str:
+        """The query's ``WITH`` clause with ``instead`` for its units."""
+        ctes = [f"units AS ({instead})" if c == f"units AS ({units})" else c for c in self.ctes]
+        return f"WITH {', '.join(ctes)}\n"
 
     def _pending(self) -> tuple[Collection[tuple[str, str]], datetime] | None:
         """``(done, horizon)`` for sprint queries: sprints final before ``horizon``."""

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from fiveo_sync.canonical.id_traits import measure as measure_id_traits
+from fiveo_sync.canonical.passes import TABLES_OF
 from fiveo_sync.engine.result import EVIDENCE_CAP
 from fiveo_sync.engine.scope import build_scopes
 from fiveo_sync.engine.spec import BoundIndicator
@@ -61,7 +62,10 @@ class SqlRun:
         not_compiled: indicator id → why it was not compiled.
         read_since: indicator id → the stamp its query read from (the others read all).
         reused: indicator id → the last computation's results, given back by ``reuse``
-            (:func:`reusable`): its query was not run.
+            (:func:`reusable`): its query was not run; or, for the indicators in
+            ``touched``, the results of every scope but those.
+        touched: indicator id → the scopes its query computed, the others' results
+            reused (:func:`touched_scopes`).
         windows: indicator id → the restatement window's period ids, for every indicator
             whose results a later run may reuse (``CompiledIndicator.reuse``).
     """
@@ -70,6 +74,7 @@ class SqlRun:
     not_compiled: dict[str, str] = field(default_factory=dict)
     read_since: dict[str, datetime] = field(default_factory=dict)
     reused: dict[str, list[Any]] = field(default_factory=dict)
+    touched: dict[str, frozenset[str]] = field(default_factory=dict)
     windows: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -83,15 +88,18 @@ class SinceLast:
             (``None``: the whole table was derived again); tables not named did not change.
         indicators: the indicators that computation computed with today's spec and
             parameters (the others are computed over every row).
+        generation: the canonical file's generation it ran on: the changed rows' versions
+            of the refreshes after it are kept (``canonical_previous_*``). None: unknown.
     """
 
     computed_at: datetime
     rows: Mapping[str, frozenset[str] | None]
     indicators: frozenset[str]
+    generation: int | None = None
 
 
 def since_bound(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
-                last: SinceLast | None) -> datetime | None:
+                last: SinceLast | None, memo: dict[str, Any] | None = None) -> datetime | None:
     """The earliest placement stamp an indicator's query must still read, or None (all).
 
     A row placed before the bound lies before the restatement window and either is
@@ -113,14 +121,83 @@ def since_bound(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     bound = min(min(start for _, start, _ in compiled.periods), last.computed_at)
     keys = last.rows.get(table)
     if keys:
+        placed = _changed_placements(conn, compiled, keys, memo)
+        if placed is None:
+            return None
+        if placed:
+            bound = min(bound, _utc(min(start for _, start in placed)))
+    return bound
+
+
+def _changed_placements(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
+                        keys: Collection[str], memo: dict[str, Any] | None
+                        ) -> list[tuple[str, datetime]] | None:
+    """``(scope, earliest cell start)`` of the changed rows' units; None if DuckDB refused."""
+    if memo is not None and compiled.indicator in memo:
+        return memo[compiled.indicator]
+    prefilter = compiled.prefilter
+    assert prefilter is not None  # noqa: S101 - callers check
+    try:
+        placed = conn.execute(prefilter.changed_sql, {
+            **prefilter.changed_parameters, "keys": sorted(keys)}).fetchall()
+    except duckdb.Error:
+        placed = None
+    if memo is not None:
+        memo[compiled.indicator] = placed
+    return placed
+
+
+def touched_scopes(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
+                   last: SinceLast | None, memo: dict[str, Any] | None = None
+                   ) -> frozenset[str] | None:
+    """The scopes of an indicator whose cells this run must compute; the others are reused.
+
+    A scope is touched when a row changed since the last computation is, or was before
+    the change (``Prefilter.previous_sql``), a unit of a cell the query computes, or when
+    a unit of it crossed the clock since (:class:`ReuseCheck`). Every other scope's cells
+    hold what they held then: none of their units changed, and a unit's outcome depends
+    only on its own record and the tables of its kind. None when that cannot be told:
+    the indicator is new or edited, its results follow the clock, or a table it reads
+    changed other than row by row of its own records (an incident read by an SLA, a table
+    derived again whole).
+    """
+    check = compiled.reuse
+    if last is None or check is None or compiled.indicator not in last.indicators:
+        return None
+    changed = compiled.reads & last.rows.keys()
+    scopes: set[str] = set()
+    if changed:
+        prefilter = compiled.prefilter
+        if prefilter is None or not prefilter.previous_sql or last.generation is None or \
+                changed - _kin(prefilter.tables[0]) or \
+                any(last.rows[table] is None for table in changed):
+            return None
+        keys = sorted(set().union(*(last.rows[table] or () for table in changed)))
+        placed = _changed_placements(conn, compiled, keys, memo)
         try:
-            (earliest,) = conn.execute(prefilter.changed_sql, {
-                **prefilter.changed_parameters, "keys": sorted(keys)}).fetchone()
+            before = conn.execute(prefilter.previous_sql, {
+                **prefilter.changed_parameters, "keys": keys,
+                "after": last.generation}).fetchall()
         except duckdb.Error:
             return None
-        if earliest is not None:
-            bound = min(bound, _utc(earliest))
-    return bound
+        if placed is None:
+            return None
+        scopes.update(scope for scope, _ in placed)
+        scopes.update(scope for (scope,) in before)
+    if check.crossing_sql:
+        try:
+            crossed = conn.execute(check.crossing_sql, {
+                **check.parameters, "last_now": last.computed_at}).fetchall()
+        except duckdb.Error:
+            return None
+        scopes.update(scope for (scope,) in crossed)
+    return frozenset(scopes)
+
+
+def _kin(table: str) -> frozenset[str]:
+    """A record table and the tables derived with it from the same raw records."""
+    return next((frozenset(tables) for tables in TABLES_OF.values() if tables[0] == table),
+                frozenset({table}))
 
 
 def reusable(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
@@ -141,11 +218,11 @@ def reusable(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     if not check.crossing_sql:
         return True
     try:
-        (crossing,) = conn.execute(check.crossing_sql, {
+        crossing = conn.execute(check.crossing_sql, {
             **check.parameters, "last_now": last.computed_at}).fetchone()
     except duckdb.Error:
         return False
-    return crossing == 0
+    return crossing is None
 
 
 def id_traits(conn: duckdb.DuckDBPyConnection, table: str,
@@ -269,7 +346,8 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
                    portfolio: Any, now: datetime,
                    done: Callable[[str, str], Collection[tuple[str, str]]] | None = None,
                    last: SinceLast | None = None,
-                   reuse: Callable[[str, tuple[str, ...]], list[Any] | None] | None = None,
+                   reuse: Callable[[str, tuple[str, ...], frozenset[str]],
+                                   list[Any] | None] | None = None,
                    ids: Mapping[str, Any] | None = None) -> SqlRun:
     """Compile and run every indicator the compiler supports; list the others.
 
@@ -282,9 +360,11 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
             holds (``SeriesBook.periods_done``); those final periods are not recomputed.
         last: what changed since the last computation (with ``done`` from its history):
             rows placed before :func:`since_bound` are not read.
-        reuse: ``(indicator id, window period ids)`` → that indicator's results of the
-            last computation if the store holds them all for this window, else None;
-            asked only when :func:`reusable` holds.
+        reuse: ``(indicator id, window period ids, scopes to leave out)`` → that
+            indicator's window results of the last computation but those scopes' if the
+            store holds them all for this window, else None; asked when
+            :func:`touched_scopes` names fewer scopes than the view's (the others' results
+            are taken as they are), or :func:`reusable` holds (none).
         ids: ``canonical_build.id_traits`` (table → ``[unique, plain]``), what the
             canonical file knows of its evidence ids; tables it does not name are
             measured here (:func:`id_traits`).
@@ -295,6 +375,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
     scopes = build_scopes(portfolio)
     out = SqlRun()
     pool: dict[tuple[str, ...], tuple[str, ...]] = {}
+    memo: dict[str, Any] = {}  # the changed rows' placements, per indicator
     traits = {table: (bool(v[0]), bool(v[1])) for table, v in (ids or {}).items()}
     for item in indicators:
         try:
@@ -306,11 +387,19 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
             continue
         if compiled.reuse is not None:
             window = out.windows[item.spec.id] = tuple(pid for pid, _, _ in compiled.periods)
-            if reuse is not None and done and reusable(conn, compiled, last):
-                kept = reuse(item.spec.id, window)
+            if reuse is not None and done:
+                touched = touched_scopes(conn, compiled, last, memo)
+                if touched is None and reusable(conn, compiled, last):
+                    touched = frozenset()
+                kept = reuse(item.spec.id, window, touched) \
+                    if touched is not None and len(touched) < len(view) else None
                 if kept is not None:
                     out.reused[item.spec.id] = kept
-                    continue
+                    if not touched:
+                        continue
+                    out.touched[item.spec.id] = touched
+                    view = [scope for scope in view if scope.id in touched]
+                    compiled = compile_indicator(item.spec, item.params, view, now, held)
         if compiled.id_tables:
             found = {t: id_traits(conn, t, traits) for t in compiled.id_tables}
             unique = [t for t, (once, _) in found.items() if once]
@@ -318,7 +407,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
             if unique or plain:
                 compiled = compile_indicator(item.spec, item.params, view, now, held,
                                              unique, plain)
-        since = since_bound(conn, compiled, last) if done else None
+        since = since_bound(conn, compiled, last, memo) if done else None
         out.cells.extend(run_compiled(conn, compiled, since, pool))
         if since is not None:
             out.read_since[item.spec.id] = since

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -233,15 +233,25 @@ class StateStore:
             for (payload,) in cursor:
                 yield json.loads(payload)
 
-    def results_of_run(self, indicator: str, run_id: str,
-                       periods: Iterable[str]) -> list[dict[str, Any]]:
-        """The results of one indicator a run stored for these periods and still holds."""
+    def window_runs(self, indicator: str, periods: Iterable[str]) -> dict[str, int]:
+        """How many results of one indicator for these periods each run stored (and holds)."""
         wanted = list(periods)
         marks = ", ".join("?" * len(wanted))
+        rows = self._conn.execute(
+            "SELECT run_id, count(*) FROM results WHERE indicator = ? AND period "  # noqa: S608
+            f"IN ({marks}) GROUP BY run_id", [indicator, *wanted])
+        return dict(rows.fetchall())
+
+    def window_results(self, indicator: str, periods: Iterable[str],
+                       skip: Collection[str] = ()) -> list[dict[str, Any]]:
+        """The stored results of one indicator for these periods, but the scopes ``skip``."""
+        wanted, left_out = list(periods), sorted(skip)
+        marks, out = ", ".join("?" * len(wanted)), ", ".join("?" * len(left_out))
         with closing(self._conn.execute(
-                "SELECT payload FROM results WHERE indicator = ? AND run_id = ? AND period "  # noqa: S608
-                f"IN ({marks}) ORDER BY scope_type, scope, breakdown, period",
-                [indicator, run_id, *wanted])) as cursor:
+                "SELECT payload FROM results WHERE indicator = ? AND period "  # noqa: S608
+                f"IN ({marks}) AND scope NOT IN ({out}) "
+                "ORDER BY scope_type, scope, breakdown, period",
+                [indicator, *wanted, *left_out])) as cursor:
             return [json.loads(payload) for (payload,) in cursor]
 
     def result_count(self) -> int:

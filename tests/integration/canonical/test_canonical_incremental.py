@@ -158,6 +158,9 @@ def test_each_refresh_notes_the_rows_it_changed_for_the_next_computation(case):
         deleted = {r.key for r in _records(state, "servicenow", "change_request", 2)}
         sla = _records(state, "servicenow", "task_sla", 1)[0].key
         issues = {r.key for r in _records(state, "jira", "issue", 3)}
+    with duckdb.connect(str(first.path), read_only=True) as conn:
+        before = dict(conn.execute("SELECT raw_key, number FROM changes").fetchall())
+        held = {key for (key,) in conn.execute("SELECT raw_key FROM incidents").fetchall()}
     _change_the_store(store)
     report = refresh(store, mappings)
     info = read_build_info(report.path)
@@ -175,6 +178,18 @@ def test_each_refresh_notes_the_rows_it_changed_for_the_next_computation(case):
     assert rows["sprints"] is None  # derived whole
     assert rows["survey_responses"] is None  # every response's service set again
     assert "problems" not in rows
+    with duckdb.connect(str(report.path), read_only=True) as conn:
+        # The replaced and deleted rows as they were, for where they were placed.
+        previous = {t: dict(conn.execute(
+            f"SELECT raw_key, generation FROM canonical_previous_{t}").fetchall())  # noqa: S608
+            for t in ("incidents", "changes", "slas", "work_items", "problems")}
+        gone = dict(conn.execute("SELECT raw_key, number FROM canonical_previous_changes")
+                    .fetchall())
+    assert previous["incidents"].keys() == rows["incidents"] & held
+    assert set(previous["changes"]) == deleted and gone == {k: before[k] for k in deleted}
+    assert set(previous["work_items"]) == issues and set(previous["slas"]) == {sla}
+    assert previous["problems"] == {}
+    assert {g for found in previous.values() for g in found.values()} == {1}
     with StateStore(store) as state:  # a lookup changed: a new full build, a new lineage
         group = _records(state, "servicenow", "sys_user_group", 1)[0]
         state.save_page(Page("servicenow", "sys_user_group", [_edited(group, name="Renamed")]))

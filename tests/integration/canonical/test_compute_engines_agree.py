@@ -126,6 +126,54 @@ def test_sql_compute_results_equal_the_python_engine_on_the_demo(case):
         assert any(r.indicator == "operate.mttr" and r.period == "2023-01"
                    for r in third.results)
 
+        # An incident resolved in the window moves to another service and one of the first
+        # service's is deleted: only those two services' cells are computed, from where
+        # the rows are and where they were; every other scope's results are read back.
+        moved, deleted, old_scope, new_scope = _in_window_pair(path, steady)
+        record = next(r for r in store.iter_records("servicenow", "incident") if r.key == moved)
+        other = next(r for r in store.iter_records("servicenow", "incident")
+                     if _service_of(path, r.key) == new_scope)
+        payload = {**record.payload, "business_service": other.payload["business_service"],
+                   "assignment_group": other.payload["assignment_group"],
+                   "sys_updated_on": "2025-04-12 06:00:00"}
+        store.save_page(Page("servicenow", "incident",
+                             [RawRecord(moved, "2025-04-12T06:00:00Z", payload)],
+                             deleted_keys=[deleted]))
+        fourth_at = steady + timedelta(minutes=15)
+        history = load_history(store)
+        old = _python_engine(store, mappings, fourth_at, history)
+        fourth = compute_from_store(store, mappings, fourth_at, "run-4")
+        _assert_same(old, fourth.results)
+        assert fourth.touched["operate.mttr"] == {old_scope, new_scope}
+        assert "operate.throughput" in fourth.reused
+        assert sum(1 for r in fourth.results if r.indicator == "operate.mttr"
+                   and r.scope not in {old_scope, new_scope}) > 30  # read back
+        saved = store._conn.execute(  # noqa: SLF001 - what run 4 wrote
+            "SELECT DISTINCT scope FROM results WHERE indicator = 'operate.mttr' AND "
+            "run_id = 'run-4'").fetchall()
+        assert {scope for (scope,) in saved} == {old_scope, new_scope}
+
+
+def _in_window_pair(path, now):
+    """Two resolved incidents of one service resolved in the window, and another service."""
+    with duckdb.connect(str(canonical_path(path)), read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT raw_key, service FROM incidents WHERE resolved_at >= ? AND "
+            "resolved_at < ? AND service IS NOT NULL ORDER BY raw_key",
+            [now - timedelta(days=20), now - timedelta(days=1)]).fetchall()
+    by_service: dict[str, list[str]] = {}
+    for key, service in rows:
+        by_service.setdefault(service, []).append(key)
+    first = next(s for s, keys in sorted(by_service.items()) if len(keys) >= 2)
+    second = next(s for s in sorted(by_service) if s != first)
+    return by_service[first][0], by_service[first][1], first, second
+
+
+def _service_of(path, key):
+    with duckdb.connect(str(canonical_path(path)), read_only=True) as conn:
+        found = conn.execute("SELECT service FROM incidents WHERE raw_key = ?", [key]).fetchone()
+    return found[0] if found else None
+
 
 def test_results_a_later_computation_replaced_are_not_reused(case):
     # Run 3 saves its results, then dies before its marks: the store keeps run 1's marks,
@@ -134,7 +182,7 @@ def test_results_a_later_computation_replaced_are_not_reused(case):
     with StateStore(path) as store:
         compute_from_store(store, mappings, NOW, "run-1")
         marks = store.get_meta(MARKS_KEY)
-        assert marks["reuse"]["operate.mttr"][0] == "run-1"
+        assert set(marks["reuse"]["operate.mttr"]["runs"]) == {"run-1"}
         store.set_meta(MARKS_KEY, {})
         compute_from_store(store, mappings, NOW + timedelta(minutes=15), "run-3")
         store.set_meta(MARKS_KEY, marks)
