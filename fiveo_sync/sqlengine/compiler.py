@@ -46,6 +46,7 @@ from fiveo_sync.sqlengine.fields import (
     NotCompiled,
     RecordFields,
     rows_sql,
+    with_previous,
 )
 from fiveo_sync.sqlengine.flow import (
     FLOW_AGGREGATE,
@@ -92,21 +93,26 @@ class Prefilter:
 
     Attributes:
         tables: the tables whose rows decide which (scope, period) cells hold units: the
-            record's and the tables joined for its fields.
+            record's and the tables joined for its fields (an SLA's incident).
         changed_sql: per scope, the earliest start of the cells given rows of the record's
-            table (``$keys``: raw keys) are placed in and the query computes (held final
+            table (``$keys``: raw keys; with an SLA's incident joined, also the SLAs of the
+            incidents ``$task_keys``) are placed in and the query computes (held final
             cells left out): the same query up to the placement, restricted to those rows.
-        changed_parameters: its parameters but ``keys`` (and ``after``).
-        previous_sql: the scopes those rows WERE placed in, read from their versions before
-            the refreshes after generation ``$after`` (``canonical_previous_*``); empty when
-            a unit's outcome depends on other records of its table (repeats), so a change
-            reaches beyond the scopes of the changed rows.
+        changed_parameters: its parameters but ``keys``, ``task_keys`` (and ``after``).
+        previous_sql: the scopes those rows are or WERE placed in, read from the rows and
+            their versions replaced after generation ``$after`` (``canonical_previous_*``,
+            for the record's table and the joined one); empty when a unit's outcome
+            depends on other records of its table (repeats), so a change reaches beyond
+            the scopes of the changed rows.
+        related: the tables read for other records' outcomes (``related_share``): a change
+            there may move any unit's outcome.
     """
 
     tables: tuple[str, ...]
     changed_sql: str
     changed_parameters: dict[str, Any]
     previous_sql: str = ""
+    related: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,7 @@ class _Compiler:
         self.own_stamp: str | None = None  # the record's placement timestamp column
         self.changed_sql: str | None = None
         self.previous_sql = ""  # see Prefilter.previous_sql
+        self.related_tables: set[str] = set()  # read for other records' outcomes
         # Set by record queries (not sprints, linked durations): see ReuseCheck.
         self.crossing_sql: str | None = None
         self.tz_name = params.get("reporting_timezone") or "UTC"
@@ -282,6 +289,8 @@ class _Compiler:
                 values = tuple(str(v) for v in spec.breakdown.values)
         columns["stamp"] = stamp or "NULL"
         where = filters_sql(spec.filters, self.r, self.param, self.b)
+        if "rk" in columns and self.r.task_join:  # an SLA's incident changes its units too
+            columns["tk"] = f"{self.r.task_alias}.raw_key"
         units = self._units(columns, where, extra_join)
         # A unit per record and scope (scope keys are sets), but linked pairs and sprints.
         if measure.kind != "linked_duration" and not by_sprint:
@@ -334,7 +343,7 @@ class _Compiler:
             return None
         tables = (self.r.table, "incidents") if self.r.task_join else (self.r.table,)
         return Prefilter(tables, self.changed_sql, self._named_in(self.changed_sql),
-                         self.previous_sql)
+                         self.previous_sql, frozenset(self.related_tables))
 
     def _named_in(self, sql: str) -> dict[str, Any]:
         """The bound parameters a query names (DuckDB rejects the others)."""
@@ -385,16 +394,13 @@ class _Compiler:
 
     def _units(self, columns: dict[str, str], where: str, extra_join: str,
                previous: bool = False) -> str:
-        """One unit per record and scope; ``previous``: of the rows' replaced versions."""
-        rows = f'"{self.r.table}"'
-        if previous:
-            rows = (f'(SELECT * EXCLUDE (generation) FROM "{PREVIOUS[self.r.table].name}" '
-                    "WHERE generation > $after)")
+        """One unit per record and scope; ``previous``: also of the rows' replaced versions."""
+        rows = with_previous(self.r.table) if previous else f'"{self.r.table}"'
         selects = []
         for name, key_sql in self._scope_maps():
             picked = ", ".join(f"{sql} AS {alias}" for alias, sql in columns.items())
             selects.append(
-                f"SELECT m.scope_id, {picked} FROM {rows} r{self.r.joins()}"
+                f"SELECT m.scope_id, {picked} FROM {rows} r{self.r.joins(previous)}"
                 f"{extra_join} JOIN {name} m ON m.scope_key = {key_sql} WHERE {where}")
         return "\nUNION ALL\n".join(selects)
 
@@ -420,6 +426,7 @@ class _Compiler:
         element = field.type[:-2] if field.is_list else field.type
         kept = filters_sql(rel.filters, x, self.param, self.b)
         picked = "".join(f", {sql} AS {name}" for name, sql in extra.items())
+        self.related_tables.add(x.table)
         inner = f'SELECT {member} AS k{picked} FROM "{x.table}" {x.alias}{x.joins()} WHERE {kept}'
         blank = " AND k <> ''" if element == "VARCHAR" else ""  # '' is no key (related_map)
         name = f"rel_{len(self.ctes)}"
@@ -482,6 +489,8 @@ class _Compiler:
         if placing is not None:  # set exactly when the query places by its own stamp
             head = self._head(units, placing)
             keyed = "WHERE rk IN (SELECT unnest(CAST($keys AS VARCHAR[])))"
+            if self.r.task_join:
+                keyed += " OR tk IN (SELECT unnest(CAST($task_keys AS VARCHAR[])))"
             self.changed_sql = (f"{head}SELECT scope_id, min(period_start) FROM placed "
                                 f"{keyed} GROUP BY scope_id")
             if placed_before is not None:

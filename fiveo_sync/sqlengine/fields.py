@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fiveo_sync.canonical.schema import TABLES
+from fiveo_sync.canonical.schema import PREVIOUS, TABLES
 
 SOURCE_TABLES = {"incident": "incidents", "change": "changes", "problem": "problems",
                  "sla": "slas", "work_item": "work_items", "outage": "outages",
@@ -128,12 +128,23 @@ class RecordFields:
             return _plain("incidents", self.task_alias, rest)
         return _plain(self.table, self.alias, name)
 
-    def joins(self) -> str:
-        """The ``LEFT JOIN`` of an SLA's incident when a task field was read."""
+    def joins(self, previous: bool = False) -> str:
+        """The ``LEFT JOIN`` of an SLA's incident when a task field was read.
+
+        ``previous``: the incidents' rows and their versions replaced since generation
+        ``$after`` (:func:`with_previous`).
+        """
         if not self.task_join:
             return ""
-        return (f' LEFT JOIN "incidents" {self.task_alias} '
+        incidents = with_previous("incidents") if previous else '"incidents"'
+        return (f" LEFT JOIN {incidents} {self.task_alias} "
                 f"ON {self.task_alias}.\"id\" = {self.alias}.\"task\"")
+
+
+def with_previous(table: str) -> str:
+    """A table's rows and their versions replaced after generation ``$after``."""
+    return (f'(SELECT * FROM "{table}" UNION ALL SELECT * EXCLUDE (generation) '  # noqa: S608
+            f'FROM "{PREVIOUS[table].name}" WHERE generation > $after)')
 
 
 def _plain(table: str, alias: str, name: str) -> Column:

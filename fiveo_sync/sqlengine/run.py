@@ -107,20 +107,19 @@ def since_bound(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     cell was computed then and the history holds it, or changed into a final cell the
     history holds: the query drops held final cells in any case. The bound is the
     earliest of the window's start, the last clock, and the start of every cell a changed
-    row now falls in that the query still computes. Not used when the tables deciding
-    the cells changed other than row by row, or the indicator is new or was edited.
+    row (or an SLA whose incident changed) now falls in that the query still computes.
+    Not used when the tables deciding the cells changed other than row by row, or the
+    indicator is new or was edited.
     """
     prefilter = compiled.prefilter
     if last is None or prefilter is None or not compiled.periods or \
             compiled.indicator not in last.indicators:
         return None
-    table = prefilter.tables[0]
-    if any(t in last.rows for t in prefilter.tables[1:]) or \
-            (table in last.rows and last.rows[table] is None):
+    keys = _changed_keys(compiled, last, set(prefilter.tables))
+    if keys is None:
         return None
     bound = min(min(start for _, start, _ in compiled.periods), last.computed_at)
-    keys = last.rows.get(table)
-    if keys:
+    if any(keys):
         placed = _changed_placements(conn, compiled, keys, memo)
         if placed is None:
             return None
@@ -129,8 +128,26 @@ def since_bound(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     return bound
 
 
+def _changed_keys(compiled: CompiledIndicator, last: SinceLast,
+                  tables: set[str]) -> tuple[list[str], list[str]] | None:
+    """``(record keys, task keys)`` changed in the tables of its placement, or None.
+
+    None when one of them was derived again whole. The record's keys are those of its
+    table and of the tables derived with it; the task keys, an SLA's changed incidents.
+    """
+    prefilter = compiled.prefilter
+    assert prefilter is not None  # noqa: S101 - callers check
+    kin = _kin(prefilter.tables[0])
+    changed = (kin | set(prefilter.tables[1:])) & tables & last.rows.keys()
+    if any(last.rows[table] is None for table in changed):
+        return None
+    keys = sorted(set().union(*(last.rows[t] or () for t in changed & kin)))
+    task = sorted(last.rows["incidents"] or ()) if "incidents" in changed - kin else []
+    return keys, task
+
+
 def _changed_placements(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
-                        keys: Collection[str], memo: dict[str, Any] | None
+                        keys: tuple[list[str], list[str]], memo: dict[str, Any] | None
                         ) -> list[tuple[str, datetime]] | None:
     """``(scope, earliest cell start)`` of the changed rows' units; None if DuckDB refused."""
     if memo is not None and compiled.indicator in memo:
@@ -138,13 +155,23 @@ def _changed_placements(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndic
     prefilter = compiled.prefilter
     assert prefilter is not None  # noqa: S101 - callers check
     try:
-        placed = conn.execute(prefilter.changed_sql, {
-            **prefilter.changed_parameters, "keys": sorted(keys)}).fetchall()
+        placed = conn.execute(prefilter.changed_sql,
+                              _keyed(prefilter.changed_sql, prefilter.changed_parameters,
+                                     keys)).fetchall()
     except duckdb.Error:
         placed = None
     if memo is not None:
         memo[compiled.indicator] = placed
     return placed
+
+
+def _keyed(sql: str, parameters: dict[str, Any], keys: tuple[list[str], list[str]],
+           **more: Any) -> dict[str, Any]:
+    """A changed-rows query's parameters (``$task_keys`` only where the query names it)."""
+    out = {**parameters, "keys": keys[0], **more}
+    if "$task_keys" in sql:
+        out["task_keys"] = keys[1]
+    return out
 
 
 def touched_scopes(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
@@ -153,13 +180,14 @@ def touched_scopes(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     """The scopes of an indicator whose cells this run must compute; the others are reused.
 
     A scope is touched when a row changed since the last computation is, or was before
-    the change (``Prefilter.previous_sql``), a unit of a cell the query computes, or when
-    a unit of it crossed the clock since (:class:`ReuseCheck`). Every other scope's cells
-    hold what they held then: none of their units changed, and a unit's outcome depends
-    only on its own record and the tables of its kind. None when that cannot be told:
-    the indicator is new or edited, its results follow the clock, or a table it reads
-    changed other than row by row of its own records (an incident read by an SLA, a table
-    derived again whole).
+    the change (``Prefilter.previous_sql``), a unit of a cell the query computes (an SLA
+    also when its incident changed), or when a unit of it crossed the clock since
+    (:class:`ReuseCheck`). Every other scope's cells hold what they held then: none of
+    their units changed, and a unit's outcome depends only on its own record, the tables
+    derived with it and an SLA's incident. None when that cannot be told: the indicator
+    is new or edited, its results follow the clock, a table it reads for other records'
+    outcomes changed (the incidents of a change's failure rate), a table was derived
+    again whole, or the repeats of a table.
     """
     check = compiled.reuse
     if last is None or check is None or compiled.indicator not in last.indicators:
@@ -169,15 +197,17 @@ def touched_scopes(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     if changed:
         prefilter = compiled.prefilter
         if prefilter is None or not prefilter.previous_sql or last.generation is None or \
-                changed - _kin(prefilter.tables[0]) or \
-                any(last.rows[table] is None for table in changed):
+                changed - _kin(prefilter.tables[0]) - set(prefilter.tables[1:]) or \
+                changed & prefilter.related:
             return None
-        keys = sorted(set().union(*(last.rows[table] or () for table in changed)))
+        keys = _changed_keys(compiled, last, changed)
+        if keys is None:
+            return None
         placed = _changed_placements(conn, compiled, keys, memo)
         try:
-            before = conn.execute(prefilter.previous_sql, {
-                **prefilter.changed_parameters, "keys": keys,
-                "after": last.generation}).fetchall()
+            before = conn.execute(prefilter.previous_sql, _keyed(
+                prefilter.previous_sql, prefilter.changed_parameters, keys,
+                after=last.generation)).fetchall()
         except duckdb.Error:
             return None
         if placed is None:

@@ -145,6 +145,8 @@ def test_sql_compute_results_equal_the_python_engine_on_the_demo(case):
         fourth = compute_from_store(store, mappings, fourth_at, "run-4")
         _assert_same(old, fourth.results)
         assert fourth.touched["operate.mttr"] == {old_scope, new_scope}
+        # The SLAs of the two incidents move with them (their service is the incident's).
+        assert fourth.touched["operate.resolved_within_sla"] == {old_scope, new_scope}
         assert "operate.throughput" in fourth.reused
         assert sum(1 for r in fourth.results if r.indicator == "operate.mttr"
                    and r.scope not in {old_scope, new_scope}) > 30  # read back
@@ -155,12 +157,15 @@ def test_sql_compute_results_equal_the_python_engine_on_the_demo(case):
 
 
 def _in_window_pair(path, now):
-    """Two resolved incidents of one service resolved in the window, and another service."""
+    """Two incidents of one service resolved in the window (with a resolution SLA completed
+    there), and another service."""
     with duckdb.connect(str(canonical_path(path)), read_only=True) as conn:
         rows = conn.execute(
-            "SELECT raw_key, service FROM incidents WHERE resolved_at >= ? AND "
-            "resolved_at < ? AND service IS NOT NULL ORDER BY raw_key",
-            [now - timedelta(days=20), now - timedelta(days=1)]).fetchall()
+            "SELECT DISTINCT i.raw_key, i.service FROM incidents i JOIN slas s ON "
+            "s.task = i.id WHERE i.resolved_at >= $start AND i.resolved_at < $end AND "
+            "s.kind = 'resolution' AND s.stage = 'completed' AND s.end_time >= $start AND "
+            "i.service IS NOT NULL ORDER BY 1",
+            {"start": now - timedelta(days=30), "end": now - timedelta(days=1)}).fetchall()
     by_service: dict[str, list[str]] = {}
     for key, service in rows:
         by_service.setdefault(service, []).append(key)

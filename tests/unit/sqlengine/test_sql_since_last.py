@@ -105,14 +105,20 @@ def test_every_row_is_read_when_the_change_is_unknown(conn, rows, indicators):
     assert since_bound(conn, _compiled(), None) is None
 
 
-def test_a_changed_joined_table_reads_every_row(conn):
-    # SLAs placed by their own end time but scoped through their incident's service.
+def test_a_changed_incident_bounds_the_slas_it_holds(conn):
+    # SLAs placed by their own end time but scoped through their incident's service: an
+    # edited incident moves its SLAs (here s-1, ended in December, a period not held).
+    for key, task, end in (("s-1", "a", "2024-12-05"), ("s-2", "b", "2024-10-05")):
+        conn.execute("INSERT INTO slas (raw_source, raw_stream, raw_key, id, task, end_time) "
+                     "VALUES ('servicenow', 'task_sla', ?, ?, ?, ?)", [key, key, task, _t(end)])
     compiled = _compiled(source="sla", filters=[{"op": "eq", "field": "task.state",
                                                  "value": "closed"}],
                          period={"kind": "month", "timestamp": "end_time"})
     assert compiled.prefilter.tables == ("slas", "incidents")
-    assert since_bound(conn, compiled, _last({"incidents": frozenset({"k-a"})})) is None
+    assert since_bound(conn, compiled, _last({"incidents": frozenset({"k-a"})})) == \
+        _t("2024-12-01")
     assert since_bound(conn, compiled, _last({"slas": frozenset()})) == _t("2025-03-01")
+    assert since_bound(conn, compiled, _last({"incidents": None})) is None  # derived whole
 
 
 def test_placement_not_by_the_records_own_stamp_has_no_prefilter():
