@@ -46,7 +46,7 @@ from fiveo_sync.sqlengine.fields import (
     NotCompiled,
     RecordFields,
     rows_sql,
-    with_previous,
+    staged,
 )
 from fiveo_sync.sqlengine.flow import (
     FLOW_AGGREGATE,
@@ -94,16 +94,16 @@ class Prefilter:
     Attributes:
         tables: the tables whose rows decide which (scope, period) cells hold units: the
             record's and the tables joined for its fields (an SLA's incident).
-        changed_sql: per scope, the earliest start of the cells given rows of the record's
-            table (``$keys``: raw keys; with an SLA's incident joined, also the SLAs of the
-            incidents ``$task_keys``) are placed in and the query computes (held final
-            cells left out): the same query up to the placement, restricted to those rows.
-        changed_parameters: its parameters but ``keys``, ``task_keys`` (and ``after``).
-        previous_sql: the scopes those rows are or WERE placed in, read from the rows and
-            their versions replaced after generation ``$after`` (``canonical_previous_*``,
-            for the record's table and the joined one); empty when a unit's outcome
-            depends on other records of its table (repeats), so a change reaches beyond
-            the scopes of the changed rows.
+        changed_sql: per scope, the earliest start of the cells the changed rows of the
+            record's table (and the SLAs of changed incidents) are placed in and the query
+            computes (held final cells left out): the same query up to the placement, over
+            the rows the runner staged (``fields.staged``: ``now``). Empty for a table
+            whose versions are not kept (derived again whole, never row by row).
+        changed_parameters: its parameters.
+        previous_sql: the scopes those rows are or WERE placed in: the same over the rows
+            and their replaced versions (``fields.staged``: ``was``); empty when a unit's
+            outcome depends on other records of its table (repeats), so a change reaches
+            beyond the scopes of the changed rows.
         related: the tables read for other records' outcomes (``related_share``): a change
             there may move any unit's outcome.
     """
@@ -279,7 +279,6 @@ class _Compiler:
             columns.update(uid=f"{self.r.alias}.rowid", keys=keys.sql)
         elif stamp is None and not spec.snapshot:
             stamp = self.own_stamp = self._timestamp(spec.period.timestamp, self.r).sql
-            columns["rk"] = f"{self.r.alias}.raw_key"
         prefix = values = None
         columns["label"] = "NULL"
         if spec.breakdown is not None and not by_sprint:  # sprint cells are "all" only
@@ -289,8 +288,6 @@ class _Compiler:
                 values = tuple(str(v) for v in spec.breakdown.values)
         columns["stamp"] = stamp or "NULL"
         where = filters_sql(spec.filters, self.r, self.param, self.b)
-        if "rk" in columns and self.r.task_join:  # an SLA's incident changes its units too
-            columns["tk"] = f"{self.r.task_alias}.raw_key"
         units = self._units(columns, where, extra_join)
         # A unit per record and scope (scope keys are sets), but linked pairs and sprints.
         if measure.kind != "linked_duration" and not by_sprint:
@@ -300,16 +297,19 @@ class _Compiler:
             sql = completed_sprints_sql(self.ctes, units, aggregate, self.scopes,
                                         self.params, self.now, self.b, self._pending())
             return self._compiled(sql, aggregate, ())
-        placing = placed_before = None
+        placing = placed_now = placed_before = None
         if self.own_stamp is not None:
             # Which rows are units and where they are placed, without the measure: what the
             # changed-rows and crossing checks read (a repeat or flow join costs 0.2-0.3 s
             # per check at 1M records). The flow join is a LEFT JOIN: no row more or less.
             light = {**columns, **dict.fromkeys(_MEASURED, "NULL")}
             placing = self._units(light, where, "")
-            if self.r.table in PREVIOUS and measure.kind not in _ACROSS_RECORDS:
-                placed_before = self._units(light, where, "", previous=True)
-        sql = self._query(units, tz, aggregate, prefix, values, placing, placed_before)
+            if self.r.table in PREVIOUS:  # the same over the changed rows, staged
+                placed_now = self._units(light, where, "", "now")
+                if measure.kind not in _ACROSS_RECORDS:
+                    placed_before = self._units(light, where, "", "was")
+        sql = self._query(units, tz, aggregate, prefix, values, placing, placed_now,
+                          placed_before)
         return self._compiled(sql, aggregate, self._periods(), prefix, values)
 
     def _compiled(self, sql: str, aggregate: Aggregate,
@@ -393,14 +393,16 @@ class _Compiler:
     # -- scopes and units ------------------------------------------------------------------
 
     def _units(self, columns: dict[str, str], where: str, extra_join: str,
-               previous: bool = False) -> str:
-        """One unit per record and scope; ``previous``: also of the rows' replaced versions."""
-        rows = with_previous(self.r.table) if previous else f'"{self.r.table}"'
+               changed: str | None = None) -> str:
+        """One unit per record and scope; ``changed``: of the staged changed rows only."""
+        rows, incidents = f'"{self.r.table}"', '"incidents"'
+        if changed is not None:
+            rows, incidents = staged(self.r.table, changed), staged("task_incidents", changed)
         selects = []
         for name, key_sql in self._scope_maps():
             picked = ", ".join(f"{sql} AS {alias}" for alias, sql in columns.items())
             selects.append(
-                f"SELECT m.scope_id, {picked} FROM {rows} r{self.r.joins(previous)}"
+                f"SELECT m.scope_id, {picked} FROM {rows} r{self.r.joins(incidents)}"
                 f"{extra_join} JOIN {name} m ON m.scope_key = {key_sql} WHERE {where}")
         return "\nUNION ALL\n".join(selects)
 
@@ -470,7 +472,7 @@ class _Compiler:
 
     def _query(self, units: str, tz: str, aggregate: Aggregate, prefix: str | None,
                values: tuple[str, ...] | None, placing: str | None = None,
-               placed_before: str | None = None) -> str:
+               placed_now: str | None = None, placed_before: str | None = None) -> str:
         now = self.b.named("now", self.now)
         if self.spec.snapshot:
             period, placed_where = period_sql(self.spec.period.kind, now, tz), ""
@@ -488,14 +490,13 @@ class _Compiler:
             self._skip_done()
         if placing is not None:  # set exactly when the query places by its own stamp
             head = self._head(units, placing)
-            keyed = "WHERE rk IN (SELECT unnest(CAST($keys AS VARCHAR[])))"
-            if self.r.task_join:
-                keyed += " OR tk IN (SELECT unnest(CAST($task_keys AS VARCHAR[])))"
-            self.changed_sql = (f"{head}SELECT scope_id, min(period_start) FROM placed "
-                                f"{keyed} GROUP BY scope_id")
+            self.changed_sql = ""  # a table without kept versions changes only whole
+            if placed_now is not None:
+                self.changed_sql = (f"{self._head(units, placed_now)}SELECT scope_id, "
+                                    "min(period_start) FROM placed GROUP BY scope_id")
             if placed_before is not None:
                 self.previous_sql = (f"{self._head(units, placed_before)}SELECT DISTINCT "
-                                     f"scope_id FROM placed {keyed}")
+                                     "scope_id FROM placed")
             self.crossing_sql = (f"{head}SELECT DISTINCT scope_id FROM units WHERE stamp > "
                                  f"$last_now AND stamp <= {now}")
         cells = (f"any_value(period_start), any_value(period_end), {aggregate.value} AS value, "

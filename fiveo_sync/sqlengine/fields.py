@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fiveo_sync.canonical.schema import PREVIOUS, TABLES
+from fiveo_sync.canonical.schema import TABLES
 
 SOURCE_TABLES = {"incident": "incidents", "change": "changes", "problem": "problems",
                  "sla": "slas", "work_item": "work_items", "outage": "outages",
@@ -128,23 +128,23 @@ class RecordFields:
             return _plain("incidents", self.task_alias, rest)
         return _plain(self.table, self.alias, name)
 
-    def joins(self, previous: bool = False) -> str:
-        """The ``LEFT JOIN`` of an SLA's incident when a task field was read.
-
-        ``previous``: the incidents' rows and their versions replaced since generation
-        ``$after`` (:func:`with_previous`).
-        """
+    def joins(self, incidents: str = '"incidents"') -> str:
+        """The ``LEFT JOIN`` of an SLA's incident (from ``incidents``) once a task field is read."""
         if not self.task_join:
             return ""
-        incidents = with_previous("incidents") if previous else '"incidents"'
         return (f" LEFT JOIN {incidents} {self.task_alias} "
                 f"ON {self.task_alias}.\"id\" = {self.alias}.\"task\"")
 
 
-def with_previous(table: str) -> str:
-    """A table's rows and their versions replaced after generation ``$after``."""
-    return (f'(SELECT * FROM "{table}" UNION ALL SELECT * EXCLUDE (generation) '  # noqa: S608
-            f'FROM "{PREVIOUS[table].name}" WHERE generation > $after)')
+def staged(table: str, when: str) -> str:
+    """A temporary table the runner stages from the rows changed since the last computation.
+
+    ``when`` is ``now`` (the changed rows of ``table`` as they are; for ``slas`` also the
+    SLAs of changed incidents) or ``was`` (those and the versions the refreshes since
+    replaced or deleted); ``table`` may be ``task_incidents``: the incidents of those SLAs
+    (``was``: with the incidents' replaced versions). See ``sqlengine.run.stage_changed``.
+    """
+    return f'"fiveo_{when}_{table}"'
 
 
 def _plain(table: str, alias: str, name: str) -> Column:

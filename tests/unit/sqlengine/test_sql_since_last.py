@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
-from fiveo_sync.canonical.schema import TABLES
+from fiveo_sync.canonical.schema import PREVIOUS, TABLES
 from fiveo_sync.engine.scope import Scope
 from fiveo_sync.engine.spec import IndicatorSpec, merge_parameters
 from fiveo_sync.sqlengine import (
@@ -38,7 +38,7 @@ def _t(text: str) -> datetime:
 @pytest.fixture
 def conn():
     conn = duckdb.connect()
-    for table in TABLES:
+    for table in (*TABLES, *PREVIOUS.values()):
         conn.execute(table.ddl())
     rows = [("k-a", "a", "2025-01-10"), ("k-b", "b", "2025-02-05"), ("k-c", "c", "2024-11-03"),
             ("k-d", "d", "2025-03-01")]
