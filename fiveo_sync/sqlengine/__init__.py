@@ -14,11 +14,12 @@ from fiveo_sync.sqlengine.run import (
     Cell,
     SinceLast,
     SqlRun,
-    reusable,
     run_compiled,
     run_indicators,
     since_bound,
+    touched_scopes,
 )
 
 __all__ = ["Cell", "CompiledIndicator", "NotCompiled", "SinceLast", "SqlRun",
-           "compile_indicator", "reusable", "run_compiled", "run_indicators", "since_bound"]
+           "compile_indicator", "run_compiled", "run_indicators", "since_bound",
+           "touched_scopes"]

@@ -63,8 +63,8 @@ class SqlRun:
         not_compiled: indicator id → why it was not compiled.
         read_since: indicator id → the stamp its query read from (the others read all).
         reused: indicator id → the last computation's results, given back by ``reuse``
-            (:func:`reusable`): its query was not run; or, for the indicators in
-            ``touched``, the results of every scope but those.
+            when :func:`touched_scopes` found none touched: its query was not run; or,
+            for the indicators in ``touched``, the results of every scope but those.
         touched: indicator id → the scopes its query computed, the others' results
             reused (:func:`touched_scopes`).
         windows: indicator id → the restatement window's period ids, for every indicator
@@ -192,6 +192,11 @@ def touched_scopes(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
                    ) -> frozenset[str] | None:
     """The scopes of an indicator whose cells this run must compute; the others are reused.
 
+    Only record queries qualify (:attr:`CompiledIndicator.reuse`; snapshots too, unless
+    they measure an age to ``now``) whose spec and parameters are the last computation's;
+    the period grid (the restatement window's periods, a snapshot's current period) is
+    compared by the caller, which also holds the results. Empty when nothing the query
+    reads changed and no unit crossed the clock: the last results are this run's too.
     A scope is touched when a row changed since the last computation is, or was before
     the change (``Prefilter.previous_sql``), a unit of a cell the query computes (an SLA
     also when its incident changed), or when a unit of it crossed the clock since
@@ -205,7 +210,7 @@ def touched_scopes(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     check = compiled.reuse
     if last is None or check is None or compiled.indicator not in last.indicators:
         return None
-    changed = compiled.reads & last.rows.keys()
+    changed = compiled.reads & last.rows.keys()  # every table the query reads
     scopes: set[str] = set()
     if changed:
         prefilter = compiled.prefilter
@@ -233,31 +238,6 @@ def _kin(table: str) -> frozenset[str]:
     """A record table and the tables derived with it from the same raw records."""
     return next((frozenset(tables) for tables in TABLES_OF.values() if tables[0] == table),
                 frozenset({table}))
-
-
-def reusable(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
-             last: SinceLast | None) -> bool:
-    """Whether the last computation's results of an indicator are this run's too.
-
-    They are when the query would read exactly what it read then: the indicator's spec
-    and parameters are the same, no table the query names changed since, and no unit
-    is stamped after the last clock (a row placed in the future then, and placed now).
-    Only record queries qualify (:attr:`CompiledIndicator.reuse`; snapshots too, unless
-    they measure an age to ``now``). The period grid (the restatement window's periods,
-    a snapshot's current period) is compared by the caller, which also holds the results.
-    """
-    check = compiled.reuse
-    if last is None or check is None or compiled.indicator not in last.indicators or \
-            compiled.reads & last.rows.keys():
-        return False
-    if not check.crossing_sql:
-        return True
-    try:
-        crossing = conn.execute(check.crossing_sql, {
-            **check.parameters, "last_now": last.computed_at}).fetchone()
-    except duckdb.Error:
-        return False
-    return crossing is None
 
 
 def id_traits(conn: duckdb.DuckDBPyConnection, table: str,
@@ -398,8 +378,8 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
         reuse: ``(indicator id, window period ids, scopes to leave out)`` → that
             indicator's window results of the last computation but those scopes' if the
             store holds them all for this window, else None; asked when
-            :func:`touched_scopes` names fewer scopes than the view's (the others' results
-            are taken as they are), or :func:`reusable` holds (none).
+            :func:`touched_scopes` names fewer scopes than the view's (the others'
+            results are taken as they are; none touched: the query is not run).
         ids: ``canonical_build.id_traits`` (table → ``[unique, plain]``), what the
             canonical file knows of its evidence ids; tables it does not name are
             measured here (:func:`id_traits`).
@@ -424,8 +404,6 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
             window = out.windows[item.spec.id] = tuple(pid for pid, _, _ in compiled.periods)
             if reuse is not None and done:
                 touched = touched_scopes(conn, compiled, last, memo)
-                if touched is None and reusable(conn, compiled, last):
-                    touched = frozenset()
                 kept = reuse(item.spec.id, window, touched) \
                     if touched is not None and len(touched) < len(view) else None
                 if kept is not None:

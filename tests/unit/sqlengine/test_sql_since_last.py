@@ -17,9 +17,9 @@ from fiveo_sync.engine.spec import IndicatorSpec, merge_parameters
 from fiveo_sync.sqlengine import (
     SinceLast,
     compile_indicator,
-    reusable,
     run_compiled,
     since_bound,
+    touched_scopes,
 )
 
 NOW = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
@@ -133,6 +133,11 @@ def test_placement_not_by_the_records_own_stamp_has_no_prefilter():
 # -- reusing the last computation's results ------------------------------------------------
 
 
+def reusable(conn, compiled, last) -> bool:
+    """Whether none of the indicator's scopes is touched: its last results are reused."""
+    return touched_scopes(conn, compiled, last) == frozenset()
+
+
 def test_nothing_it_reads_changed_so_the_last_results_are_reusable(conn):
     assert reusable(conn, _compiled(), _last({"changes": frozenset({"c-1"})}))
 
@@ -176,3 +181,73 @@ def test_queries_that_read_the_clock_are_never_reused(conn):
     # A snapshot count: the clock only picks its period (compared by the caller).
     assert reusable(conn, _compiled(snapshot=True), _last({}))
     assert not reusable(conn, _compiled(snapshot=True), _last({"incidents": frozenset()}))
+
+
+# -- computing only the scopes a change reached --------------------------------------------
+
+MAIL = Scope("service", "service", "mail", "mail", frozenset(), frozenset(), frozenset())
+
+
+def _two_scopes(**over):
+    spec = IndicatorSpec.model_validate({**COUNT, **over})
+    params = {**merge_parameters(), "restatement_days": 0}
+    return compile_indicator(spec, params, [PAY, MAIL], NOW, DONE)
+
+
+def _replaced(conn, key, **values):
+    """An incremental refresh of generation 1: keep the row's version, then change it."""
+    conn.execute("INSERT INTO canonical_previous_incidents SELECT 1, * FROM incidents "
+                 "WHERE raw_key = ?", [key])
+    for column, value in values.items():
+        conn.execute(f"UPDATE incidents SET {column} = ? WHERE raw_key = ?",  # noqa: S608
+                     [value, key])
+
+
+def _since_generation_0(rows):
+    return SinceLast(THEN, rows, frozenset({"observe.resolved"}), 0)
+
+
+def test_a_row_moved_to_another_scope_touches_where_it_was_and_where_it_is(conn):
+    _replaced(conn, "k-d", service="mail")  # resolved in March, the window
+    touched = touched_scopes(conn, _two_scopes(), _since_generation_0(
+        {"incidents": frozenset({"k-d"})}))
+    assert touched == {"pay", "mail"}
+
+
+def test_a_deleted_row_touches_the_scope_it_was_in(conn):
+    _replaced(conn, "k-d")
+    conn.execute("DELETE FROM incidents WHERE raw_key = 'k-d'")
+    assert touched_scopes(conn, _two_scopes(), _since_generation_0(
+        {"incidents": frozenset({"k-d"})})) == {"pay"}
+
+
+def test_a_change_in_a_held_final_period_touches_no_scope(conn):
+    # k-a resolved in January (held, final) and still is: nothing to compute again.
+    _replaced(conn, "k-a", state="resolved")
+    assert touched_scopes(conn, _two_scopes(), _since_generation_0(
+        {"incidents": frozenset({"k-a"})})) == frozenset()
+
+
+def test_a_unit_crossing_the_clock_touches_its_scope(conn):
+    conn.execute("INSERT INTO incidents (raw_source, raw_stream, raw_key, id, state, service, "
+                 "resolved_at) VALUES ('servicenow', 'incident', 'k-e', 'e', 'closed', 'mail', "
+                 "?)", [datetime(2025, 3, 19, 18, tzinfo=UTC)])
+    assert touched_scopes(conn, _two_scopes(), _since_generation_0({})) == {"mail"}
+
+
+def test_what_a_change_reaches_beyond_its_scopes_touches_every_scope(conn):
+    _replaced(conn, "k-d", service="mail")
+    last = _since_generation_0({"incidents": frozenset({"k-d"})})
+    # Repeats: an incident's outcome depends on the service's earlier incidents.
+    repeat = {"kind": "repeat_share"}
+    assert touched_scopes(conn, _two_scopes(measure=repeat), last) is None
+    # Versions older than the kept ones: where the row was is unknown.
+    assert touched_scopes(conn, _two_scopes(), SinceLast(
+        THEN, last.rows, last.indicators)) is None
+    # The table read for other records' outcomes changed (here the incidents themselves,
+    # as related records): any incident's outcome may have moved.
+    share = {"kind": "related_share",
+             "related": [{"source": "incident", "field": "number", "key": "problem"}]}
+    assert touched_scopes(conn, _two_scopes(measure=share), last) is None
+    assert touched_scopes(conn, _two_scopes(measure=share), _since_generation_0(
+        {"problems": frozenset({"p-1"})})) == frozenset()  # a table it does not read
