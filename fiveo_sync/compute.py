@@ -146,6 +146,9 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
     kept = {id(r) for found in sql.reused.values() for r in found}
     store.save_results(run_id, format_utc(now),
                        (r.to_dict() for r in results if id(r) not in kept))
+    for ident, window in sql.windows.items():  # what a later run may read back as is
+        if ident not in sql.reused or ident in sql.touched:
+            store.drop_stale_window_results(run_id, ident, window, sql.touched.get(ident))
     # After the results: marks older than the history only make the next run read more
     # (an indicator whose window results another computation replaced is not reused).
     store.set_meta(MARKS_KEY, {"lineage": info.get("lineage"),

@@ -254,6 +254,25 @@ class StateStore:
                 [indicator, *wanted, *left_out])) as cursor:
             return [json.loads(payload) for (payload,) in cursor]
 
+    def drop_stale_window_results(self, run_id: str, indicator: str, periods: Iterable[str],
+                                  scopes: Collection[str] | None = None) -> int:
+        """Delete what a run that computed these periods of an indicator did not give again.
+
+        Run ``run_id`` stored every result it computed for ``periods`` (of ``scopes``;
+        None: every scope); a result of an earlier run still there is a cell that no
+        longer exists (a breakdown value no record has any more). Left, a later run that
+        reuses the window's results would give it back. Returns how many were deleted.
+        """
+        wanted = list(periods)
+        marks = ", ".join("?" * len(wanted))
+        sql = f"DELETE FROM results WHERE indicator = ? AND period IN ({marks}) AND run_id <> ?"  # noqa: S608
+        args: list[Any] = [indicator, *wanted, run_id]
+        if scopes is not None:
+            sql += f" AND scope IN ({', '.join('?' * len(scopes))})"
+            args += sorted(scopes)
+        with self._transaction() as cur:
+            return cur.execute(sql, args).rowcount
+
     def result_count(self) -> int:
         """How many results the store holds (one per indicator, scope, breakdown, period)."""
         return self._conn.execute("SELECT count(*) FROM results").fetchone()[0]

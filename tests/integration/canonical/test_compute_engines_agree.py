@@ -154,6 +154,13 @@ def test_sql_compute_results_equal_the_python_engine_on_the_demo(case):
             "SELECT DISTINCT scope FROM results WHERE indicator = 'operate.mttr' AND "
             "run_id = 'run-4'").fetchall()
         assert {scope for (scope,) in saved} == {old_scope, new_scope}
+        # The two scopes' window holds only run 4's results (a cell gone is gone).
+        window = store.get_meta(MARKS_KEY)["reuse"]["operate.mttr"]["window"]
+        runs = store._conn.execute(  # noqa: SLF001
+            f"SELECT DISTINCT run_id FROM results WHERE indicator = 'operate.mttr' AND "  # noqa: S608
+            f"scope IN (?, ?) AND period IN ({', '.join('?' * len(window))})",
+            [old_scope, new_scope, *window]).fetchall()
+        assert runs == [("run-4",)]
 
 
 def _in_window_pair(path, now):

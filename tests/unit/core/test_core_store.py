@@ -125,3 +125,28 @@ def test_corrupt_file_is_a_state_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StateError):
         StateStore(path)
+
+
+def test_a_recomputed_window_drops_the_cells_it_no_longer_has(tmp_path):
+    # Run 1 had a priority-1 cell in mail's March; run 2 recomputed mail's window without
+    # it (no such incident any more): left, a later run reusing the window would give it.
+    def result(scope, breakdown, period):
+        return {"indicator": "operate.mttr", "scope_type": "service", "scope": scope,
+                "breakdown": breakdown, "period": period}
+
+    with StateStore(tmp_path / "state.sqlite") as store:
+        store.save_results("r1", "t1", [result("mail", "all", "2025-03"),
+                                        result("mail", "priority=1", "2025-03"),
+                                        result("mail", "priority=1", "2025-01"),
+                                        result("pay", "priority=1", "2025-03")])
+        store.save_results("r2", "t2", [result("mail", "all", "2025-03")])
+        assert store.drop_stale_window_results("r2", "operate.mttr", ["2025-03"], {"mail"}) == 1
+        left = sorted((r["scope"], r["breakdown"], r["period"]) for r in store.iter_results())
+        # January is final (outside the window), pay was not computed: both kept.
+        assert left == [("mail", "all", "2025-03"), ("mail", "priority=1", "2025-01"),
+                        ("pay", "priority=1", "2025-03")]
+        assert store.window_runs("operate.mttr", ["2025-03"]) == {"r1": 1, "r2": 1}
+        assert store.drop_stale_window_results("r2", "operate.mttr", ["2025-03"]) == 1
+        assert [r["scope"] for r in store.window_results("operate.mttr", ["2025-03"])] == \
+            ["mail"]
+        assert store.window_results("operate.mttr", ["2025-03"], {"mail"}) == []
