@@ -144,11 +144,13 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
     results = compute(bound, data, mappings.portfolio, now, history, cells=cells,
                       reused=sql.reused)
     kept = {id(r) for found in sql.reused.values() for r in found}
+    # The windows computed again (what a later run may read back as is) lose the cells
+    # they no longer give.
+    recomputed = [(ident, window, sql.touched.get(ident))
+                  for ident, window in sql.windows.items()
+                  if ident not in sql.reused or ident in sql.touched]
     store.save_results(run_id, format_utc(now),
-                       (r.to_dict() for r in results if id(r) not in kept))
-    for ident, window in sql.windows.items():  # what a later run may read back as is
-        if ident not in sql.reused or ident in sql.touched:
-            store.drop_stale_window_results(run_id, ident, window, sql.touched.get(ident))
+                       (r.to_dict() for r in results if id(r) not in kept), recomputed)
     # After the results: marks older than the history only make the next run read more
     # (an indicator whose window results another computation replaced is not reused).
     store.set_meta(MARKS_KEY, {"lineage": info.get("lineage"),

@@ -23,6 +23,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# (indicator, periods, scopes or None for all): cells a run computed whole.
+Recomputed = tuple[str, Iterable[str], Collection[str] | None]
+
+
 class StateStore:
     """Access to one state database.
 
@@ -199,13 +203,17 @@ class StateStore:
     # -- indicator results -------------------------------------------------------------
 
     def save_results(self, run_id: str, computed_at: str,
-                     results: Iterable[dict[str, Any]]) -> int:
+                     results: Iterable[dict[str, Any]],
+                     recomputed: Iterable[Recomputed] = ()) -> int:
         """Store one computation's results; a later computation of a period replaces it.
 
         Each result dict needs ``indicator, scope_type, scope, breakdown, period``.
         ``results`` may be a generator: each row is encoded as it is inserted, so a first
         computation's tens of thousands of payloads (with their evidence) are never all
-        held as JSON text at once. Returns the number of results stored.
+        held as JSON text at once. ``recomputed`` names ``(indicator, periods, scopes or
+        None for all)`` this run computed whole: the stored results there it did not give
+        again are deleted in the same transaction (:meth:`drop_stale_window_results`).
+        Returns the number of results stored.
         """
         stored = 0
 
@@ -223,6 +231,8 @@ class StateStore:
                 "INSERT OR REPLACE INTO results (indicator, scope_type, scope, breakdown, "
                 "period, run_id, computed_at, payload, period_end, value, status, "
                 "no_baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows())
+            for indicator, periods, scopes in recomputed:
+                self._drop_stale(cur, run_id, indicator, periods, scopes)
         return stored
 
     def iter_results(self) -> Iterator[dict[str, Any]]:
@@ -263,6 +273,12 @@ class StateStore:
         longer exists (a breakdown value no record has any more). Left, a later run that
         reuses the window's results would give it back. Returns how many were deleted.
         """
+        with self._transaction() as cur:
+            return self._drop_stale(cur, run_id, indicator, periods, scopes)
+
+    @staticmethod
+    def _drop_stale(cur: sqlite3.Cursor, run_id: str, indicator: str, periods: Iterable[str],
+                    scopes: Collection[str] | None) -> int:
         wanted = list(periods)
         marks = ", ".join("?" * len(wanted))
         sql = f"DELETE FROM results WHERE indicator = ? AND period IN ({marks}) AND run_id <> ?"  # noqa: S608
@@ -270,8 +286,7 @@ class StateStore:
         if scopes is not None:
             sql += f" AND scope IN ({', '.join('?' * len(scopes))})"
             args += sorted(scopes)
-        with self._transaction() as cur:
-            return cur.execute(sql, args).rowcount
+        return cur.execute(sql, args).rowcount
 
     def result_count(self) -> int:
         """How many results the store holds (one per indicator, scope, breakdown, period)."""

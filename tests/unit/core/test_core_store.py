@@ -150,3 +150,7 @@ def test_a_recomputed_window_drops_the_cells_it_no_longer_has(tmp_path):
         assert [r["scope"] for r in store.window_results("operate.mttr", ["2025-03"])] == \
             ["mail"]
         assert store.window_results("operate.mttr", ["2025-03"], {"mail"}) == []
+        # Saving and dropping in one transaction: run 3 gives pay's March, nothing else.
+        store.save_results("r3", "t3", [result("pay", "all", "2025-03")],
+                           [("operate.mttr", ["2025-03"], None)])
+        assert store.window_runs("operate.mttr", ["2025-03"]) == {"r3": 1}
