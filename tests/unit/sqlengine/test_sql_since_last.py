@@ -251,3 +251,19 @@ def test_what_a_change_reaches_beyond_its_scopes_touches_every_scope(conn):
     assert touched_scopes(conn, _two_scopes(measure=share), last) is None
     assert touched_scopes(conn, _two_scopes(measure=share), _since_generation_0(
         {"problems": frozenset({"p-1"})})) == frozenset()  # a table it does not read
+
+
+def test_an_sla_crossing_the_clock_touches_its_incidents_scope(conn):
+    # The crossing check reads only the SLAs stamped in the range and their incidents.
+    compiled = _compiled(source="sla", filters=[{"op": "eq", "field": "task.state",
+                                                 "value": "closed"}],
+                         period={"kind": "month", "timestamp": "end_time"})
+    last = SinceLast(THEN, {}, frozenset({"observe.resolved"}), 0)
+    assert touched_scopes(conn, compiled, last) == frozenset()
+    for key, end in (("s-1", datetime(2025, 3, 19, 18, tzinfo=UTC)),   # crossed
+                     ("s-2", datetime(2025, 3, 21, tzinfo=UTC))):      # still ahead
+        conn.execute("INSERT INTO slas (raw_source, raw_stream, raw_key, id, task, end_time) "
+                     "VALUES ('servicenow', 'task_sla', ?, ?, 'd', ?)", [key, key, end])
+    assert touched_scopes(conn, compiled, last) == {"pay"}
+    conn.execute("DELETE FROM slas WHERE raw_key = 's-1'")
+    assert touched_scopes(conn, compiled, last) == frozenset()
