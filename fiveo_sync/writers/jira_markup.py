@@ -86,7 +86,10 @@ def escape_wiki(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Text safe for an ADF text node: control characters folded to single spaces."""
-    return " ".join(_CONTROL.sub(" ", str(text)).split())
+    text = str(text)
+    if not text.isprintable():  # printable text holds no control character to replace
+        text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
 
 
 # -- ADF ---------------------------------------------------------------------------------

@@ -8,7 +8,12 @@ import pytest
 
 from fiveo_sync.writers.context import PublishContext
 from fiveo_sync.writers.jira import ScorecardTarget, build_jira_plan, scope_cell
-from fiveo_sync.writers.jira_markup import build_adf_document, build_wiki_document, safe_href
+from fiveo_sync.writers.jira_markup import (
+    build_adf_document,
+    build_wiki_document,
+    clean_text,
+    safe_href,
+)
 
 NOW = datetime(2025, 4, 10, tzinfo=UTC)  # March is the last complete month
 TARGET = ScorecardTarget("payments-web", "Payments Web", "PAY", ("payments",))
@@ -138,3 +143,14 @@ def test_scope_cells_name_the_scope_with_its_id_beside_it(make_result):
     assert scope_cell(product, context) == "Payments Web (product payments-web)"
     assert scope_cell(unnamed, context) == "email (service, combined)"
     assert scope_cell(split, context) == "Payments (service payments, priority=1)"
+
+
+@pytest.mark.parametrize(("raw", "clean"), [
+    ("Payments\x00down\x1f\x7fagain", "Payments down again"),   # control characters
+    ("  two\t\nlines\r\n ", "two lines"),                        # whitespace folded
+    ("café | [x] {y}", "café | [x] {y}"),                        # printable kept as is
+    ("a\u2028b\u00a0c", "a b c"),                                # Unicode separators
+    (42, "42"),
+])
+def test_adf_text_is_folded_to_single_spaces(raw, clean):
+    assert clean_text(raw) == clean
