@@ -55,6 +55,7 @@ from fiveo_sync.sqlengine.flow import (
     flow_ctes,
     repeat_hit_sql,
     repeat_window,
+    repeated_by,
 )
 from fiveo_sync.sqlengine.periods import period_sql
 from fiveo_sync.sqlengine.predicates import filters_sql
@@ -74,8 +75,6 @@ _NOT_COMPILED = {
 }
 _SPRINT_MEASURES = frozenset({"sprint_sum", "sprint_ratio"})
 _MEASURED = ("v", "w", "hit", "label")  # unit columns of the measure, not of placement
-# Measures whose unit outcome depends on other records of the same table.
-_ACROSS_RECORDS = frozenset({"repeat_share"})
 
 
 def id_column(table: str) -> str:
@@ -101,11 +100,12 @@ class Prefilter:
             whose versions are not kept (derived again whole, never row by row).
         changed_parameters: its parameters.
         previous_sql: the scopes those rows are or WERE placed in: the same over the rows
-            and their replaced versions (``fields.staged``: ``was``); empty when a unit's
-            outcome depends on other records of its table (repeats), so a change reaches
-            beyond the scopes of the changed rows.
+            and their replaced versions (``fields.staged``: ``was``); for repeat shares
+            also the scopes of the incidents whose repeat those rows may decide
+            (``flow.repeated_by``).
         related: the tables read for other records' outcomes (``related_share``): a change
             there may move any unit's outcome.
+        previous_parameters: the parameters of ``previous_sql``.
     """
 
     tables: tuple[str, ...]
@@ -113,6 +113,7 @@ class Prefilter:
     changed_parameters: dict[str, Any]
     previous_sql: str = ""
     related: frozenset[str] = frozenset()
+    previous_parameters: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -306,8 +307,12 @@ class _Compiler:
             placing = self._units(light, where, "")
             if self.r.table in PREVIOUS:  # the same over the changed rows, staged
                 placed_now = self._units(light, where, "", "now")
-                if measure.kind not in _ACROSS_RECORDS:
-                    placed_before = self._units(light, where, "", "was")
+                placed_before = self._units(light, where, "", "was")
+                if measure.kind == "repeat_share":  # and the repeats they may decide
+                    repeats = repeated_by(staged("incidents", "was"),
+                                          repeat_window(self.params), self.b)
+                    placed_before += "\nUNION ALL\n" + self._units(light, where, "",
+                                                                  rows=repeats)
         sql = self._query(units, tz, aggregate, prefix, values, placing, placed_now,
                           placed_before)
         if placing is not None:
@@ -365,7 +370,8 @@ class _Compiler:
             return None
         tables = (self.r.table, "incidents") if self.r.task_join else (self.r.table,)
         return Prefilter(tables, self.changed_sql, self._named_in(self.changed_sql),
-                         self.previous_sql, frozenset(self.related_tables))
+                         self.previous_sql, frozenset(self.related_tables),
+                         self._named_in(self.previous_sql))
 
     def _named_in(self, sql: str) -> dict[str, Any]:
         """The bound parameters a query names (DuckDB rejects the others)."""

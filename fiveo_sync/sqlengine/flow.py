@@ -104,6 +104,24 @@ def repeat_hit_sql(r: RecordFields, window_days: int, b: Bindings) -> str:
             f"o.category IS NOT DISTINCT FROM {a}.category) ELSE FALSE END)")
 
 
+def repeated_by(changed: str, window_days: int, b: Bindings) -> str:
+    """The incidents whose repeat outcome a row of ``changed`` may decide.
+
+    An incident repeats an earlier one with its problem (or, without a problem, its CI
+    and category) opened within the window before it: the incidents opened within the
+    window after a changed incident, sharing its problem or its CI and category (either
+    version: ``changed`` holds both), are the ones it may have made or unmade repeats.
+    """
+    window = b.bind(timedelta(days=window_days) // timedelta(microseconds=1))
+    after = (f"epoch_us(x.opened_at) < epoch_us(a.opened_at) AND "
+             f"epoch_us(x.opened_at) >= epoch_us(a.opened_at) - {window}")
+    return (f'(SELECT a.* FROM "incidents" a JOIN {changed} x ON a.problem = x.problem '
+            f"WHERE coalesce(x.problem, '') <> '' AND {after} "
+            f'UNION ALL SELECT a.* FROM "incidents" a JOIN {changed} x ON a.ci = x.ci '
+            f"WHERE coalesce(x.ci, '') <> '' AND a.category IS NOT DISTINCT FROM x.category "
+            f"AND {after})")
+
+
 def repeat_window(params: dict[str, Any]) -> int:
     """``repeat_window_days`` as the engine reads it (empty: 90)."""
     return int(params.get("repeat_window_days") or 90)

@@ -179,7 +179,8 @@ def _changed_placements(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndic
             stage_changed(conn, last)
             if memo is not None:
                 memo["staged"] = last
-        placed = conn.execute(sql, prefilter.changed_parameters).fetchall()
+        parameters = prefilter.changed_parameters if key[1] else prefilter.previous_parameters
+        placed = conn.execute(sql, parameters).fetchall()
     except duckdb.Error:
         placed = None
     if memo is not None:

@@ -148,6 +148,8 @@ def test_sql_compute_results_equal_the_python_engine_on_the_demo(case):
         # The SLAs of the two incidents move with them (their service is the incident's).
         assert fourth.touched["operate.resolved_within_sla"] == {old_scope, new_scope}
         assert "operate.throughput" in fourth.reused
+        # Repeats are split too: the two services and those of the repeats they decide.
+        assert fourth.touched["optimise.repeat_incidents"] >= {old_scope, new_scope}
         assert sum(1 for r in fourth.results if r.indicator == "operate.mttr"
                    and r.scope not in {old_scope, new_scope}) > 30  # read back
         saved = store._conn.execute(  # noqa: SLF001 - what run 4 wrote

@@ -228,6 +228,24 @@ def test_a_change_in_a_held_final_period_touches_no_scope(conn):
         {"incidents": frozenset({"k-a"})})) == frozenset()
 
 
+def test_a_changed_incident_touches_the_scopes_of_the_repeats_it_may_decide(conn):
+    # mail's k-m repeats pay's k-p (same problem, opened five days before). k-p's problem
+    # is edited: k-m may no longer be a repeat, so mail is touched as well as pay.
+    for key, service, opened in (("k-p", "pay", "2025-03-05"), ("k-m", "mail", "2025-03-10"),
+                                 ("k-x", "mail", "2025-02-01")):  # opened before: not one
+        conn.execute("INSERT INTO incidents (raw_source, raw_stream, raw_key, id, state, "
+                     "service, opened_at, problem) VALUES ('servicenow', 'incident', ?, ?, "
+                     "'closed', ?, ?, 'PRB1')", [key, key, service, _t(opened)])
+    _replaced(conn, "k-p", problem="PRB2")
+    repeat = _two_scopes(measure={"kind": "repeat_share"},
+                         period={"kind": "month", "timestamp": "opened_at"})
+    last = _since_generation_0({"incidents": frozenset({"k-p"})})
+    assert touched_scopes(conn, repeat, last) == {"pay", "mail"}
+    # Without the repeat, only where k-p is and was.
+    assert touched_scopes(conn, _two_scopes(period={"kind": "month",
+                                                    "timestamp": "opened_at"}), last) == {"pay"}
+
+
 def test_a_unit_crossing_the_clock_touches_its_scope(conn):
     conn.execute("INSERT INTO incidents (raw_source, raw_stream, raw_key, id, state, service, "
                  "resolved_at) VALUES ('servicenow', 'incident', 'k-e', 'e', 'closed', 'mail', "
@@ -238,9 +256,6 @@ def test_a_unit_crossing_the_clock_touches_its_scope(conn):
 def test_what_a_change_reaches_beyond_its_scopes_touches_every_scope(conn):
     _replaced(conn, "k-d", service="mail")
     last = _since_generation_0({"incidents": frozenset({"k-d"})})
-    # Repeats: an incident's outcome depends on the service's earlier incidents.
-    repeat = {"kind": "repeat_share"}
-    assert touched_scopes(conn, _two_scopes(measure=repeat), last) is None
     # Versions older than the kept ones: where the row was is unknown.
     assert touched_scopes(conn, _two_scopes(), SinceLast(
         THEN, last.rows, last.indicators)) is None
