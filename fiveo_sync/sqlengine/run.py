@@ -201,12 +201,14 @@ def touched_scopes(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
     A scope is touched when a row changed since the last computation is, or was before
     the change (``Prefilter.previous_sql``), a unit of a cell the query computes (an SLA
     also when its incident changed), or when a unit of it crossed the clock since
-    (:class:`ReuseCheck`). Every other scope's cells hold what they held then: none of
-    their units changed, and a unit's outcome depends only on its own record, the tables
-    derived with it and an SLA's incident. None when that cannot be told: the indicator
-    is new or edited, its results follow the clock, a table it reads for other records'
-    outcomes changed (the incidents of a change's failure rate), a table was derived
-    again whole, or the repeats of a table.
+    (:class:`ReuseCheck`); for repeat shares also when it holds an incident whose repeat
+    a changed incident may decide. Every other scope's cells hold what they held then:
+    none of their units changed, and a unit's outcome depends only on its own record, the
+    tables derived with it, an SLA's incident and the earlier incidents it may repeat.
+    None when that cannot be told: the indicator is new or edited, its results follow
+    the clock, a table it reads for other records' outcomes changed (the incidents of a
+    change's failure rate), a table was derived again whole, or the computation is older
+    than the kept previous rows.
     """
     check = compiled.reuse
     if last is None or check is None or compiled.indicator not in last.indicators:
