@@ -298,26 +298,33 @@ class _Compiler:
             sql = completed_sprints_sql(self.ctes, units, aggregate, self.scopes,
                                         self.params, self.now, self.b, self._pending())
             return self._compiled(sql, aggregate, ())
-        placing = placed_now = placed_before = None
+        sql = self._query(units, tz, aggregate, prefix, values)
         if self.own_stamp is not None:
-            # Which rows are units and where they are placed, without the measure: what the
-            # changed-rows and crossing checks read (a repeat or flow join costs 0.2-0.3 s
-            # per check at 1M records). The flow join is a LEFT JOIN: no row more or less.
-            light = {**columns, **dict.fromkeys(_MEASURED, "NULL")}
-            placing = self._units(light, where, "")
-            if self.r.table in PREVIOUS:  # the same over the changed rows, staged
-                placed_now = self._units(light, where, "", "now")
-                placed_before = self._units(light, where, "", "was")
-                if measure.kind == "repeat_share":  # and the repeats they may decide
-                    repeats = repeated_by(staged("incidents", "was"),
-                                          repeat_window(self.params), self.b)
-                    placed_before += "\nUNION ALL\n" + self._units(light, where, "",
-                                                                  rows=repeats)
-        sql = self._query(units, tz, aggregate, prefix, values, placing, placed_now,
-                          placed_before)
-        if placing is not None:
-            self.crossing_sql = self._crossing(units, light, where, stamp)
+            self._change_checks(units, columns, where, stamp, measure.kind)
         return self._compiled(sql, aggregate, self._periods(), prefix, values)
+
+    def _change_checks(self, units: str, columns: dict[str, str], where: str, stamp: str,
+                       kind: str) -> None:
+        """The changed-rows, previous-rows and crossing queries (see ``Prefilter``).
+
+        They read which rows are units and where they are placed, without the measure (a
+        repeat or flow join costs 0.2-0.3 s per check at 1M records; the flow join is a
+        LEFT JOIN: no row more or less), over the query's own ``WITH`` clause.
+        """
+        light = {**columns, **dict.fromkeys(_MEASURED, "NULL")}
+        self.changed_sql = ""  # a table without kept versions changes only whole
+        if self.r.table in PREVIOUS:  # the same over the changed rows, staged
+            now = self._units(light, where, "", "now")
+            self.changed_sql = (f"{self._head(units, now)}SELECT scope_id, "
+                                "min(period_start) FROM placed GROUP BY scope_id")
+            before = self._units(light, where, "", "was")
+            if kind == "repeat_share":  # and the repeats they may decide
+                repeats = repeated_by(staged("incidents", "was"), repeat_window(self.params),
+                                      self.b)
+                before += "\nUNION ALL\n" + self._units(light, where, "", rows=repeats)
+            self.previous_sql = (f"{self._head(units, before)}SELECT DISTINCT scope_id "
+                                 "FROM placed")
+        self.crossing_sql = self._crossing(units, light, where, stamp)
 
     def _crossing(self, units: str, light: dict[str, str], where: str, stamp: str) -> str:
         """The scopes of the units stamped after ``$last_now`` and not after ``$now``.
@@ -504,8 +511,7 @@ class _Compiler:
     # -- periods and cells ------------------------------------------------------------------
 
     def _query(self, units: str, tz: str, aggregate: Aggregate, prefix: str | None,
-               values: tuple[str, ...] | None, placing: str | None = None,
-               placed_now: str | None = None, placed_before: str | None = None) -> str:
+               values: tuple[str, ...] | None) -> str:
         now = self.b.named("now", self.now)
         if self.spec.snapshot:
             period, placed_where = period_sql(self.spec.period.kind, now, tz), ""
@@ -521,14 +527,6 @@ class _Compiler:
                          f"FROM units{placed_where})")
         if self.done and not self.spec.snapshot:
             self._skip_done()
-        if placing is not None:  # set exactly when the query places by its own stamp
-            self.changed_sql = ""  # a table without kept versions changes only whole
-            if placed_now is not None:
-                self.changed_sql = (f"{self._head(units, placed_now)}SELECT scope_id, "
-                                    "min(period_start) FROM placed GROUP BY scope_id")
-            if placed_before is not None:
-                self.previous_sql = (f"{self._head(units, placed_before)}SELECT DISTINCT "
-                                     "scope_id FROM placed")
         cells = (f"any_value(period_start), any_value(period_end), {aggregate.value} AS value, "
                  f"{aggregate.n} AS n, {aggregate.excluded} AS excluded, NULL AS flags, "
                  f"{evidence_sql(distinct=self._distinct_evidence(), text=self._text_evidence())} "
