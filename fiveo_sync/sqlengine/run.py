@@ -100,7 +100,7 @@ class SinceLast:
 
 
 def since_bound(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
-                last: SinceLast | None, memo: dict[str, Any] | None = None) -> datetime | None:
+                last: SinceLast | None, changes: ChangedRows | None = None) -> datetime | None:
     """The earliest placement stamp an indicator's query must still read, or None (all).
 
     A row placed before the bound lies before the restatement window and either is
@@ -121,7 +121,7 @@ def since_bound(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
         return None
     bound = min(min(start for _, start, _ in compiled.periods), last.computed_at)
     if changed:
-        placed = _changed_placements(conn, compiled, last, memo)
+        placed = (changes or ChangedRows(conn, last)).placements(compiled)
         if placed is None:
             return None
         if placed:
@@ -159,37 +159,45 @@ def stage_changed(conn: duckdb.DuckDBPyConnection, last: SinceLast) -> None:
                      f"{staged('slas', when)}){also}")
 
 
-def _changed_placements(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
-                        last: SinceLast, memo: dict[str, Any] | None,
-                        sql: str | None = None) -> list[tuple[Any, ...]] | None:
-    """The rows of a changed-rows query (``changed_sql`` unless ``sql``); None if refused.
+class ChangedRows:
+    """The rows changed since a computation, staged once per run, and where they are placed.
 
-    The changed rows are staged first (:func:`stage_changed`), once per ``memo``.
+    Staged on first use (:func:`stage_changed`); each indicator's changed-rows and
+    previous-rows query runs once (the second ask is answered from ``placed``).
     """
-    prefilter = compiled.prefilter
-    assert prefilter is not None  # noqa: S101 - callers check
-    sql = sql or prefilter.changed_sql
-    key = (compiled.indicator, sql == prefilter.changed_sql)
-    if memo is not None and key in memo:
-        return memo[key]
-    if not sql:
-        return None
-    try:
-        if memo is None or memo.get("staged") is not last:
-            stage_changed(conn, last)
-            if memo is not None:
-                memo["staged"] = last
-        parameters = prefilter.changed_parameters if key[1] else prefilter.previous_parameters
-        placed = conn.execute(sql, parameters).fetchall()
-    except duckdb.Error:
-        placed = None
-    if memo is not None:
-        memo[key] = placed
-    return placed
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, last: SinceLast) -> None:
+        self.conn, self.last = conn, last
+        self.staged = False
+        self.placed: dict[tuple[str, bool], list[tuple[Any, ...]] | None] = {}
+
+    def placements(self, compiled: CompiledIndicator,
+                   previous: bool = False) -> list[tuple[Any, ...]] | None:
+        """The rows of ``changed_sql`` (``previous``: ``previous_sql``); None if refused."""
+        key = (compiled.indicator, previous)
+        if key not in self.placed:
+            self.placed[key] = self._query(compiled, previous)
+        return self.placed[key]
+
+    def _query(self, compiled: CompiledIndicator,
+               previous: bool) -> list[tuple[Any, ...]] | None:
+        prefilter = compiled.prefilter
+        assert prefilter is not None  # noqa: S101 - callers check
+        sql, parameters = (prefilter.previous_sql, prefilter.previous_parameters) if previous \
+            else (prefilter.changed_sql, prefilter.changed_parameters)
+        if not sql:
+            return None
+        try:
+            if not self.staged:
+                stage_changed(self.conn, self.last)
+                self.staged = True
+            return self.conn.execute(sql, parameters).fetchall()
+        except duckdb.Error:
+            return None
 
 
 def touched_scopes(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
-                   last: SinceLast | None, memo: dict[str, Any] | None = None
+                   last: SinceLast | None, changes: ChangedRows | None = None
                    ) -> frozenset[str] | None:
     """The scopes of an indicator whose cells this run must compute; the others are reused.
 
@@ -222,8 +230,8 @@ def touched_scopes(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
                 changed & prefilter.related or \
                 any(last.rows[table] is None for table in changed):
             return None
-        placed = _changed_placements(conn, compiled, last, memo)
-        before = _changed_placements(conn, compiled, last, memo, prefilter.previous_sql)
+        changes = changes or ChangedRows(conn, last)
+        placed, before = changes.placements(compiled), changes.placements(compiled, True)
         if placed is None or before is None:
             return None
         scopes.update(row[0] for row in (*placed, *before))
@@ -393,7 +401,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
     scopes = build_scopes(portfolio)
     out = SqlRun()
     pool: dict[tuple[str, ...], tuple[str, ...]] = {}
-    memo: dict[str, Any] = {}  # the changed rows' placements, per indicator
+    changes = ChangedRows(conn, last) if last is not None else None
     traits = {table: (bool(v[0]), bool(v[1])) for table, v in (ids or {}).items()}
     for item in indicators:
         try:
@@ -406,7 +414,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
         if compiled.reuse is not None:
             window = out.windows[item.spec.id] = tuple(pid for pid, _, _ in compiled.periods)
             if reuse is not None and done:
-                touched = touched_scopes(conn, compiled, last, memo)
+                touched = touched_scopes(conn, compiled, last, changes)
                 kept = reuse(item.spec.id, window, touched) \
                     if touched is not None and len(touched) < len(view) else None
                 if kept is not None:
@@ -423,7 +431,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
             if unique or plain:
                 compiled = compile_indicator(item.spec, item.params, view, now, held,
                                              unique, plain)
-        since = since_bound(conn, compiled, last, memo) if done else None
+        since = since_bound(conn, compiled, last, changes) if done else None
         out.cells.extend(run_compiled(conn, compiled, since, pool))
         if since is not None:
             out.read_since[item.spec.id] = since
