@@ -8,10 +8,11 @@ need and the stored history to :func:`fiveo_sync.engine.engine.compute`, which e
 the rest, chooses the periods to report and adds status and trend. The new results are
 saved (a later computation of a period replaces the earlier one).
 
-Indicators the compiler does not translate (interval measures, ``repeat_count``,
-improvement items, quarter periods) are evaluated by the Python engine from records read
-back from the canonical tables (:mod:`fiveo_sync.canonical.reader`), or, when they need
-another kind, from the raw records through the normaliser.
+The ledger's improvement items are not canonical rows: the SQL engine reads them as a
+temporary table staged each run. Indicators the compiler does not translate (interval
+measures) are evaluated by the Python engine from records read back from the canonical
+tables (:mod:`fiveo_sync.canonical.reader`), or, when they need another kind, from the raw
+records through the normaliser.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from fiveo_sync import __version__
 from fiveo_sync.canonical import refresh
 from fiveo_sync.canonical.builder import build_info
 from fiveo_sync.canonical.changes import changed_rows
+from fiveo_sync.canonical.memory import load_canonical
 from fiveo_sync.canonical.reader import READABLE, read_records
-from fiveo_sync.engine.engine import compute, sources_of
+from fiveo_sync.engine.engine import bind_any, compute, sources_of
 from fiveo_sync.engine.normalise import normalise
 from fiveo_sync.engine.result import IndicatorResult, format_utc, parse_utc
 from fiveo_sync.engine.series import SeriesBook
@@ -125,7 +127,7 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
             sql = run_indicators(conn, [b for b in bound if not b.spec.is_derived],
                                  mappings.portfolio, now, history.periods_done, last,
                                  _reuse_from(store, marks.get("reuse")),
-                                 info.get("id_traits"))
+                                 info.get("id_traits"), improvements)
             rest = [b for b in bound if b.spec.id in sql.not_compiled]
             data = _records_for(rest, conn, store, mappings)
             counts = {kind: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
@@ -169,6 +171,28 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
     return ComputeReport(tuple(results), {k: dict(v) for k, v in skipped.items()}, counts,
                          dict(sql.not_compiled), dict(sql.read_since),
                          tuple(sorted(sql.reused.keys() - sql.touched)), dict(sql.touched))
+
+
+def compute_records(indicators: Any, data: CanonicalData, portfolio: Any, now: datetime,
+                    history: Any = ()) -> list[IndicatorResult]:
+    """Compute indicators over canonical records held in memory, with no state store.
+
+    The same path as :func:`compute_from_store` without the store: the records fill the
+    canonical tables of an in-memory DuckDB database (:mod:`fiveo_sync.canonical.memory`),
+    the SQL engine computes every indicator it compiles over them, and the engine adds
+    the rest, derived indicators, periods, status and trends against ``history``
+    (results or their payloads). For the golden cases and tests.
+    """
+    bound = bind_any(indicators)
+    book = history if isinstance(history, SeriesBook) else SeriesBook(history)
+    with duckdb.connect(config=duckdb_config(ANALYTICS_MEMORY_MB)) as conn:
+        load_canonical(conn, data, portfolio)
+        sql = run_indicators(conn, [b for b in bound if not b.spec.is_derived], portfolio,
+                             now, book.periods_done, improvements=data.improvements)
+    cells: dict[str, list[Any]] = defaultdict(list)
+    for cell in sql.cells:
+        cells[cell.indicator].append(cell)
+    return compute(bound, data, portfolio, now, book, cells=cells)
 
 
 def _digest(item: Any) -> str:

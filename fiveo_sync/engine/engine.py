@@ -44,7 +44,8 @@ _SERVICENOW_KINDS = frozenset({"incident", "change", "problem", "sla", "outage",
                                "survey_response"})
 
 
-def _bind(indicators: Iterable[Any]) -> list[BoundIndicator]:
+def bind_any(indicators: Iterable[Any]) -> list[BoundIndicator]:
+    """Bound indicators of ``IndicatorFileSpec``s, ``IndicatorSpec``s or ``BoundIndicator``s."""
     bound: list[BoundIndicator] = []
     for item in indicators:
         if isinstance(item, BoundIndicator):
@@ -86,7 +87,7 @@ def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
     Returns:
         The results, ordered by indicator, scope, breakdown and period.
     """
-    bound = _bind(indicators)
+    bound = bind_any(indicators)
     index = DataIndex(data, now)
     scopes = build_scopes(portfolio)
     book = history if isinstance(history, SeriesBook) else SeriesBook(history)

@@ -16,7 +16,12 @@ from typing import Any
 from fiveo_sync.canonical.id_traits import SEPARATOR as EVIDENCE_SEPARATOR
 from fiveo_sync.engine import stats
 from fiveo_sync.engine.evaluate import flow_ratio
-from fiveo_sync.engine.measures import NO_MINIMUM_KINDS, UNIT_SECONDS, DurationValue
+from fiveo_sync.engine.measures import (
+    INTERVAL_KINDS,
+    NO_MINIMUM_KINDS,
+    UNIT_SECONDS,
+    DurationValue,
+)
 from fiveo_sync.engine.result import EVIDENCE_CAP
 from fiveo_sync.sqlengine.fields import Column, NotCompiled, RecordFields
 from fiveo_sync.sqlengine.predicates import is_empty_sql
@@ -45,6 +50,7 @@ class Aggregate:
             is the engine's to the last bit — DuckDB's ``quantile_cont`` interpolates in
             another order, and its sums are not exactly rounded.
         q: the percentile of ``finish="percentile"`` (0–100; 50 for medians).
+        unit: the duration unit of ``finish="downtime"`` and ``"mtbf"``.
     """
 
     value: str
@@ -55,10 +61,16 @@ class Aggregate:
     flags: tuple[tuple[str, Any], ...] = ()
     finish: str | None = None
     q: float | None = None
+    unit: str | None = None
 
 
-def finish_value(aggregate: Aggregate, values: list[Any] | None) -> float | None:
-    """The value of a cell whose query returned its values (``Aggregate.finish``)."""
+def finish_value(aggregate: Aggregate, values: Any) -> float | None:
+    """The value of a cell whose query returned its values (``Aggregate.finish``).
+
+    ``values`` is a list, but for interval measures (a struct, :func:`interval_value`).
+    """
+    if aggregate.finish in INTERVAL_KINDS:
+        return interval_value(aggregate.finish, aggregate.unit, values)
     values = values or []
     if aggregate.finish == "percentile":
         return stats.percentile(values, aggregate.q if aggregate.q is not None else 50)
@@ -70,6 +82,27 @@ def finish_value(aggregate: Aggregate, values: list[Any] | None) -> float | None
         return flow_ratio([math.fsum(item["a"]) for item in values],
                           [item["e"] for item in values])
     raise ValueError(f"unknown finish {aggregate.finish!r}")
+
+
+def interval_value(kind: str, unit: str | None, packed: dict[str, Any]) -> float | None:
+    """An interval measure's value from its cell's ``{elapsed, parts, starts}``.
+
+    ``parts`` are the islands' seconds ordered by start (``sqlengine/intervals.py``),
+    added one by one from 0.0 as ``outages.union_seconds`` does (not ``sum``, which
+    compensates since Python 3.12); then the formulas of ``outages.availability_pct``,
+    ``downtime`` and ``mtbf``, in their order.
+    """
+    union = 0.0
+    for part in packed.get("parts") or ():
+        union += part
+    elapsed = packed["elapsed"]
+    if kind == "availability":
+        return None if elapsed == 0 else 100.0 * (1.0 - union / elapsed)
+    scale = UNIT_SECONDS[unit or ("min" if kind == "downtime" else "h")]
+    if kind == "downtime":
+        return union / scale
+    starts = packed["starts"]
+    return None if starts == 0 else (elapsed - union) / starts / scale
 
 
 def evidence_sql(member: str = "eid", where: str = "TRUE", distinct: bool = True,
@@ -104,6 +137,9 @@ def aggregate_of(kind: str, q: float | None = None) -> Aggregate:
     if kind == "distinct_count":
         return Aggregate("CAST(count(DISTINCT v) AS DOUBLE)", "count(*)", "0", (0.0, 0, 0),
                          low)
+    if kind == "repeat_count":
+        return Aggregate("CAST(count(*) FILTER (WHERE hit) AS DOUBLE)", "count(*)", "0",
+                         (0.0, 0, 0), low)
     if kind in ("ratio", "related_share"):
         return Aggregate(_RATIO, "count(*)", "0", (None, 0, 0), low)
     if kind == "mean":

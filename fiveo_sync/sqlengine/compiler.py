@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fiveo_sync.canonical.id_traits import EVIDENCE_IDS
 from fiveo_sync.canonical.schema import PREVIOUS
+from fiveo_sync.engine.measures import INTERVAL_KINDS
 from fiveo_sync.engine.periods import period_of
 from fiveo_sync.engine.placement import window_periods
 from fiveo_sync.engine.scope import Scope
@@ -41,6 +42,7 @@ from fiveo_sync.sqlengine.aggregates import (
 )
 from fiveo_sync.sqlengine.fields import (
     HELD_CELLS,
+    LEDGER_TABLE,
     Bindings,
     Column,
     NotCompiled,
@@ -53,10 +55,12 @@ from fiveo_sync.sqlengine.flow import (
     FLOW_OFF,
     flow_columns,
     flow_ctes,
+    repeat_count_hit_sql,
     repeat_hit_sql,
     repeat_window,
     repeated_by,
 )
+from fiveo_sync.sqlengine.intervals import GRID, interval_aggregate, interval_sql, placed_sql
 from fiveo_sync.sqlengine.periods import period_sql
 from fiveo_sync.sqlengine.predicates import filters_sql
 from fiveo_sync.sqlengine.scopes import scope_maps
@@ -67,12 +71,7 @@ from fiveo_sync.sqlengine.sprints import (
     sprint_measure_sql,
 )
 
-_NOT_COMPILED = {
-    "repeat_count": "repeat_count looks back over earlier records with the same value",
-    "availability": "interval measures (placement overlap) are not compiled",
-    "downtime": "interval measures (placement overlap) are not compiled",
-    "mtbf": "interval measures (placement overlap) are not compiled",
-}
+_NOT_COMPILED: dict[str, str] = {}  # measure kind → why the Python engine computes it
 _SPRINT_MEASURES = frozenset({"sprint_sum", "sprint_ratio"})
 _MEASURED = ("v", "w", "hit", "label")  # unit columns of the measure, not of placement
 
@@ -249,6 +248,8 @@ class _Compiler:
         kind = measure.stat if measure.kind == "linked_duration" else measure.kind
         if kind in ("repeat_share", "flow_efficiency"):
             aggregate = aggregate_of("ratio")
+        elif kind in INTERVAL_KINDS:
+            aggregate = interval_aggregate(measure)
         else:
             aggregate = aggregate_of(kind, getattr(measure, "q", None))
         columns = {"v": "NULL", "w": "NULL", "hit": "NULL",
@@ -269,6 +270,10 @@ class _Compiler:
             columns["hit"] = self._related_hit(measure)
         elif measure.kind == "repeat_share":
             columns["hit"] = repeat_hit_sql(self.r, repeat_window(self.params), self.b)
+        elif measure.kind == "repeat_count":
+            columns["hit"] = self._repeat_count_hit(measure)
+        elif measure.kind in INTERVAL_KINDS:  # v: where the interval ends (empty: open)
+            columns["v"] = self._timestamp(spec.period.until, self.r).sql
         elif measure.kind == "flow_efficiency":
             waits = list(self.param("wait_statuses") or ())
             aggregate = FLOW_AGGREGATE if waits else FLOW_OFF
@@ -298,8 +303,13 @@ class _Compiler:
             sql = completed_sprints_sql(self.ctes, units, aggregate, self.scopes,
                                         self.params, self.now, self.b, self._pending())
             return self._compiled(sql, aggregate, ())
-        sql = self._query(units, tz, aggregate, prefix, values)
-        if self.own_stamp is not None:
+        if spec.period.placement == "overlap":
+            sql = self._intervals(units, tz, prefix, values)
+        else:
+            sql = self._query(units, tz, aggregate, prefix, values)
+        # The ledger is staged whole every run, with no change log to tell what changed:
+        # its few items are read whole (no prefilter) and computed again (no reuse).
+        if self.own_stamp is not None and self.r.table != LEDGER_TABLE:
             self._change_checks(units, columns, where, stamp, measure.kind)
         return self._compiled(sql, aggregate, self._periods(), prefix, values)
 
@@ -401,8 +411,10 @@ class _Compiler:
         reason = _NOT_COMPILED.get(kind)
         if reason:
             raise NotCompiled(reason)
-        if spec.period.placement == "overlap":
-            raise NotCompiled("placement overlap is not compiled")
+        if spec.period.placement == "overlap" and (kind not in INTERVAL_KINDS or
+                                                   spec.snapshot):
+            raise NotCompiled("placement overlap is compiled for interval measures only, "
+                              "not snapshots")
         sprint_period = spec.period.kind == "sprint"
         if kind in _SPRINT_MEASURES:
             if not sprint_period or spec.snapshot:
@@ -417,7 +429,7 @@ class _Compiler:
         if not sprint_period:
             period_sql(spec.period.kind, "NULL", "NULL")  # refuses other period kinds early
         if kind != "sprint_goal_share":
-            _ = self.r.table  # refuses sources without a canonical table
+            _ = self.r.table  # refuses sources without a table
 
     def _timestamp(self, name: str, fields: RecordFields) -> Column:
         col = fields.column(name)
@@ -493,6 +505,14 @@ class _Compiler:
                 related.append(f"coalesce({key.sql} IN (SELECT k FROM {name}), FALSE)")
         return f"({counted} AND ({' OR '.join(related)}))"
 
+    def _repeat_count_hit(self, measure: Any) -> str:
+        """The unit's repeat; every record of the table may decide one in any scope."""
+        o = RecordFields(self.spec.source, "o", self.b, self.as_of)
+        kept = filters_sql(self.spec.filters, o, self.param, self.b)
+        self.related_tables.add(o.table)
+        return repeat_count_hit_sql(self.r, o, measure.same, self.spec.period.timestamp,
+                                    kept, repeat_window(self.params), self.b)
+
     def _linked_pairs(self, measure: Any) -> tuple[str, str, str]:
         """``(join, stamp, v)`` of (change, incident) pairs placed by the related record."""
         rel = measure.related
@@ -542,6 +562,27 @@ class _Compiler:
                     f"period_id, {cells} WHERE label IS NOT NULL{wanted} "
                     f"GROUP BY scope_id, label, period_id")
         return sql
+
+    def _intervals(self, units: str, tz: str, prefix: str | None,
+                   values: tuple[str, ...] | None) -> str:
+        """The query of an interval measure (``intervals.py``), over every row every run.
+
+        No prefilter and no reuse (``own_stamp`` unset): an open interval grows with the
+        clock and one spanning months is placed in each, and outages are few.
+        """
+        self.own_stamp = None
+        self.ctes.append(f"units AS ({units})")
+        self.ctes.append(placed_sql(self.spec.period.kind, tz, self.b.named("now", self.now)))
+        if self.done:
+            self._skip_done()
+        grid = rows_sql(self.b, GRID, [(s.id, *p) for s in self.scopes for p in self._periods()])
+        labels = None
+        if prefix is not None:
+            wanted = None if values is None else self.b.bind(list(values), "VARCHAR[]")
+            labels = (self.b.bind(prefix), wanted)
+        evidence = evidence_sql(distinct=self._distinct_evidence(), text=self._text_evidence())
+        return interval_sql(self.ctes, self.spec.measure.kind, grid,
+                            self.b.named("as_of", self.as_of), labels, evidence)
 
     def _head(self, units: str, instead: str) -> str:
         """The query's ``WITH`` clause with ``instead`` for its units."""

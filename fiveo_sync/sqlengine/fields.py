@@ -14,12 +14,24 @@ from typing import Any
 
 from fiveo_sync.canonical.schema import TABLES
 
+LEDGER_TABLE = "improvements"
+"""The improvement items of the ledger: not a canonical table (they live in the state
+store's meta), staged by the runner as a temporary table of :data:`LEDGER_COLUMNS` in each
+run (``run.stage_improvements``)."""
+
+LEDGER_COLUMNS = (("id", "VARCHAR"), ("indicator", "VARCHAR"), ("scope_type", "VARCHAR"),
+                  ("scope", "VARCHAR"), ("breakdown", "VARCHAR"), ("state", "VARCHAR"),
+                  ("opened_at", "TIMESTAMPTZ"), ("resolved_at", "TIMESTAMPTZ"),
+                  ("owner", "VARCHAR"))
+"""An item's fields (``records_evidence.Improvement``) and ``owner``: ``<scope_type>:<scope>``,
+the key its scope maps join on."""
+
 SOURCE_TABLES = {"incident": "incidents", "change": "changes", "problem": "problems",
                  "sla": "slas", "work_item": "work_items", "outage": "outages",
-                 "survey_response": "survey_responses"}
-"""Record kinds with a canonical table the compiler can read."""
+                 "survey_response": "survey_responses", "improvement": LEDGER_TABLE}
+"""Record kinds with a table the compiler can read."""
 
-_COLUMNS = {t.name: dict(t.columns) for t in TABLES}
+_COLUMNS = {t.name: dict(t.columns) for t in TABLES} | {LEDGER_TABLE: dict(LEDGER_COLUMNS)}
 _RAW_COLUMNS = frozenset({"raw_source", "raw_stream", "raw_key"})  # not record attributes
 
 

@@ -9,6 +9,9 @@ both dates, or done before started, are excluded.
 ``repeat_share`` asks, per incident, whether another non-canceled incident of the same
 problem (without a problem: the same CI and category) opened strictly earlier and at most
 ``repeat_window_days`` before it, over ALL incidents (``evaluate.RepeatIndex``).
+``repeat_count`` asks the same of any record kind: whether another record passing the
+indicator's filters, with the same non-empty ``same`` value, is stamped strictly earlier
+and at most the window before it, over ALL scopes (``evaluate.evaluate_repeat_count``).
 """
 
 # ruff: noqa: S608 - identifiers come from the canonical schema; values are bound parameters
@@ -19,7 +22,8 @@ from typing import Any
 
 from fiveo_sync.engine import stats
 from fiveo_sync.sqlengine.aggregates import Aggregate
-from fiveo_sync.sqlengine.fields import Bindings, NotCompiled, RecordFields
+from fiveo_sync.sqlengine.fields import Bindings, Column, NotCompiled, RecordFields
+from fiveo_sync.sqlengine.predicates import is_empty_sql
 
 _VALID = ("w.started_at IS NOT NULL AND w.done_at IS NOT NULL "
           "AND w.done_at >= w.started_at")
@@ -102,6 +106,32 @@ def repeat_hit_sql(r: RecordFields, window_days: int, b: Bindings) -> str:
             f"o.problem = {a}.problem) "
             f"WHEN coalesce({a}.ci, '') <> '' THEN EXISTS ({earlier} AND o.ci = {a}.ci AND "
             f"o.category IS NOT DISTINCT FROM {a}.category) ELSE FALSE END)")
+
+
+def repeat_count_hit_sql(r: RecordFields, o: RecordFields, same: str, stamp: str,
+                         kept: str, window_days: int, b: Bindings) -> str:
+    """Whether a record repeats an earlier one with the same ``same`` value (never NULL).
+
+    Args:
+        r: the unit's record.
+        o: the same kind under another alias, for the earlier records.
+        same: the field whose value must repeat.
+        stamp: the placement timestamp field.
+        kept: the indicator's filters over ``o``: only records it counts repeat.
+        window_days: ``repeat_window_days``.
+        b: the query's parameters.
+    """
+    mine, theirs = r.column(same), o.column(same)
+    if mine.is_list:
+        raise NotCompiled(f"repeat_count of a list field ({same}) is not compiled")
+    at, their_at = r.column(stamp).sql, o.column(stamp).sql
+    window = b.bind(timedelta(days=window_days) // timedelta(microseconds=1))
+    earlier = (f'SELECT 1 FROM "{o.table}" {o.alias}{o.joins()} WHERE {theirs.sql} = '
+               f"{mine.sql} AND {their_at} IS NOT NULL AND epoch_us({their_at}) < "
+               f"epoch_us({at}) AND epoch_us({their_at}) >= epoch_us({at}) - {window} "
+               f"AND ({kept})")
+    empty = is_empty_sql(Column(mine.sql, mine.type), b)
+    return f"(CASE WHEN {empty} OR {at} IS NULL THEN FALSE ELSE EXISTS ({earlier}) END)"
 
 
 def repeated_by(changed: str, window_days: int, b: Bindings) -> str:

@@ -28,7 +28,7 @@ from fiveo_sync.engine.spec import BoundIndicator
 from fiveo_sync.errors import StateError
 from fiveo_sync.sqlengine.aggregates import EVIDENCE_SEPARATOR, finish_value
 from fiveo_sync.sqlengine.compiler import CompiledIndicator, compile_indicator
-from fiveo_sync.sqlengine.fields import NotCompiled, staged
+from fiveo_sync.sqlengine.fields import LEDGER_COLUMNS, LEDGER_TABLE, NotCompiled, staged
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,23 @@ def stage_changed(conn: duckdb.DuckDBPyConnection, last: SinceLast) -> None:
         conn.execute(f"CREATE OR REPLACE TEMP TABLE {staged('task_incidents', when)} AS "  # noqa: S608
                      "SELECT * FROM incidents WHERE id IN (SELECT task FROM "
                      f"{staged('slas', when)}){also}")
+
+
+def stage_improvements(conn: duckdb.DuckDBPyConnection, items: Iterable[Any]) -> None:
+    """Stage the ledger's improvement items as the temporary table ``LEDGER_TABLE``.
+
+    They live in the state store's meta, not in the canonical file; a run reads the items
+    as they are now (``records_evidence.Improvement``: one row each, ``owner`` joined from
+    its scope type and scope).
+    """
+    names = [name for name, _ in LEDGER_COLUMNS]
+    columns = ", ".join(f"{name} {kind}" for name, kind in LEDGER_COLUMNS)
+    conn.execute(f'CREATE OR REPLACE TEMP TABLE "{LEDGER_TABLE}" ({columns})')
+    rows = [tuple(getattr(item, name) for name in names[:-1]) +
+            (f"{item.scope_type}:{item.scope}",) for item in items]
+    if rows:
+        marks = ", ".join("?" for _ in names)
+        conn.executemany(f'INSERT INTO "{LEDGER_TABLE}" VALUES ({marks})', rows)  # noqa: S608
 
 
 class ChangedRows:
@@ -374,7 +391,8 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
                    last: SinceLast | None = None,
                    reuse: Callable[[str, tuple[str, ...], frozenset[str]],
                                    list[Any] | None] | None = None,
-                   ids: Mapping[str, Any] | None = None) -> SqlRun:
+                   ids: Mapping[str, Any] | None = None,
+                   improvements: Iterable[Any] = ()) -> SqlRun:
     """Compile and run every indicator the compiler supports; list the others.
 
     Args:
@@ -394,6 +412,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
         ids: ``canonical_build.id_traits`` (table → ``[unique, plain]``), what the
             canonical file knows of its evidence ids; tables it does not name are
             measured here (:func:`id_traits`).
+        improvements: the ledger's improvement items (:func:`stage_improvements`).
 
     Returns:
         The cells and the indicators not compiled, with their reasons.
@@ -403,6 +422,7 @@ def run_indicators(conn: duckdb.DuckDBPyConnection, indicators: Iterable[BoundIn
     pool: dict[tuple[str, ...], tuple[str, ...]] = {}
     changes = ChangedRows(conn, last) if last is not None else None
     traits = {table: (bool(v[0]), bool(v[1])) for table, v in (ids or {}).items()}
+    stage_improvements(conn, improvements)
     for item in indicators:
         try:
             view = scopes[item.spec.view]

@@ -17,6 +17,9 @@ def scope_maps(spec: Any, scopes: list[Scope]) -> list[tuple[str, list[tuple[str
     kind = spec.source
     if kind == "work_item":
         return [("project", [(s.id, p) for s in scopes for p in sorted(s.projects)])]
+    if kind == "improvement":  # owner: "<scope_type>:<scope>" (fields.LEDGER_COLUMNS)
+        return [("owner", [(s.id, f"service:{s.service}") for s in scopes if s.service] +
+                 [(s.id, f"product:{p}") for s in scopes for p in sorted(s.products)])]
     key = "task.service" if kind == "sla" else "service"
     by_group = kind == "incident" and spec.scope_by == "support_groups"
     groups = [(s.id, g) for s in scopes if by_group and s.support_groups

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from fiveo_sync import records as rec
-from fiveo_sync.engine.engine import compute
+from fiveo_sync.compute import compute_records
 from fiveo_sync.engine.portfolio_spec import PortfolioSpec
 from fiveo_sync.engine.result import IndicatorResult
 from fiveo_sync.engine.spec import IndicatorFileSpec
@@ -58,6 +58,9 @@ def _build(kind: str, row: dict[str, Any]) -> Any:
     kwargs: dict[str, Any] = {}
     for spec in dataclasses.fields(cls):
         name = spec.name
+        if name not in row and name not in _DEFAULTS and \
+                spec.default is not dataclasses.MISSING:
+            continue  # the record's own default (an empty history)
         value = row.get(name, _DEFAULTS.get(name))
         if isinstance(value, str) and name in (
                 "opened_at", "resolved_at", "closed_at", "work_end", "start_time", "end_time",
@@ -109,11 +112,16 @@ def history_result(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_case(case: Path, indicators_dir: Path | None = None) -> list[IndicatorResult]:
-    """Compute a case with the shipped (or the case's own) indicator files."""
+    """Compute a case with the shipped (or the case's own) indicator files.
+
+    The records fill in-memory canonical tables and go the way of a stored run's: the SQL
+    engine, then periods, status and trends (``compute.compute_records``).
+    """
     meta = json.loads((case / "case.json").read_text())
     portfolio = PortfolioSpec.model_validate(meta.get("portfolio", DEFAULT_PORTFOLIO))
     directory = indicators_dir or (case / "indicators" if (case / "indicators").is_dir()
                                    else SHIPPED_INDICATORS)
     history = [history_result(r) for r in meta.get("history", [])]
-    return compute(load_indicator_files(directory), load_records(case / "records.jsonl"),
-                   portfolio, when(meta["now"]), history)
+    return compute_records(load_indicator_files(directory),
+                           load_records(case / "records.jsonl"), portfolio, when(meta["now"]),
+                           history)

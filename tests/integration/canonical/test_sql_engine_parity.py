@@ -13,6 +13,7 @@ engine's own function; means use a compensated sum).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import duckdb
@@ -28,16 +29,12 @@ from fiveo_sync.engine.spec import (
     bind_indicators,
     merge_parameters,
 )
+from fiveo_sync.records_evidence import Improvement
 from fiveo_sync.sqlengine import run_indicators
 from fiveo_sync.state import StateStore
 
-# Shipped indicators the compiler leaves to the Python engine: interval measures,
-# repeat_count, and improvement items in quarters.
-EXPECTED_NOT_COMPILED = {
-    "observe.mtbf", "observe.repeat_outages", "operate.availability",
-    "operate.unplanned_downtime", "optimise.improvements_opened",
-    "optimise.improvements_closed", "optimise.target_restore_time",
-}
+# Shipped indicators the compiler leaves to the Python engine: interval measures.
+EXPECTED_NOT_COMPILED: set[str] = set()
 # Shipped indicators compiled since the groundwork: they must reach data on the demo.
 SPRINT_AND_HISTORY = {
     "observe.sprint_change_failure_rate", "operate.velocity", "operate.say_do_ratio",
@@ -115,10 +112,64 @@ EXTRA = [
           filters=[{"op": "ne", "field": "state", "value": "canceled"}],
           period={"kind": "sprint", "placement": "completed_sprints"},
           measure={"kind": "count"}),
+    # Repeats over every scope's records, by another field, with a breakdown.
+    _spec("repeat_by_category", source="incident",
+          filters=[{"op": "ne", "field": "state", "value": "canceled"}],
+          period={"kind": "week", "timestamp": "opened_at"},
+          measure={"kind": "repeat_count", "same": "category"}, breakdown={"field": "priority"}),
     _spec("open_problem_keys", source="problem", snapshot=True, period={"kind": "week"},
           measure={"kind": "ratio", "numerator": [{"op": "exists", "field": "jira_keys"}]},
           breakdown={"field": "known_error", "values": [True, False]}),
+    # Interval measures (placement overlap) beyond the shipped ones: every outage type as a
+    # breakdown (the demo has one outage spanning January and February), hours, weeks, and
+    # configured values one of which never occurs.
+    _spec("availability_by_type", source="outage",
+          period={"kind": "month", "placement": "overlap", "timestamp": "begin",
+                  "until": "end"},
+          measure={"kind": "availability"}, breakdown={"field": "type"}),
+    _spec("downtime_hours_weekly", source="outage",
+          filters=[{"op": "ne", "field": "type", "value": "planned"}],
+          period={"kind": "week", "placement": "overlap", "timestamp": "begin",
+                  "until": "end"},
+          measure={"kind": "downtime", "unit": "h"}, breakdown={"field": "type"}),
+    _spec("mtbf_days_by_type", source="outage",
+          period={"kind": "month", "placement": "overlap", "timestamp": "begin",
+                  "until": "end"},
+          measure={"kind": "mtbf", "unit": "d"},
+          breakdown={"field": "type", "values": ["outage", "planned", "no-such-type"]}),
 ]
+
+
+def _item(ident, scope_type, scope, state, opened, resolved=None):
+    ended = datetime.fromisoformat(resolved) if resolved else None
+    return Improvement(ident, "operate.mttr", scope_type, scope, "all", state,
+                       datetime.fromisoformat(opened), ended)
+
+
+# The demo pulls no ledger: items written here reach both scope types (a service's combined
+# scope holds its products' items too), quarters across a year's edge and the time zones'
+# quarter boundaries, open, resolved and owner-closed items, one without an opening, one
+# opened after every test's clock, and one of a scope the portfolio does not know.
+IMPROVEMENTS = (
+    _item("i01", "service", "payments", "resolved", "2025-01-10T09:00+00:00",
+          "2025-02-20T10:30+00:00"),
+    _item("i02", "product", "payments-web", "resolved", "2024-12-31T23:30+00:00",
+          "2025-01-01T00:30+00:00"),
+    _item("i03", "service", "payments", "open", "2025-03-31T22:30+00:00"),
+    _item("i04", "product", "mail-platform", "closed_by_owner", "2024-11-02T08:00+00:00",
+          "2025-03-01T05:00+00:00"),
+    _item("i05", "service", "email", "resolved", "2024-10-01T03:00+00:00",
+          "2025-01-15T12:00+00:00"),
+    _item("i06", "service", "identity", "open", "2025-02-01T00:00+00:00"),
+    _item("i07", "product", "identity-service", "resolved", "2025-02-03T00:00+00:00",
+          "2025-03-31T23:59+00:00"),
+    Improvement("i08", "operate.mttr", "service", "payments", "all", "open", None, None),
+    _item("i09", "service", "payments", "open", "2026-01-01T00:00+00:00"),
+    _item("i10", "service", "retired", "resolved", "2025-01-02T00:00+00:00",
+          "2025-01-03T00:00+00:00"),
+)
+IMPROVEMENT_SPECS = {"optimise.improvements_opened", "optimise.improvements_closed",
+                     "optimise.target_restore_time"}
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +179,8 @@ def demo(sandbox_case):
     with StateStore(sandbox_case.store) as store:
         raw = {(source, stream): list(store.iter_payloads(source, stream))
                for source, stream in store.streams()}
-    data = normalise(mappings.sources, mappings.portfolio, raw)
+    data = replace(normalise(mappings.sources, mappings.portfolio, raw),
+                   improvements=IMPROVEMENTS)
     return mappings, data, report.path
 
 
@@ -166,7 +218,8 @@ def test_sql_engine_matches_the_python_engine_on_every_cell(demo, zone, now):
                                                    "wait_statuses": ["In Review"]}))
     indicators = _with_zone(shipped + extra, zone)
     with duckdb.connect(str(canonical), read_only=True) as conn:
-        sql = run_indicators(conn, indicators, mappings.portfolio, now)
+        sql = run_indicators(conn, indicators, mappings.portfolio, now,
+                             improvements=IMPROVEMENTS)
     compiled = {i.spec.id for i in indicators} - set(sql.not_compiled)
     assert set(sql.not_compiled) == EXPECTED_NOT_COMPILED
     assert {s.id for s in [*EXTRA, FLOW]} <= compiled
@@ -181,6 +234,9 @@ def test_sql_engine_matches_the_python_engine_on_every_cell(demo, zone, now):
     with_data = {k[0] for k, (_, n, *_) in python.items() if n > 0}
     assert {s.id for s in [*EXTRA, FLOW]} <= with_data
     assert SPRINT_AND_HISTORY <= with_data
+    assert IMPROVEMENT_SPECS <= with_data
+    repeated = {k[0] for k, (value, *_) in python.items() if value and "repeat" in k[0]}
+    assert {"observe.repeat_by_category", "observe.repeat_outages"} <= repeated
     assert len(with_data - {s.id for s in EXTRA}) >= 25
     # Sprint provenance flags are compared too: a single demo pull sees its sprints' starts
     # through the sprint report (snapshots need a pull at sprint start).

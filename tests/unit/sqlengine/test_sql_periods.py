@@ -1,4 +1,4 @@
-"""Month and ISO-week periods computed in SQL match ``engine/periods.py``, across DST."""
+"""Month, ISO-week and quarter periods computed in SQL match ``engine/periods.py``, across DST."""
 
 from __future__ import annotations
 
@@ -43,6 +43,11 @@ def _u(text):
     # ISO years: 30 December 2024 is in 2025-W01, 3 January 2021 in 2020-W53
     ("week", "UTC", "2024-12-30 00:00", ("2025-W01", "2024-12-30 00:00", "2025-01-06 00:00")),
     ("week", "UTC", "2021-01-03 23:59", ("2020-W53", "2020-12-28 00:00", "2021-01-04 00:00")),
+    # Sydney: the third quarter begins at 14:00 UTC on 30 June (AEST, no DST in winter)
+    ("quarter", "Australia/Sydney", "2025-06-30 14:00",
+     ("2025-Q3", "2025-06-30 14:00", "2025-09-30 14:00")),
+    ("quarter", "America/New_York", "2026-01-01 04:59",
+     ("2025-Q4", "2025-10-01 04:00", "2026-01-01 05:00")),
 ])
 def test_hand_checked_boundaries(kind, zone, moment, expected):
     pid, start, end = expected
@@ -53,7 +58,7 @@ ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/K
          "Pacific/Chatham", "America/St_Johns"]
 
 
-@pytest.mark.parametrize("kind", ["month", "week"])
+@pytest.mark.parametrize("kind", ["month", "week", "quarter"])
 @pytest.mark.parametrize("zone", ZONES)
 def test_every_boundary_of_two_years_matches_the_python_periods(kind, zone):
     # Every 5 h 17 min over two years: every month and week edge, both DST changes a year.
@@ -66,5 +71,5 @@ def test_every_boundary_of_two_years_matches_the_python_periods(kind, zone):
 def test_other_period_kinds_are_not_compiled():
     from fiveo_sync.sqlengine import NotCompiled
 
-    with pytest.raises(NotCompiled, match="quarter periods are not compiled"):
-        period_sql("quarter", "stamp", "$tz")
+    with pytest.raises(NotCompiled, match="sprint periods are not compiled"):
+        period_sql("sprint", "stamp", "$tz")
