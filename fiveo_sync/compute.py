@@ -2,17 +2,12 @@
 
 This is the I/O shell around the engines. It brings the canonical DuckDB file up to date
 (:func:`fiveo_sync.canonical.refresh`: only the records changed since the last run are
-normalised), runs every indicator the SQL compiler translates over the canonical tables
-(:mod:`fiveo_sync.sqlengine`), and hands those cells, the few records the other indicators
-need and the stored history to :func:`fiveo_sync.engine.engine.compute`, which evaluates
-the rest, chooses the periods to report and adds status and trend. The new results are
-saved (a later computation of a period replaces the earlier one).
-
-The ledger's improvement items are not canonical rows: the SQL engine reads them as a
-temporary table staged each run. Indicators the compiler does not translate (interval
-measures) are evaluated by the Python engine from records read back from the canonical
-tables (:mod:`fiveo_sync.canonical.reader`), or, when they need another kind, from the raw
-records through the normaliser.
+normalised), runs every indicator over the canonical tables in SQL
+(:mod:`fiveo_sync.sqlengine`; the ledger's improvement items, which are not canonical
+rows, staged as a temporary table), and hands the cells and the stored history to
+:func:`fiveo_sync.engine.engine.compute`, which chooses the periods to report, adds status
+and trend and computes the derived indicators. The new results are saved (a later
+computation of a period replaces the earlier one).
 """
 
 from __future__ import annotations
@@ -21,7 +16,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -33,13 +28,11 @@ from fiveo_sync.canonical import refresh
 from fiveo_sync.canonical.builder import build_info
 from fiveo_sync.canonical.changes import changed_rows
 from fiveo_sync.canonical.memory import load_canonical
-from fiveo_sync.canonical.reader import READABLE, read_records
-from fiveo_sync.engine.engine import bind_any, compute, sources_of
-from fiveo_sync.engine.normalise import normalise
+from fiveo_sync.engine.engine import bind_any, compute
 from fiveo_sync.engine.result import IndicatorResult, format_utc, parse_utc
 from fiveo_sync.engine.series import SeriesBook
 from fiveo_sync.engine.spec import bind_indicators
-from fiveo_sync.errors import StateError
+from fiveo_sync.errors import ConfigError, StateError
 from fiveo_sync.improvement_ledger import LEDGER_KEY, improvement_records
 from fiveo_sync.records import CanonicalData
 from fiveo_sync.settings import ANALYTICS_MEMORY_MB, duckdb_config
@@ -67,8 +60,6 @@ class ComputeReport:
         results: the results computed (and saved) by this run.
         skipped: raw records the normaliser dropped, per canonical kind and reason.
         counts: canonical records per kind, and ``results`` per status.
-        in_python: the indicators the SQL compiler left to the Python engine, with why
-            (every other non-derived indicator was computed in SQL).
         read_since: the indicators whose query read only the rows placed since a bound
             (the history and the rows changed since the last computation allowed it).
         reused: the indicators whose results are the last computation's, read back from
@@ -81,7 +72,6 @@ class ComputeReport:
     results: tuple[IndicatorResult, ...]
     skipped: dict[str, dict[str, int]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
-    in_python: dict[str, str] = field(default_factory=dict)
     read_since: dict[str, datetime] = field(default_factory=dict)
     reused: tuple[str, ...] = ()
     touched: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -128,8 +118,6 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
                                  mappings.portfolio, now, history.periods_done, last,
                                  _reuse_from(store, marks.get("reuse")),
                                  info.get("id_traits"), improvements)
-            rest = [b for b in bound if b.spec.id in sql.not_compiled]
-            data = _records_for(rest, conn, store, mappings)
             counts = {kind: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # noqa: S608
                       for kind, table in _COUNTED.items()}
     except duckdb.OutOfMemoryException as exc:
@@ -139,11 +127,8 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
     except duckdb.Error as exc:
         raise StateError(f"canonical tables unreadable: {str(exc).splitlines()[0]}",
                          path=str(canonical.path)) from None
-    data = replace(data, improvements=improvements)
-    cells: dict[str, list[Any]] = defaultdict(list)
-    for cell in sql.cells:
-        cells[cell.indicator].append(cell)
-    results = compute(bound, data, mappings.portfolio, now, history, cells=cells,
+    _refuse_not_compiled(sql.not_compiled)
+    results = compute(bound, mappings.portfolio, now, history, cells=_by_indicator(sql.cells),
                       reused=sql.reused)
     kept = {id(r) for found in sql.reused.values() for r in found}
     # The windows computed again (what a later run may read back as is) lose the cells
@@ -164,12 +149,11 @@ def compute_from_store(store: Any, mappings: Any, now: datetime, run_id: str,
         counts[f"status_{result.status}"] = counts.get(f"status_{result.status}", 0) + 1
     skipped = info.get("skipped") or {}
     log.info("results_computed", run_id=run_id, results=len(results),
-             in_sql=len(bound) - len(sql.not_compiled),
              reused=len(sql.reused) - len(sql.touched), partly_reused=len(sql.touched),
-             in_python=sorted(sql.not_compiled), read_since_last=len(sql.read_since),
+             read_since_last=len(sql.read_since),
              skipped=sum(sum(v.values()) for v in skipped.values()))
     return ComputeReport(tuple(results), {k: dict(v) for k, v in skipped.items()}, counts,
-                         dict(sql.not_compiled), dict(sql.read_since),
+                         dict(sql.read_since),
                          tuple(sorted(sql.reused.keys() - sql.touched)), dict(sql.touched))
 
 
@@ -180,8 +164,8 @@ def compute_records(indicators: Any, data: CanonicalData, portfolio: Any, now: d
     The same path as :func:`compute_from_store` without the store: the records fill the
     canonical tables of an in-memory DuckDB database (:mod:`fiveo_sync.canonical.memory`),
     the SQL engine computes every indicator it compiles over them, and the engine adds
-    the rest, derived indicators, periods, status and trends against ``history``
-    (results or their payloads). For the golden cases and tests.
+    derived indicators, periods, status and trends against ``history`` (results or their
+    payloads). For the golden cases and tests.
     """
     bound = bind_any(indicators)
     book = history if isinstance(history, SeriesBook) else SeriesBook(history)
@@ -189,10 +173,27 @@ def compute_records(indicators: Any, data: CanonicalData, portfolio: Any, now: d
         load_canonical(conn, data, portfolio)
         sql = run_indicators(conn, [b for b in bound if not b.spec.is_derived], portfolio,
                              now, book.periods_done, improvements=data.improvements)
-    cells: dict[str, list[Any]] = defaultdict(list)
-    for cell in sql.cells:
-        cells[cell.indicator].append(cell)
-    return compute(bound, data, portfolio, now, book, cells=cells)
+    _refuse_not_compiled(sql.not_compiled)
+    return compute(bound, portfolio, now, book, cells=_by_indicator(sql.cells))
+
+
+def _by_indicator(cells: list[Any]) -> dict[str, list[Any]]:
+    grouped: dict[str, list[Any]] = defaultdict(list)
+    for cell in cells:
+        grouped[cell.indicator].append(cell)
+    return grouped
+
+
+def _refuse_not_compiled(not_compiled: dict[str, str]) -> None:
+    """A located error for an indicator the SQL compiler does not translate.
+
+    ``fiveo-sync validate`` refuses those specs first; this guards a computation reached
+    without it (a spec the validator lets through and the compiler does not).
+    """
+    if not_compiled:
+        ident, reason = sorted(not_compiled.items())[0]
+        raise ConfigError(f"indicator cannot be computed: {reason}", indicator=ident,
+                          others=len(not_compiled) - 1 or None)
 
 
 def _digest(item: Any) -> str:
@@ -254,20 +255,3 @@ def _reuse_marks(store: Any, sql: Any) -> dict[str, dict[str, Any]]:
     """Which runs' results make up each reusable indicator's window after this run."""
     return {ident: {"window": list(window), "runs": store.window_runs(ident, window)}
             for ident, window in sql.windows.items()}
-
-
-def _records_for(indicators: list[Any], conn: duckdb.DuckDBPyConnection, store: Any,
-                 mappings: Any) -> CanonicalData:
-    """The records the indicators left to the Python engine read.
-
-    Read back from the canonical tables when every kind they need is
-    :data:`~fiveo_sync.canonical.reader.READABLE` (or an improvement item, from the
-    ledger); otherwise the raw records are normalised, as the canonical build does.
-    """
-    kinds = {kind for item in indicators for kind in sources_of(item.spec)} - {"improvement"}
-    if kinds <= READABLE.keys():
-        return CanonicalData(**{READABLE[kind][0]: read_records(conn, kind) for kind in kinds})
-    log.info("compute_normalises_raw_records", kinds=sorted(kinds - READABLE.keys()))
-    raw = {(source, stream): store.iter_payloads(source, stream)
-           for source, stream in store.streams()}
-    return normalise(mappings.sources, mappings.portfolio, raw)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from fiveo_sync.engine import stats
-from fiveo_sync.engine.evaluate import Outcome
+from fiveo_sync.engine.outcome import Outcome
 from fiveo_sync.engine.periods import Period
 from fiveo_sync.engine.result import IndicatorResult
 from fiveo_sync.engine.series import SeriesBook, previous_ids

@@ -1,8 +1,10 @@
-"""The indicator engine: canonical records + specs + ``now`` → indicator results.
+"""The indicator engine: measured cells + specs + history → indicator results.
 
-Pure: no I/O and no clock reads (``now`` is an argument). For each indicator and each scope
-of its view it places records in periods once (linear in records), evaluates the measure per
-period and breakdown, and adds status (§2.7) and trend (§2.8) against the history.
+Pure: no I/O and no clock reads (``now`` is an argument). The SQL engine
+(:mod:`fiveo_sync.sqlengine`) measures every indicator's cells over the canonical tables;
+this module chooses the periods each run reports (the restatement window and the final
+periods the history lacks), adds status (§2.7) and trend (§2.8) against the history, and
+computes the derived indicators from the other results.
 """
 
 from __future__ import annotations
@@ -13,31 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from fiveo_sync.engine.derived import compute_derived
-from fiveo_sync.engine.evaluate import (
-    EvalContext,
-    Outcome,
-    evaluate_goal_share,
-    evaluate_records,
-    evaluate_sprint,
-)
-from fiveo_sync.engine.evidence import build_record_evidence, build_sprint_evidence
-from fiveo_sync.engine.filters import compile_filters, param_refs
-from fiveo_sync.engine.index import DataIndex
-from fiveo_sync.engine.periods import Period, period_of
-from fiveo_sync.engine.placement import (
-    PeriodCache,
-    choose,
-    group_by_sprint,
-    place_intervals,
-    place_units,
-    sprint_periods,
-    window_periods,
-)
+from fiveo_sync.engine.outcome import Outcome
+from fiveo_sync.engine.periods import Period
+from fiveo_sync.engine.placement import choose, window_periods
 from fiveo_sync.engine.result import IndicatorResult
 from fiveo_sync.engine.scope import Scope, build_scopes
 from fiveo_sync.engine.series import SeriesBook
 from fiveo_sync.engine.spec import BoundIndicator, IndicatorFileSpec, IndicatorSpec, bind_indicators
-from fiveo_sync.engine.sprints import completed_sprints_by_key, sprint_sets
 from fiveo_sync.engine.status import status_of, trend_of
 
 _SERVICENOW_KINDS = frozenset({"incident", "change", "problem", "sla", "outage",
@@ -60,25 +44,24 @@ def bind_any(indicators: Iterable[Any]) -> list[BoundIndicator]:
     return bound
 
 
-def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
+def compute(indicators: Iterable[Any], portfolio: Any, now: datetime,
             history: Iterable[IndicatorResult | dict[str, Any]] | SeriesBook = (),
             cells: Mapping[str, Iterable[Any]] | None = None,
             reused: Mapping[str, Iterable[IndicatorResult]] | None = None,
             ) -> list[IndicatorResult]:
-    """Compute every indicator for every scope of its view and every due period.
+    """The results of every indicator for every scope of its view and every due period.
 
     Args:
         indicators: ``IndicatorFileSpec``s, ``IndicatorSpec``s or ``BoundIndicator``s.
-        data: the ``CanonicalData`` (only the kinds the indicators without ``cells`` read).
         portfolio: the portfolio (services, products and their links).
         now: the run's clock, aware UTC.
         history: earlier results (objects or ``to_dict()`` payloads, or a ``SeriesBook`` of
             them) for trends and for deciding which final periods still need a first
             computation. A book given is extended with this computation's results.
-        cells: indicator id → its measured cells, already evaluated elsewhere (the SQL
-            engine's ``Cell``s: scope, breakdown, period and its bounds, value, n,
-            excluded, min_sample, flags, evidence, for every period it reports); status,
-            trend and the choice of periods are then done here as for any indicator.
+        cells: indicator id → its measured cells (the SQL engine's ``Cell``s: scope,
+            breakdown, period and its bounds, value, n, excluded, min_sample, flags,
+            evidence, for every period it reports). A non-derived indicator without
+            cells (and not reused) has no results.
         reused: indicator id → its results as the last computation gave them, which this
             one would give again (nothing it reads changed): taken as they are. With
             ``cells`` for the indicator too, these are the results of the scopes nothing
@@ -88,7 +71,6 @@ def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
         The results, ordered by indicator, scope, breakdown and period.
     """
     bound = bind_any(indicators)
-    index = DataIndex(data, now)
     scopes = build_scopes(portfolio)
     book = history if isinstance(history, SeriesBook) else SeriesBook(history)
     measured = {ident: _by_scope(found) for ident, found in (cells or {}).items()}
@@ -97,40 +79,21 @@ def compute(indicators: Iterable[Any], data: Any, portfolio: Any, now: datetime,
         if item.spec.is_derived:
             continue
         kept: set[str] = set()
-        if reused and item.spec.id in reused:
-            for result in reused[item.spec.id]:
-                book.record(result)
-                results.append(result)
-                kept.add(result.scope)
-            if item.spec.id not in measured:
-                continue
+        for result in (reused or {}).get(item.spec.id, ()):
+            book.record(result)
+            results.append(result)
+            kept.add(result.scope)
+        found = measured.get(item.spec.id)
+        if found is None:
+            continue
         for scope in scopes[item.spec.view]:
-            if scope.id in kept:
-                continue
-            if item.spec.id in measured:
-                results.extend(_from_cells(item, scope, measured[item.spec.id].get(scope.id, []),
-                                           book, now))
-            else:
-                results.extend(_compute_one(item, scope, index, book, now))
+            if scope.id not in kept:
+                results.extend(_from_cells(item, scope, found.get(scope.id, []), book, now))
     derived = [item for item in bound if item.spec.is_derived]
     results.extend(compute_derived(derived, results, scopes, book, now))
     results.sort(key=lambda r: (r.indicator, r.scope_type, r.scope, r.breakdown,
                                 r.period_start))
     return results
-
-
-def sources_of(spec: IndicatorSpec) -> set[str]:
-    """The canonical kinds evaluating an indicator reads (its records and their context)."""
-    kinds = {spec.source}
-    related = getattr(spec.measure, "related", None)
-    for rel in related if isinstance(related, list) else [related] if related else []:
-        kinds.add(rel.source)
-    if spec.period.kind == "sprint" or spec.source == "sprint" or \
-            spec.measure.kind.startswith("sprint_"):
-        kinds |= {"work_item", "sprint", "sprint_scope"}
-    if "sla" in kinds or spec.measure.kind == "repeat_share":
-        kinds.add("incident")  # an SLA's task fields and service; earlier incidents
-    return kinds
 
 
 def _sources(spec: IndicatorSpec) -> tuple[str, ...]:
@@ -146,149 +109,6 @@ def _sources(spec: IndicatorSpec) -> tuple[str, ...]:
     if spec.view == "combined":
         systems = {"servicenow", "jira"}
     return tuple(sorted(systems))
-
-
-def _scoped(item: BoundIndicator, scope: Scope, index: DataIndex) -> list[Any]:
-    spec = item.spec
-    # Indicators often share a source and filters (state ≠ canceled): select those once.
-    memo_key = "scoped:" + repr((spec.source, scope, spec.scope_by,
-                                 [f.model_dump_json() for f in spec.filters],
-                                 sorted((k, repr(item.params.get(k)))
-                                        for k in param_refs(spec.filters))))
-    cached = index.cache.get(memo_key)
-    if cached is not None:
-        return cached
-    records = index.records(spec.source, scope, spec.scope_by == "support_groups")
-
-    def param(name: str) -> Any:
-        return item.params.get(name)
-
-    keep = compile_filters(spec.filters, index.get, param, plain_attributes=True)
-    selected = [r for r in records if keep(r)]
-    index.cache[memo_key] = selected
-    return selected
-
-
-def _compute_one(item: BoundIndicator, scope: Scope, index: DataIndex, book: SeriesBook,
-                 now: datetime) -> list[IndicatorResult]:
-    spec, params = item.spec, item.params
-    ctx = EvalContext(index, params, spec)
-    tz = params["reporting_timezone"]
-    kind = spec.measure.kind
-    if spec.period.kind == "sprint":
-        return _compute_sprints(item, scope, index, book, now, ctx)
-    records = [] if kind == "sprint_goal_share" else _scoped(item, scope, index)
-    # Period look-ups are pure per (kind, zone): share them across indicators and scopes.
-    cache = index.cache.get(("periods", spec.period.kind, tz))
-    if cache is None:
-        cache = index.cache[("periods", spec.period.kind, tz)] = PeriodCache(spec.period.kind, tz)
-    if spec.snapshot:
-        current = period_of(spec.period.kind, now, tz)
-        slots = {current.id: (current, records)}
-        periods = [current]
-    else:
-        if kind == "sprint_goal_share":
-            sprints = index.closed_sprints(scope.boards)
-            units = [(s, s.complete) for s in sprints]
-        elif kind == "linked_duration":
-            related = index.related_map(spec.measure.related, params)
-            units = [((r, x), index.get(x, spec.period.timestamp))
-                     for r in records for x in related.get(index.get(r, spec.measure.related.key),
-                                                           ())]
-        elif spec.period.placement != "overlap":
-            stamp = spec.period.timestamp
-            if "." in stamp or stamp == "now":
-                units = [(r, index.get(r, stamp)) for r in records]
-            else:  # what index.get does for a plain field, without a call per record
-                units = [(r, getattr(r, stamp, None)) for r in records]
-        if spec.period.placement == "overlap":
-            slots = place_intervals([(r, index.get(r, spec.period.timestamp),
-                                      index.get(r, spec.period.until)) for r in records],
-                                    cache, now)
-        else:
-            slots = place_units(units, cache, now)
-        window = window_periods(spec.period.kind, now, tz, params["restatement_days"])
-        for period in window:
-            slots.setdefault(period.id, (period, []))
-        final = {pid for pid in slots if book.has(spec.id, scope, "all", pid)}
-        periods = choose([p for p, _ in slots.values()], {p.id for p in window}, final)
-        if kind == "sprint_goal_share":
-            goal_sprints = sprints
-    out: list[IndicatorResult] = []
-    for period in periods:
-        units = slots[period.id][1]
-        if kind == "sprint_goal_share":
-            outcomes = {"all": (evaluate_goal_share(goal_sprints, spec.measure.last, period),
-                                None, None)}  # sprints are not records: no evidence
-        else:
-            outcomes = _breakdowns(item, units, ctx, period, index)
-        for label, (outcome, value, counted) in outcomes.items():
-            evidence = {} if counted is None else \
-                build_record_evidence(spec.source, counted, outcome.flags)
-            out.append(_result(item, scope, period, label, value, outcome, book, evidence))
-    return out
-
-
-def _breakdowns(item: BoundIndicator, units: list[Any], ctx: EvalContext, period: Period,
-                index: DataIndex) -> dict[str, tuple[Outcome, Any, list[Any]]]:
-    spec = item.spec
-    out = {"all": (evaluate_records(spec.measure, units, ctx, period), None, units)}
-    if spec.breakdown is None:
-        return out
-    field = spec.breakdown.field
-    groups: dict[str, list[Any]] = {}
-    originals: dict[str, Any] = {}
-    for unit in units:
-        record = unit[0] if isinstance(unit, tuple) else unit
-        value = index.get(record, field)
-        if value is None:
-            continue
-        groups.setdefault(str(value), []).append(unit)
-        originals[str(value)] = value
-    wanted = [str(v) for v in spec.breakdown.values] if spec.breakdown.values is not None \
-        else sorted(groups, key=lambda v: (len(v), v))
-    label = field.rsplit(".", 1)[-1]
-    for value in wanted:
-        members = groups.get(value, [])
-        outcome = evaluate_records(spec.measure, members, ctx, period)
-        out[f"{label}={value}"] = (outcome, value, members)
-    return out
-
-
-def _compute_sprints(item: BoundIndicator, scope: Scope, index: DataIndex, book: SeriesBook,
-                     now: datetime, ctx: EvalContext) -> list[IndicatorResult]:
-    spec, params = item.spec, item.params
-    sprints = sprint_periods(index.closed_sprints(scope.boards))
-    horizon_days = params["restatement_days"]
-    window = {p.id for p, _ in sprints if (now - p.end).total_seconds() < horizon_days * 86400}
-    final = {p.id for p, _ in sprints if book.has(spec.id, scope, "all", p.id)}
-    chosen = {p.id for p in choose([p for p, _ in sprints], window, final)}
-    book.register_sprints(spec.id, scope, [p for p, _ in sprints])
-    by_sprint: dict[int, list[Any]] = {}
-    if spec.period.placement == "completed_sprints":
-        done_in = completed_sprints_by_key(index, params)
-        units = []
-        for record in _scoped(item, scope, index):
-            ids = set()
-            for key in getattr(record, "jira_keys", ()) or ():
-                ids |= done_in.get(key, set())
-            units.append((record, ids))
-        by_sprint = group_by_sprint(units)
-    out: list[IndicatorResult] = []
-    for period, sprint in sprints:
-        if period.id not in chosen:
-            continue
-        if spec.period.placement == "completed_sprints":
-            members = by_sprint.get(sprint.id, [])
-            outcome = evaluate_records(spec.measure, members, ctx, period)
-            evidence = build_record_evidence(spec.source, members, outcome.flags)
-        else:
-            sets = sprint_sets(sprint, index, params)
-            outcome = evaluate_sprint(spec.measure, sets)
-            evidence = {} if outcome.flags.get("no_commitment") else \
-                build_sprint_evidence(spec.measure, sets, outcome.flags)
-        out.append(_result(item, scope, period, "all", None, outcome, book, evidence))
-    return out
 
 
 def _by_scope(cells: Iterable[Any]) -> dict[str, list[Any]]:

@@ -4,6 +4,7 @@ Every filter names a canonical field (``state``, ``task.priority`` for an SLA's 
 and compares it with a literal value or with a parameter of §2.9 (``param: bug_types``).
 ``matches`` takes a regular expression that is checked for catastrophic backtracking shapes
 when the file is loaded, and is applied to at most :data:`MATCH_INPUT_LIMIT` characters.
+The SQL engine evaluates them (:mod:`fiveo_sync.sqlengine.predicates`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from __future__ import annotations
 import re
 import re._constants as _sre
 import re._parser as _sre_parser
-from collections.abc import Callable, Iterable
-from datetime import datetime
-from functools import lru_cache
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -25,7 +24,6 @@ MATCH_PATTERN_LIMIT = 200
 """Longest regular expression a ``matches`` filter accepts."""
 
 Scalar = str | int | float | bool | None
-FieldGetter = Callable[[Any, str], Any]
 ParamGetter = Callable[[str], Any]
 
 # A group that is itself quantified and contains a quantifier, e.g. (a+)+ or (\w*)*: the
@@ -225,205 +223,3 @@ Filter = Annotated[
 ]
 for _model in (AllFilter, AnyFilter, NotFilter):
     _model.model_rebuild()
-
-
-def param_refs(filters: Iterable[Any]) -> set[str]:
-    """Names of the parameters a list of filters reads (for cache keys and cross-checks)."""
-    names: set[str] = set()
-    for spec in filters:
-        if getattr(spec, "param", None):
-            names.add(spec.param)
-        if spec.op in ("all", "any"):
-            names |= param_refs(spec.filters)
-        elif spec.op == "not":
-            names |= param_refs([spec.filter])
-    return names
-
-
-def is_empty(value: Any) -> bool:
-    """True for None, blank text and empty collections (``0`` and ``False`` are values)."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, (set, frozenset, tuple, list)):
-        return not value
-    return False
-
-
-def _as_members(value: Any) -> Iterable[Any]:
-    if isinstance(value, (set, frozenset, tuple, list)):
-        return value
-    return (value,)
-
-
-def _same(left: Any, right: Any) -> bool:
-    # YAML admins write priority: "1" or 1 alike; compare numbers with numbers, text with text.
-    if left == right:
-        return True
-    if left is None or right is None or type(left) is type(right):
-        return False
-    if isinstance(left, bool) or isinstance(right, bool):
-        return False
-    if not (isinstance(left, str) or isinstance(right, str)):
-        return False
-    try:
-        return float(left) == float(right)
-    except (TypeError, ValueError):
-        return str(left) == str(right)
-
-
-def _compare(left: Any, right: Any) -> int | None:
-    if left is None or right is None:
-        return None
-    if isinstance(left, datetime) or isinstance(right, datetime):
-        if not (isinstance(left, datetime) and isinstance(right, datetime)):
-            return None
-        return (left > right) - (left < right)
-    try:
-        a, b = float(left), float(right)
-    except (TypeError, ValueError):
-        a, b = str(left), str(right)
-    return (a > b) - (a < b)
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-def matches(spec: Filter, record: Any, get: FieldGetter, params: ParamGetter) -> bool:
-    """Whether ``record`` passes one filter.
-
-    Args:
-        spec: the filter.
-        record: a canonical record.
-        get: reads a (possibly dotted) canonical field from a record.
-        params: reads a parameter of §2.9 by name.
-
-    Returns:
-        True when the record passes.
-    """
-    op = spec.op
-    if op == "all":
-        return all(matches(sub, record, get, params) for sub in spec.filters)
-    if op == "any":
-        return any(matches(sub, record, get, params) for sub in spec.filters)
-    if op == "not":
-        return not matches(spec.filter, record, get, params)
-    value = get(record, spec.field)
-    if op == "exists":
-        return not is_empty(value)
-    if op == "missing":
-        return is_empty(value)
-    if op == "matches":
-        if value is None:
-            return False
-        return _compiled(spec.pattern).search(str(value)[:MATCH_INPUT_LIMIT]) is not None
-    if op in ("in", "not_in"):
-        wanted = spec.resolve(params)
-        hit = any(_same(member, w) for member in _as_members(value) for w in wanted)
-        return hit if op == "in" else not hit
-    wanted = spec.resolve(params)
-    if op == "eq":
-        return _same(value, wanted)
-    if op == "ne":
-        return not _same(value, wanted)
-    order = _compare(value, wanted)
-    if order is None:
-        return False
-    return {"gt": order > 0, "ge": order >= 0, "lt": order < 0, "le": order <= 0}[op]
-
-
-def matches_all(filters: Iterable[Filter], record: Any, get: FieldGetter,
-                params: ParamGetter) -> bool:
-    """Whether ``record`` passes every filter of a list (an empty list passes)."""
-    return all(matches(spec, record, get, params) for spec in filters)
-
-
-Predicate = Callable[[Any], bool]
-
-
-def compile_filters(filters: Iterable[Filter], get: FieldGetter, params: ParamGetter,
-                    plain_attributes: bool = False) -> Predicate:
-    """``matches_all`` for many records: operators, values and parameters resolved once.
-
-    Args:
-        filters: the filters (all must hold).
-        get: reads a (possibly dotted) canonical field from a record.
-        params: reads a parameter of §2.9 by name.
-        plain_attributes: ``get`` reads an undotted field other than ``now`` as the record's
-            attribute (``DataIndex.get`` does), so such fields are read directly.
-
-    Returns:
-        A predicate equal to ``lambda r: matches_all(filters, r, get, params)``.
-    """
-    compiled = [_compile(spec, get, params, plain_attributes) for spec in filters]
-    if not compiled:
-        return lambda record: True
-    if len(compiled) == 1:
-        return compiled[0]
-
-    def every(record: Any) -> bool:
-        for predicate in compiled:
-            if not predicate(record):
-                return False
-        return True
-
-    return every
-
-
-def _compile(spec: Filter, get: FieldGetter, params: ParamGetter,
-             plain: bool) -> Predicate:
-    op = spec.op
-    if op in ("all", "any"):
-        subs = [_compile(sub, get, params, plain) for sub in spec.filters]
-        if op == "all":
-            return lambda r: all(f(r) for f in subs)
-        return lambda r: any(f(r) for f in subs)
-    if op == "not":
-        inner = _compile(spec.filter, get, params, plain)
-        return lambda r: not inner(r)
-    field = spec.field
-    if plain and "." not in field and field != "now":
-        def read(record: Any) -> Any:
-            return getattr(record, field, None)
-    else:
-        def read(record: Any) -> Any:
-            return get(record, field)
-    if op == "exists":
-        return lambda r: not is_empty(read(r))
-    if op == "missing":
-        return lambda r: is_empty(read(r))
-    if op == "matches":
-        pattern = _compiled(spec.pattern)
-
-        def found(record: Any) -> bool:
-            value = read(record)
-            return value is not None and \
-                pattern.search(str(value)[:MATCH_INPUT_LIMIT]) is not None
-        return found
-    wanted = spec.resolve(params)
-    if op in ("in", "not_in"):
-        wanted = list(wanted or ())
-        texts = frozenset(w for w in wanted if type(w) is str)
-        only_text = len(texts) == len(wanted)
-
-        def hit(record: Any) -> bool:
-            value = read(record)
-            if only_text and (value is None or type(value) is str):
-                # _same(text or None, text) is plain equality: a set look-up.
-                return value in texts
-            return any(_same(member, w) for member in _as_members(value) for w in wanted)
-        return hit if op == "in" else (lambda r: not hit(r))
-    if op == "eq":
-        return lambda r: _same(read(r), wanted)
-    if op == "ne":
-        return lambda r: not _same(read(r), wanted)
-    test = {"gt": lambda o: o > 0, "ge": lambda o: o >= 0, "lt": lambda o: o < 0,
-            "le": lambda o: o <= 0}[op]
-
-    def ordered(record: Any) -> bool:
-        order = _compare(read(record), wanted)
-        return order is not None and test(order)
-    return ordered

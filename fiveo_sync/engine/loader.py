@@ -122,6 +122,10 @@ def load_mappings(directory: str | Path) -> Mappings:
     if portfolio:
         problems += check_portfolio_targets(*portfolio, parsed["indicators"],  # type: ignore[arg-type]
                                             also_defined=broken_ids)
+    if portfolio and not problems:  # the compiler's reasons would repeat those above
+        from fiveo_sync.sqlengine.checks import check_compiled  # the compiler imports engine
+
+        problems += check_compiled(parsed["indicators"], portfolio[1])  # type: ignore[arg-type]
     improvement = parsed["improvement"][0] if parsed["improvement"] else None
     if improvement:
         problems += _check_improvement(*improvement, parsed["indicators"],  # type: ignore[arg-type]

@@ -1,10 +1,10 @@
-"""Record measures as per-unit SQL columns and per-cell aggregates (``engine/evaluate.py``).
+"""Record measures as per-unit SQL columns and per-cell aggregates (indicators.md §2.6).
 
 Each unit row (a record, or a (record, related) pair for ``linked_duration``) carries ``v``
-(the measured value, NULL when the engine would exclude it) and ``hit`` (the ratio
-numerator); a cell aggregates them into ``value, n, excluded`` with the engine's rules:
-durations negative or with an empty side are excluded; a ratio's n is its denominator; a
-statistic's n counts the values; counts, sums and distinct counts have no minimum sample.
+(the measured value, NULL when the unit is excluded) and ``hit`` (the ratio numerator); a
+cell aggregates them into ``value, n, excluded``: durations negative or with an empty side
+are excluded; a ratio's n is its denominator; a statistic's n counts the values; counts,
+sums and distinct counts have no minimum sample.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 from fiveo_sync.canonical.id_traits import SEPARATOR as EVIDENCE_SEPARATOR
 from fiveo_sync.engine import stats
-from fiveo_sync.engine.evaluate import flow_ratio
 from fiveo_sync.engine.measures import (
     INTERVAL_KINDS,
     NO_MINIMUM_KINDS,
@@ -39,15 +38,18 @@ class Aggregate:
 
     Attributes:
         value, n, excluded: aggregate SQL over the ``placed`` rows of one cell.
-        empty: ``(value, n, excluded)`` of a cell without units (the engine's evaluate of
-            an empty list), for periods of the restatement window and configured
+        empty: ``(value, n, excluded)`` of a cell without units (counts and sums 0, ratios
+            and statistics no value), for periods of the restatement window and configured
             breakdown values that hold nothing.
         min_sample: the minimum n of the status rule (``Outcome.min_sample``).
         flags: outcome flags of every cell (``off`` of a measure switched off).
         finish: for statistics over the values (``mean``, ``sum``, ``percentile``,
             ``flow``): ``value`` is then the list of the cell's values and the runner
-            applies the engine's own function to it (:func:`finish_value`), so the result
-            is the engine's to the last bit — DuckDB's ``quantile_cont`` interpolates in
+            computes it in Python (:func:`finish_value`): type-7 percentiles of
+            :func:`~fiveo_sync.engine.stats.percentile`, sums and means exactly rounded with
+            ``math.fsum``. Neither depends on the order DuckDB lists the values in, so the
+            same records give the same bits on every run and release (status, trend and
+            history see no spurious change); DuckDB's ``quantile_cont`` interpolates in
             another order, and its sums are not exactly rounded.
         q: the percentile of ``finish="percentile"`` (0–100; 50 for medians).
         unit: the duration unit of ``finish="downtime"`` and ``"mtbf"``.
@@ -79,18 +81,25 @@ def finish_value(aggregate: Aggregate, values: Any) -> float | None:
     if aggregate.finish == "sum":
         return math.fsum(values)
     if aggregate.finish == "flow":  # {a: the item's active segments, e: its elapsed}
-        return flow_ratio([math.fsum(item["a"]) for item in values],
-                          [item["e"] for item in values])
+        # Active over elapsed seconds in %, exact sums: the same in any order.
+        return stats.ratio_pct(math.fsum(math.fsum(item["a"]) for item in values),
+                               math.fsum(item["e"] for item in values))
     raise ValueError(f"unknown finish {aggregate.finish!r}")
 
 
 def interval_value(kind: str, unit: str | None, packed: dict[str, Any]) -> float | None:
     """An interval measure's value from its cell's ``{elapsed, parts, starts}``.
 
-    ``parts`` are the islands' seconds ordered by start (``sqlengine/intervals.py``),
-    added one by one from 0.0 as ``outages.union_seconds`` does (not ``sum``, which
-    compensates since Python 3.12); then the formulas of ``outages.availability_pct``,
-    ``downtime`` and ``mtbf``, in their order.
+    ``parts`` are the seconds of the cell's islands (its clipped intervals, overlaps merged)
+    ordered by start (``sqlengine/intervals.py``). The union is their total, added one by
+    one from 0.0 in that order (plain additions, not ``sum``, which compensates since
+    Python 3.12), so the value does not move between releases. ``elapsed`` is the seconds
+    of the period that have passed, ``starts`` the intervals beginning in it (failures):
+
+    - availability: ``100.0 × (1.0 − union ÷ elapsed)``; None when nothing has elapsed;
+    - downtime: ``union ÷ unit`` (the unit's seconds; default minutes);
+    - mtbf: ``(elapsed − union) ÷ starts ÷ unit`` (default hours), divided in that order;
+      None without failures.
     """
     union = 0.0
     for part in packed.get("parts") or ():
@@ -109,8 +118,10 @@ def evidence_sql(member: str = "eid", where: str = "TRUE", distinct: bool = True
                  text: bool = False) -> str:
     """``ev_ids, ev_n``: a cell's distinct record ids (up to the cap) and how many there are.
 
-    The evidence of ``engine/evidence.py``: every record the cell was evaluated over, sorted
-    (byte order of UTF-8 is code-point order, as Python sorts), none over
+    A cell's evidence is every record it was computed over: the ``n`` records used and the
+    ``excluded`` ones (a resolved incident without ``opened_at``), because both explain the
+    value; views and writers turn the ids into links that select exactly those records.
+    Sorted (byte order of UTF-8 is code-point order, as Python sorts), none over
     :data:`~fiveo_sync.engine.result.EVIDENCE_CAP` (the runner then flags the count).
     ``distinct=False`` when the caller knows no id occurs twice in a cell: DuckDB's
     ``DISTINCT`` aggregates are then a third of a first computation's query time.
@@ -154,20 +165,21 @@ def aggregate_of(kind: str, q: float | None = None) -> Aggregate:
 
 
 def duration_sql(start: Column, end: Column, unit: str) -> str:
-    """``evaluate.duration``: ``end − start`` in ``unit``; NULL when empty or negative."""
+    """``end − start`` in ``unit``; NULL (excluded, §2.6) when a side is empty or negative."""
     for side in (start, end):
         if side.type != "TIMESTAMPTZ":
             raise NotCompiled(f"a duration needs date-times, got {side.type}")
     s, e = start.sql, end.sql
-    # Whole microseconds ÷ 1e6 ÷ unit: the same two roundings as timedelta.total_seconds()
-    # followed by the engine's division, so durations agree to the last bit.
+    # Whole microseconds ÷ 1e6 ÷ unit seconds, rounded to a double at each step (as
+    # timedelta.total_seconds() / unit): one fixed arithmetic, so durations stay the same
+    # to the last bit across releases.
     return (f"CASE WHEN {s} IS NULL OR {e} IS NULL OR epoch_us({e}) < epoch_us({s}) "
             f"THEN NULL ELSE CAST(epoch_us({e}) - epoch_us({s}) AS DOUBLE) "
             f"/ CAST(1000000 AS DOUBLE) / CAST({UNIT_SECONDS[unit]!r} AS DOUBLE) END")
 
 
 def number_sql(col: Column) -> str:
-    """``float(field)`` of a numeric field (text fields are not compiled)."""
+    """A number or boolean field as a DOUBLE (``True`` is 1.0; text fields are not compiled)."""
     if col.type not in _NUMBERS:
         raise NotCompiled(f"a numeric value needs a number column, got {col.type}")
     return f"CAST({col.sql} AS DOUBLE)"
@@ -181,7 +193,7 @@ def value_sql(of: Any, fields: RecordFields) -> str:
 
 
 def sum_sql(fields: RecordFields, name: str) -> str:
-    """``v`` of ``sum``: ``float(field or 0.0)``."""
+    """``v`` of ``sum``: the field as a DOUBLE, an empty one counting 0."""
     return f"coalesce({number_sql(fields.column(name))}, CAST(0 AS DOUBLE))"
 
 
@@ -198,7 +210,11 @@ def distinct_sql(fields: RecordFields, name: str, as_date: bool, tz: str) -> str
 
 
 def label_sql(col: Column) -> str:
-    """``str(value)`` of a breakdown field, as the engine labels its groups."""
+    """A breakdown label: the text of the field's value.
+
+    As Python's ``str()`` writes it (integers in decimal, booleans ``True``/``False``), so
+    the labels of the history stay the same.
+    """
     if col.type == "VARCHAR":
         return col.sql
     if col.type == "BIGINT":

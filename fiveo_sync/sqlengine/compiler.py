@@ -1,16 +1,16 @@
 """One indicator → one DuckDB query over the canonical tables (pure: no I/O, no clock).
 
-The query mirrors what ``engine.compute`` does for one indicator over every scope of its
-view: select the records of each scope (a ``scope_map`` of (scope, service | support group |
-project) rows joined on the record's column), apply the filters, place each unit in the
-month or ISO week of its timestamp in the reporting time zone (future timestamps dropped;
-snapshots: the current period), and aggregate per (scope, period) and per (scope,
-breakdown value, period). Related records (``related_share``, ``linked_duration``) are
-searched over ALL scopes, as ``DataIndex.related_map`` does.
+The query measures one indicator over every scope of its view: select the records of each
+scope (a ``scope_map`` of (scope, service | support group | project) rows joined on the
+record's column), apply the filters, place each unit in the month, ISO week or quarter of
+its timestamp in the reporting time zone (future timestamps dropped; snapshots: the current
+period; indicators.md §2.2), and aggregate per (scope, period) and per (scope, breakdown
+value, period). Related records (``related_share``, ``linked_duration``) are searched over
+ALL scopes, whatever the unit's scope: a change in one service can break another (§2.4).
 
 The query returns only cells that hold units; :class:`CompiledIndicator` carries what the
-runner needs to add the cells the engine also reports when empty (the restatement window's
-periods, configured breakdown values) and their empty outcome.
+runner needs to add the cells reported even when empty (the restatement window's periods,
+configured breakdown values) and their empty outcome.
 """
 
 # ruff: noqa: S608 - identifiers come from the canonical schema; values are bound parameters
@@ -71,7 +71,6 @@ from fiveo_sync.sqlengine.sprints import (
     sprint_measure_sql,
 )
 
-_NOT_COMPILED: dict[str, str] = {}  # measure kind → why the Python engine computes it
 _SPRINT_MEASURES = frozenset({"sprint_sum", "sprint_ratio"})
 _MEASURED = ("v", "w", "hit", "label")  # unit columns of the measure, not of placement
 
@@ -192,8 +191,8 @@ def compile_indicator(spec: Any, params: dict[str, Any], scopes: list[Scope],
         scopes: the scopes of its view (``build_scopes(portfolio)[spec.view]``).
         now: the run clock, aware UTC.
         done: ``(scope id, period id)`` of the final periods the history already holds.
-            Month and week cells of those periods outside the restatement window are not
-            computed again (``engine.placement.choose``), so a run with history
+            Month, week and quarter cells of those periods outside the restatement window
+            are not computed again (``engine.placement.choose``), so a run with history
             aggregates only the window and the periods computed for the first time.
         unique_ids: canonical tables whose evidence id (``id``; work items: ``key``) no
             two rows share, as the runner found them (:attr:`CompiledIndicator.id_tables`).
@@ -408,13 +407,11 @@ class _Compiler:
         spec, kind = self.spec, self.spec.measure.kind
         if spec.is_derived:
             raise NotCompiled("derived indicators are computed from other indicators' results")
-        reason = _NOT_COMPILED.get(kind)
-        if reason:
-            raise NotCompiled(reason)
-        if spec.period.placement == "overlap" and (kind not in INTERVAL_KINDS or
-                                                   spec.snapshot):
-            raise NotCompiled("placement overlap is compiled for interval measures only, "
-                              "not snapshots")
+        if spec.period.placement == "overlap" and kind not in INTERVAL_KINDS:
+            raise NotCompiled(f"placement overlap places intervals: it takes the measures "
+                              f"{', '.join(sorted(INTERVAL_KINDS))}, not {kind}")
+        if spec.period.placement == "overlap" and spec.snapshot:
+            raise NotCompiled("placement overlap is not compiled for snapshots")
         sprint_period = spec.period.kind == "sprint"
         if kind in _SPRINT_MEASURES:
             if not sprint_period or spec.snapshot:
@@ -474,7 +471,12 @@ class _Compiler:
 
     def _related_keys(self, rel: Any, x: RecordFields,
                       extra: dict[str, str]) -> tuple[str, Column]:
-        """A CTE of ``k`` (the related field's members) and ``extra`` columns per record."""
+        """A CTE of ``k`` (the related field's members) and ``extra`` columns per record.
+
+        Every record of ``rel.source`` passing ``rel.filters``, in any scope; a list field
+        gives one row per member. NULL and ``''`` members are no keys, so a unit whose key
+        is NULL or ``''`` relates to nothing (text of blanks is a key like any other).
+        """
         field = x.column(rel.field)
         member = f"unnest({field.sql})" if field.is_list else field.sql
         element = field.type[:-2] if field.is_list else field.type
@@ -482,7 +484,7 @@ class _Compiler:
         picked = "".join(f", {sql} AS {name}" for name, sql in extra.items())
         self.related_tables.add(x.table)
         inner = f'SELECT {member} AS k{picked} FROM "{x.table}" {x.alias}{x.joins()} WHERE {kept}'
-        blank = " AND k <> ''" if element == "VARCHAR" else ""  # '' is no key (related_map)
+        blank = " AND k <> ''" if element == "VARCHAR" else ""  # NULL and '' are no keys
         name = f"rel_{len(self.ctes)}"
         self.ctes.append(f"{name} AS (SELECT * FROM ({inner}) WHERE k IS NOT NULL{blank})")
         return name, Column("k", element)

@@ -2,9 +2,10 @@
 
 A field of a record kind is a column of its canonical table
 (:mod:`fiveo_sync.canonical.schema`); ``task.<field>`` on an SLA is the column of its
-incident (a ``LEFT JOIN`` on ``incidents.id = slas.task``, as ``DataIndex.get`` walks to the
-incident); ``now`` is the run clock truncated to the hour. Each column carries its DuckDB
-type so the predicates can reproduce the Python engine's comparison rules per type.
+incident (a ``LEFT JOIN`` on ``incidents.id = slas.task``: without a stored incident the
+field is empty); ``now`` is the run clock truncated to the hour, so a rerun within the hour
+gives the same values. Each column carries its DuckDB type: the predicates choose the
+comparison rule by it (:mod:`~fiveo_sync.sqlengine.predicates`).
 """
 
 from __future__ import annotations

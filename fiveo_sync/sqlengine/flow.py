@@ -1,17 +1,21 @@
-"""Flow efficiency and repeat incidents as per-unit SQL columns (``engine/evaluate.py``).
+"""Flow efficiency and repeat incidents as per-unit SQL columns (indicators.md §3.5).
 
-``flow_efficiency`` walks each work item's status changes in history order
-(``evaluate.active_seconds``): the time from ``started_at`` to ``done_at`` spent in the
-``indeterminate`` category outside the wait statuses, the cursor never moving back. A cell
-is the sum of active seconds over the sum of elapsed seconds of its items; items without
-both dates, or done before started, are excluded.
+``flow_efficiency`` walks each work item's status changes in history order: the time from
+``started_at`` to ``done_at`` spent in the ``indeterminate`` category outside the wait
+statuses. The state before the first change is that change's ``from`` category with no
+known status name (so never a wait status); changes before ``started_at`` only set the
+state, and the cursor never moves back (a change stamped before an earlier one adds no
+time); an item without status changes counts whole when its current category is
+``indeterminate``. A cell is the sum of active seconds over the sum of elapsed seconds of
+its items, both exactly rounded (``math.fsum``), so the value does not depend on the items'
+order; items without both dates, or done before started, are excluded.
 
 ``repeat_share`` asks, per incident, whether another non-canceled incident of the same
-problem (without a problem: the same CI and category) opened strictly earlier and at most
-``repeat_window_days`` before it, over ALL incidents (``evaluate.RepeatIndex``).
-``repeat_count`` asks the same of any record kind: whether another record passing the
-indicator's filters, with the same non-empty ``same`` value, is stamped strictly earlier
-and at most the window before it, over ALL scopes (``evaluate.evaluate_repeat_count``).
+problem (without a problem: the same CI and category, a NULL category matching a NULL one)
+opened strictly earlier and at most ``repeat_window_days`` before it, over ALL incidents
+whatever their service. ``repeat_count`` asks the same of any record kind: whether another
+record passing the indicator's filters, with the same non-empty ``same`` value, is stamped
+strictly earlier and at most the window before it, over ALL scopes.
 """
 
 # ruff: noqa: S608 - identifiers come from the canonical schema; values are bound parameters
@@ -30,7 +34,7 @@ _VALID = ("w.started_at IS NOT NULL AND w.done_at IS NOT NULL "
 
 
 def _seconds(start: str, end: str) -> str:
-    """``(end − start).total_seconds()`` of two instants, as the engine rounds it."""
+    """Seconds from ``start`` to ``end``: whole microseconds ÷ 1e6 (``total_seconds()``)."""
     return f"CAST(epoch_us({end}) - epoch_us({start}) AS DOUBLE) / CAST(1000000 AS DOUBLE)"
 
 
@@ -60,7 +64,7 @@ def flow_ctes(waits: list[str], b: Bindings) -> list[str]:
         "CASE WHEN rn = 1 THEN s0 ELSE lag(cur) OVER (PARTITION BY key ORDER BY seq) END "
         "AS prev_cur, CASE WHEN rn = 1 THEN first_from ELSE prev_cat END AS cat, "
         "CASE WHEN rn = 1 THEN NULL ELSE prev_status END AS status FROM fe_steps)",
-        # The item's active segments (the runner sums them as the engine does).
+        # The item's active segments, summed by the runner with math.fsum (exact).
         f"fe_active AS (SELECT key, list(seconds) FILTER (WHERE seconds IS NOT NULL) AS "
         f"active FROM (SELECT key, CASE WHEN {working} AND cur > prev_cur THEN "
         f"{_seconds('prev_cur', 'cur')} END AS seconds FROM "
@@ -153,5 +157,5 @@ def repeated_by(changed: str, window_days: int, b: Bindings) -> str:
 
 
 def repeat_window(params: dict[str, Any]) -> int:
-    """``repeat_window_days`` as the engine reads it (empty: 90)."""
+    """``repeat_window_days`` in whole days (unset or 0: 90)."""
     return int(params.get("repeat_window_days") or 90)

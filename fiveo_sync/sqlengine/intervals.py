@@ -1,19 +1,21 @@
-"""Interval measures in SQL: ``availability``, ``downtime`` and ``mtbf`` (``engine/outages.py``).
+"""Interval measures in SQL: ``availability``, ``downtime`` and ``mtbf`` of outages (issue 15).
 
 A unit of ``placement: overlap`` is the interval ``[stamp, v)`` (``v`` empty: still open).
 It is placed in every period it overlaps, walking from its beginning's period to the next
-while the period ends before the interval's last instant (``placement.place_intervals``:
-open ones last up to ``$now``, beginnings after ``$now`` are dropped). Each cell clips its
-members to the elapsed part ``[period_start, min(period_end, $as_of))`` of its period,
-merges the overlapping ones with window functions (gaps and islands) and returns the
-islands' lengths; the runner adds them up and applies the formula as
-``outages.union_seconds`` and the measure do, in the same order
-(:func:`~fiveo_sync.sqlengine.aggregates.interval_value`), so values agree to the last bit.
+while the period ends before the interval's last instant (open ones last up to ``$now``,
+beginnings after ``$now`` are dropped): an outage spanning two months belongs to both. Each
+cell clips its members to the elapsed part ``[period_start, min(period_end, $as_of))`` of
+its period, so the current month counts the time that has passed and no more, merges the
+overlapping ones with window functions (gaps and islands: two outages of the same hour are
+one hour down, not two) and returns the islands' lengths in whole microseconds ÷ 1e6. The
+runner adds them up one by one in start order and applies the measure's formula
+(:func:`~fiveo_sync.sqlengine.aggregates.interval_value`): a fixed order of plain float
+operations, so values stay the same to the last bit across releases.
 
-Every cell the Python engine reports (each scope × the restatement window's periods, with
-the configured breakdown values) comes out of the query, not out of the runner: an empty
-cell's value depends on its period (no availability where no time has elapsed yet: the
-first hour of the current month), which one ``Aggregate.empty`` cannot say.
+Every cell reported (each scope × the restatement window's periods, with the configured
+breakdown values) comes out of the query, not out of the runner: an empty cell's value
+depends on its period (no availability where no time has elapsed yet: the first hour of
+the current month), which one ``Aggregate.empty`` cannot say.
 """
 
 # ruff: noqa: S608 - identifiers come from the canonical schema; values are bound parameters
@@ -48,10 +50,10 @@ def interval_aggregate(measure: Any) -> Aggregate:
 def placed_sql(kind: str, tz: str, now: str) -> str:
     """The ``placed`` CTE: each unit once in every period its interval overlaps.
 
-    A recursive walk, as ``place_intervals`` loops: the next period is the one holding the
-    previous one's end, taken while that end is before the interval's last instant
-    (``min(until, now)``; an interval ending before it begins stays in its beginning's
-    period, where it is counted as excluded).
+    A recursive walk: the next period is the one holding the previous one's end (it
+    begins where that one ends), taken while that end is before the interval's last
+    instant (``min(until, now)``; an interval ending before it begins stays in its
+    beginning's period, where it is counted as excluded).
     """
     first, step = period_sql(kind, "stamp", tz), period_sql(kind, "period_end", tz)
     return (
@@ -72,8 +74,9 @@ def interval_sql(ctes: list[str], kind: str, grid: str, as_of: str,
         ctes: the query's CTEs so far (scope maps, units, placed); extended here.
         kind: ``availability``, ``downtime`` or ``mtbf``.
         grid: rows of :data:`GRID`: the cells reported even without units.
-        as_of: the expression of the run clock truncated to the hour (``evaluate_intervals``
-            measures as of it, while ``placed`` uses ``$now``).
+        as_of: the expression of the run clock truncated to the hour: the measure looks
+            at time up to it, so every rerun within the hour gives the same value (an open
+            outage, the month to date); ``placed`` uses ``$now``.
         labels: ``(prefix, configured values or None)`` of a breakdown, or None.
         evidence: ``evidence_sql(...)`` over the cell's members.
 
@@ -110,27 +113,31 @@ def _members(labels: tuple[str, str | None] | None) -> str:
 
 
 def _judged(as_of: str) -> str:
-    """Microsecond bounds of each member and window, and how ``build_window`` judges it.
+    """Microsecond bounds of each member and window, and how the window treats the member.
 
     ``bad``: ends before it begins (excluded). ``inside``: begins in the window (a failure
     for MTBF). ``meets``: kept in ``overlapping`` (a zero-length interval only when its
-    instant is inside). Open intervals end at ``max(begin, $as_of)``.
+    instant is inside). Open intervals end at ``max(begin, $as_of)``. A window with no
+    time elapsed yet (the hour holding the period's start: ``$as_of`` at or before it,
+    as in a zone whose months begin at half past an hour) meets nothing: no interval is
+    clipped to a negative or empty length and counted.
     """
     bounds = (f"SELECT *, epoch_us(stamp) AS b, epoch_us(coalesce(v, greatest(stamp, "
               f"{as_of}))) AS e, epoch_us(period_start) AS low, "
-              f"epoch_us(least(period_end, {as_of})) AS high FROM members")
+              f"greatest(epoch_us(period_start), epoch_us(least(period_end, {as_of}))) "
+              "AS high FROM members")
     judged = ("SELECT *, e < b AS bad, low <= b AND b < high AS inside FROM spans")
-    meets = ("SELECT *, NOT bad AND CASE WHEN b = e THEN inside ELSE b < high AND e > low "
-             "END AS meets FROM judged_0")
+    meets = ("SELECT *, NOT bad AND high > low AND CASE WHEN b = e THEN inside "
+             "ELSE b < high AND e > low END AS meets FROM judged_0")
     return f"spans AS ({bounds}), judged_0 AS ({judged}), judged AS ({meets})"
 
 
 def _islands() -> list[str]:
     """``unions``: per cell, the seconds of each island of the clipped intervals, by start.
 
-    ``union_seconds`` sorts by (start, end) and opens an island when an interval begins
-    after every end before it; the row number makes that order total, so both windows
-    see the rows in the same order.
+    Intervals sorted by (start, end) open a new island when one begins after every end
+    before it (one beginning exactly at an earlier end joins that island); the row number
+    makes that order total, so both windows see the rows in the same order.
     """
     cell = f"PARTITION BY {_CELL}"
     return [
@@ -157,7 +164,7 @@ def _counts(evidence: str) -> str:
 
 
 def _keys(grid: str, labels: tuple[str, str | None] | None) -> str:
-    """Every cell to report, empty ones too, as the engine reports them.
+    """Every cell to report, empty ones too.
 
     Those with members, and ``all`` and the configured breakdown values of every period of
     the grid or holding a placed unit.

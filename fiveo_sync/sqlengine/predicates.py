@@ -1,38 +1,33 @@
 """Filters (:mod:`fiveo_sync.engine.filters`) as SQL boolean expressions that are never NULL.
 
-The Python engine compares loosely typed values (``_same``: priority ``"1"`` equals ``1``;
-``_compare``: numbers when both sides parse as numbers, text otherwise; no order between a
-date-time and a literal). The column types of the canonical tables are known when compiling,
-so each rule becomes a fixed SQL shape per (column type, literal type); combinations the
-engine would answer by comparing ``str()`` of dates, booleans or sets are refused with
+Filter literals come from YAML, where admins write ``priority: "1"`` or ``1`` alike, so
+values compare loosely: text equals a number when it parses as that number (``"1"`` equals
+``1``), and order is by number when both sides parse as numbers, by text otherwise; a
+date-time has no order against a literal. The column types of the canonical tables are
+known when compiling, so each rule becomes a fixed SQL shape per (column type, literal
+type); the combinations that could only be answered by comparing the text form of a
+date-time, a boolean or a list with a literal are refused with
 :class:`~fiveo_sync.sqlengine.fields.NotCompiled` rather than guessed.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from fiveo_sync.engine.filters import MATCH_INPUT_LIMIT
 from fiveo_sync.sqlengine.fields import Bindings, Column, NotCompiled, RecordFields
+from fiveo_sync.sqlengine.regex import WHITESPACE, re2_pattern
 
-# Exactly the characters str.strip() removes: is_empty() treats " \t" as empty text.
-WHITESPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
 _NUMERIC = frozenset({"BIGINT", "DOUBLE"})
-# RE2 (DuckDB) has no look-around or back-references, and its \d \w \s \b are ASCII-only
-# where Python's are Unicode, and Python's $ also matches before a final newline: such
-# patterns would not match the same texts.
-_RE2_DIFFERS = re.compile(r"\(\?<?[=!]|\\[1-9]|\\[dDwWsSbBZ]|\(\?P=|(?<!\\)\$")
 _ORDER = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 Params = Callable[[str], Any]
 
 
 def _as_float(value: Any) -> float | None:
-    """``float(value)`` as the engine tries it, or None when it raises."""
+    """A literal as a number (``"1.5"`` → 1.5, ``True`` → 1.0), or None when it is none."""
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -40,7 +35,10 @@ def _as_float(value: Any) -> float | None:
 
 
 def is_empty_sql(col: Column, b: Bindings) -> str:
-    """``filters.is_empty`` of a column: NULL, blank text, an empty list."""
+    """Whether a field is empty: NULL, blank text (whitespace only), an empty list.
+
+    ``0`` and ``False`` are values, not empty.
+    """
     if col.type == "VARCHAR":
         return f"({col.sql} IS NULL OR trim({col.sql}, {b.named('ws', WHITESPACE)}) = '')"
     if col.is_list:
@@ -49,7 +47,16 @@ def is_empty_sql(col: Column, b: Bindings) -> str:
 
 
 def same_sql(col: Column, wanted: Any, b: Bindings) -> str:
-    """``filters._same(field, wanted)`` as SQL (never NULL)."""
+    """``eq``: whether the field equals ``wanted`` (never NULL).
+
+    Numbers equal by value (``1`` equals ``1.0``; booleans count as 0 and 1 against
+    numbers); text equals text exactly; text equals a number when it parses as that number
+    (``"1"`` and ``" 1.0"`` equal ``1``); a boolean never equals text; a list or a
+    date-time never equals a number or a boolean; a NaN number equals nothing. ``wanted``
+    None (an unset parameter) matches a NULL field only; a NULL field equals nothing else.
+    Refused: text against a date-time or list column (it would compare their text form)
+    and list values.
+    """
     if wanted is None:
         return f"({col.sql} IS NULL)"
     if isinstance(wanted, (list, dict)):
@@ -57,7 +64,8 @@ def same_sql(col: Column, wanted: Any, b: Bindings) -> str:
     kind = col.type
     if col.is_list or kind == "TIMESTAMPTZ":
         if isinstance(wanted, str):
-            raise NotCompiled(f"eq of {kind} with text compares str() of Python values")
+            raise NotCompiled(f"eq of a {kind} field with a text value has no meaning: "
+                              "compare it with a value of its type")
         return "FALSE"  # a set or a date-time never equals a number or a boolean
     if kind == "VARCHAR":
         if isinstance(wanted, bool):
@@ -82,7 +90,11 @@ def same_sql(col: Column, wanted: Any, b: Bindings) -> str:
 
 
 def in_sql(col: Column, wanted: list[Any], b: Bindings) -> str:
-    """``in``: a member of the field (a set field: any member) equals one of ``wanted``."""
+    """``in``: the field (a list field: any member) equals one of ``wanted`` as for ``eq``.
+
+    An empty ``wanted`` holds for no record. A list field is compiled for text members
+    against text values and integer members against integers only.
+    """
     if not wanted:
         return "FALSE"
     if col.is_list:
@@ -98,7 +110,14 @@ def in_sql(col: Column, wanted: list[Any], b: Bindings) -> str:
 
 
 def order_sql(col: Column, op: str, wanted: Any, b: Bindings) -> str:
-    """``gt``/``ge``/``lt``/``le`` by ``filters._compare`` (never NULL)."""
+    """``gt``/``ge``/``lt``/``le``: the field against ``wanted`` (never NULL).
+
+    By number when both sides are numbers (booleans are 0 and 1; text that parses as a
+    number is that number; NaN sorts above every number, as DuckDB orders it), else by
+    text: the field against ``str(wanted)``, in code-point order. A NULL field or an unset
+    ``wanted`` has no order (FALSE), nor has a date-time against a literal. Refused: a
+    number or boolean column against text that is no number, and lists.
+    """
     sign = _ORDER[op]
     if wanted is None or col.type == "TIMESTAMPTZ":
         return "FALSE"  # an empty side, or a date-time against a literal: no order
@@ -107,7 +126,8 @@ def order_sql(col: Column, op: str, wanted: Any, b: Bindings) -> str:
     number = _as_float(wanted)
     if col.type in _NUMERIC or col.type == "BOOLEAN":
         if number is None:
-            raise NotCompiled(f"{op} of a number with text compares str() of Python values")
+            raise NotCompiled(f"{op} of a number field with a text value that is no number "
+                              "has no order")
         return f"coalesce(CAST({col.sql} AS DOUBLE) {sign} {b.bind(number)}, FALSE)"
     if col.type != "VARCHAR":
         raise NotCompiled(f"{op} on a {col.type} column is not compiled")
@@ -121,13 +141,20 @@ def order_sql(col: Column, op: str, wanted: Any, b: Bindings) -> str:
 
 
 def matches_sql(col: Column, pattern: str, b: Bindings) -> str:
-    """``matches``: ``re.search`` over the first characters of a text field."""
+    """``matches``: the pattern found anywhere in the first characters of a text field.
+
+    Only the first :data:`~fiveo_sync.engine.filters.MATCH_INPUT_LIMIT` characters are
+    searched; NULL never matches. The pattern is Python ``re`` syntax (what the files are
+    validated with), rewritten for RE2 (:func:`~fiveo_sync.sqlengine.regex.re2_pattern`).
+    """
     if col.type != "VARCHAR":
-        raise NotCompiled(f"matches on a {col.type} column compares str() of Python values")
-    if _RE2_DIFFERS.search(pattern):
-        raise NotCompiled(f"pattern {pattern!r} uses syntax RE2 reads differently")
+        raise NotCompiled(f"matches reads text fields, not a {col.type} field")
+    try:
+        rewritten = re2_pattern(pattern)
+    except NotCompiled as exc:
+        raise NotCompiled(f"pattern {pattern!r}: {exc.reason}") from None
     return (f"coalesce(regexp_matches(left({col.sql}, {MATCH_INPUT_LIMIT}), "
-            f"{b.bind(pattern)}), FALSE)")
+            f"{b.bind(rewritten)}), FALSE)")
 
 
 def filter_sql(spec: Any, fields: RecordFields, params: Params, b: Bindings) -> str:

@@ -1,13 +1,14 @@
 """Execute compiled indicators on a DuckDB connection: the one module of the SQL engine with I/O.
 
-The query of an indicator returns the cells holding units; the runner adds the cells the
-Python engine also reports without units (every scope × the restatement window's periods,
-and configured breakdown values in every reported period), with the measure's empty
-outcome, so the cells match ``engine.compute``'s results one for one (on an empty history,
-where no final period is skipped). A row with ``n`` NULL only names a cell to report
-empty (a closed sprint without records). After ``value, n, excluded`` come the outcome
-flags (sprint provenance, ``no_commitment``; NULL for record measures) and the evidence:
-the cell's record ids when there are at most ``EVIDENCE_CAP``, and how many there are.
+The query of an indicator returns the cells holding units; the runner adds the cells
+reported even without units (every scope × the restatement window's periods, and
+configured breakdown values in every reported period), with the measure's empty outcome,
+so every result :func:`fiveo_sync.engine.engine.compute` reports has its cell (it keeps
+the window's periods and the final ones the history lacks). A row with ``n`` NULL only
+names a cell to report empty (a closed sprint without records). After the value, n and
+excluded come the outcome flags (sprint provenance, ``no_commitment``, ``no_failures``;
+NULL for most record measures) and the evidence: the cell's record ids when there are at
+most ``EVIDENCE_CAP``, and how many there are.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ from fiveo_sync.sqlengine.fields import LEDGER_COLUMNS, LEDGER_TABLE, NotCompile
 
 @dataclass(frozen=True)
 class Cell:
-    """One (indicator, scope, breakdown, period) value, as ``evaluate`` gives it."""
+    """One measured (indicator, scope, breakdown, period).
+
+    Its ``value, n, excluded`` (§2.6), the status rule's minimum sample, flags and evidence.
+    """
 
     indicator: str
     scope: str
@@ -56,11 +60,11 @@ class Cell:
 
 @dataclass
 class SqlRun:
-    """The cells of the compiled indicators and the indicators left to the Python engine.
+    """The cells of the compiled indicators, and the indicators the compiler refused.
 
     Attributes:
         cells: every cell of every compiled indicator.
-        not_compiled: indicator id → why it was not compiled.
+        not_compiled: indicator id → why it was not compiled (it cannot be computed).
         read_since: indicator id → the stamp its query read from (the others read all).
         reused: indicator id → the last computation's results, given back by ``reuse``
             when :func:`touched_scopes` found none touched: its query was not run; or,
@@ -292,7 +296,9 @@ def _utc(moment: datetime) -> datetime:
 
 def _evidence(kind: str, ids: str | list[str] | None, count: int, flags: dict[str, Any],
               pool: dict[tuple[str, ...], tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """``engine.evidence.capped`` of the ids the query listed (none over the cap).
+    """``{kind: ids}`` of the ids the query listed.
+
+    Over ``EVIDENCE_CAP`` ids: none, and the count in ``flags["evidence_omitted"]``.
 
     An id list equal to one met before is that one (``pool``): the cells of different
     indicators over the same records (every count, duration and share of a service's
@@ -361,7 +367,7 @@ def run_compiled(conn: duckdb.DuckDBPyConnection, compiled: CompiledIndicator,
             continue
         flags = dict(compiled.aggregate.flags)
         flags.update((k, v) for k, v in (more or {}).items() if v is not None)
-        if finish is not None:  # the cell's values: the engine's own arithmetic
+        if finish is not None:  # the cell's values: exact sums, type-7 percentiles
             value = finish_value(compiled.aggregate, value)
         evidence = _evidence(compiled.evidence_kind, ids, count, flags, pool)
         cells[(scope, breakdown, period)] = Cell(

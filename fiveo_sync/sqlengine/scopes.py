@@ -1,8 +1,10 @@
 """Which records belong to which scope, as ``(record column, [(scope id, key)])`` maps.
 
-``DataIndex.records``: ServiceNow kinds by the scope's service (SLAs through their
-incident's), incidents of an indicator scoped ``by support_groups`` by the assignment groups
-of scopes that have any, Jira work items by the scope's projects.
+As indicators.md §2.3 scopes records: ServiceNow kinds by the scope's service (SLAs through
+their incident's), incidents of an indicator scoped ``by support_groups`` by the assignment
+groups of scopes that have any (the others still by service), Jira work items by the
+scope's projects, improvement items by their owner (the scope's service or one of its
+products). A record in several scopes is a unit of each.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""Sprint commitment sets C/E/D/A in SQL, as ``engine/sprints.py`` builds them.
+"""Sprint commitment sets C/E/D/A in SQL (indicators.md §4).
 
 For every closed sprint (state closed, start and complete known, complete ≤ now) the CTEs
 give one row per key of C ∪ E (``sp_items``: ``in_c``, ``in_e``, ``in_d``, ``sp_start``,
-``sp_end``) and one row of provenance flags (``sp_flags``). The rules are the engine's:
+``sp_end``) and one row of provenance flags (``sp_flags``). The rules:
 
 - start and close scopes are picked by source preference (snapshot, sprint_report,
   changelog), then earliest ``taken_at``;
@@ -12,7 +12,10 @@ give one row per key of C ∪ E (``sp_items``: ``in_c``, ``in_e``, ``in_d``, ``s
 - D: an item at close whose category was ``done`` — for a close snapshot of a stored item,
   its category at the sprint's complete replayed from the status changes;
 - without a close scope, E is every stored item still listing the sprint, with its
-  current points, and D those done at complete (``close_source: current_state``).
+  current points, and D those done at complete (``close_source: current_state``);
+- C is never rebuilt from current state: without a start scope it is empty and
+  ``commitment_source`` NULL; a start snapshot taken more than ``snapshot_max_delay_h``
+  (default 24) after the start is ``late``.
 """
 
 # ruff: noqa: S608 - identifiers are fixed here; values are bound parameters
@@ -22,8 +25,11 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from fiveo_sync.engine.sprints import SOURCE_PREFERENCE
 from fiveo_sync.sqlengine.fields import HELD_CELLS, Bindings, rows_sql
+
+SOURCE_PREFERENCE = {"snapshot": 0, "sprint_report": 1, "changelog": 2}
+"""Which stored scope of a sprint's start or close is taken: the lowest rank, then the
+earliest ``taken_at`` (a snapshot taken by the pull beats the sprint report's record)."""
 
 _PREFERENCE = "CASE source " + " ".join(
     f"WHEN '{name}' THEN {rank}" for name, rank in SOURCE_PREFERENCE.items()) + " ELSE 9 END"
@@ -59,7 +65,10 @@ def board_map_cte(b: Bindings, scopes: list[Any]) -> str:
 
 
 def _countable(alias: str, discarded: str) -> str:
-    """``sprints._countable`` of a LEFT JOINed work item (missing from the store: counts)."""
+    """Whether a listed item counts (``alias``: its LEFT JOINed work item).
+
+    It does unless the store holds it as a sub-task or with a discarded resolution.
+    """
     return (f"({alias}.key IS NULL OR (NOT coalesce({alias}.is_subtask, FALSE) AND NOT "
             f"list_contains({discarded}, coalesce({alias}.resolution, ''))))")
 
@@ -139,7 +148,11 @@ def set_sql(names: list[str]) -> str:
 
 
 def value_sql(value: str) -> str:
-    """An item's contribution to ``sprints.aggregate`` (empty estimates count as 0)."""
+    """An item's contribution to a sprint sum (``sp_start``, ``sp_end``, ``items``...).
+
+    Its points at start or close (an empty estimate counts 0), 1 per item, or 1 per item
+    estimated at start.
+    """
     return {"sp_start": "coalesce(sp_start, 0.0)", "sp_end": "coalesce(sp_end, 0.0)",
             "items": "1.0", "estimated_start": "CASE WHEN sp_start IS NULL THEN 0.0 "
             "ELSE 1.0 END"}[value]

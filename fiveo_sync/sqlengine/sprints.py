@@ -1,10 +1,13 @@
 """Sprint indicators as queries: sprint measures, sprint goal share, completed-sprint placement.
 
 Each query returns the runner's rows (``scope, breakdown, period, period_start, period_end,
-value, n, excluded``) plus ``flags``, the outcome flags of ``evaluate.evaluate_sprint``
-(NULL members are dropped). A sprint period is ``sprint-<id>``, from the sprint's start to
-its complete, and exists for every closed sprint of the scope's boards, with or without
-data, as ``engine._compute_sprints`` reports them (with an empty history).
+value, n, excluded``) plus ``flags`` (NULL members are dropped) and the evidence. A sprint
+measure's flags are the sprint's provenance (``commitment_source``, ``approximate``,
+``late_snapshot``, ``close_source``, indicators.md §4) and ``no_commitment`` when it reads C
+or A of a sprint without a commitment: then it has no value, n 0 and no evidence. A sprint
+period is ``sprint-<id>``, from the sprint's start to its complete, and exists for every
+closed sprint of the scope's boards, with or without data (with ``pending``, only the
+sprints some scope still reports).
 """
 
 # ruff: noqa: S608 - identifiers are fixed here; values are bound parameters

@@ -40,3 +40,11 @@ def test_golden_case(case: Path):
             continue
         problems.extend(_check(result, item))
     assert not problems, "\n".join(problems)
+
+
+def test_outage_evidence_lists_every_outage_evaluated_even_the_excluded_one():
+    # The case's README: March's evidence is every outage evaluated, o-bad included.
+    results = {r.key: r for r in run_case(CASES / "outage_availability_downtime_mtbf")}
+    march = results["fiveo:operate.availability:service:payments:all:2025-03"]
+    assert march.evidence == {"outage": ("o-bad", "o-span", "o1", "o2")}
+    assert march.excluded == 1

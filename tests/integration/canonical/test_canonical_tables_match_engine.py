@@ -1,8 +1,6 @@
 """The canonical tables hold exactly the canonical records the normaliser gives, kind by kind.
 
-Outages and survey responses are read back by ``fiveo_sync.canonical.reader`` (what
-``compute`` hands the Python engine for the indicators not compiled to SQL), the other
-kinds by hand here.
+Each table's rows are read back into the record classes by hand here.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ import duckdb
 import pytest
 
 from fiveo_sync.canonical import TABLES, refresh
-from fiveo_sync.canonical.reader import read_records
 from fiveo_sync.engine.loader import load_mappings
 from fiveo_sync.engine.normalise import normalise
 from fiveo_sync.records import (
@@ -31,6 +28,7 @@ from fiveo_sync.records import (
     StatusChange,
     WorkItem,
 )
+from fiveo_sync.records_evidence import Outage, SurveyResponse
 from fiveo_sync.state import StateStore
 
 NOW = datetime(2025, 4, 3, tzinfo=UTC)
@@ -106,8 +104,9 @@ def _table_records(path):
             "sprints": [_fields(r, Sprint) for r in _rows(conn, "sprints")],
             "sprint_scopes": _scopes(conn),
             "services": [_fields(r, ServiceRecord) for r in _rows(conn, "services", "id")],
-            "outages": list(read_records(conn, "outage")),
-            "survey_responses": list(read_records(conn, "survey_response")),
+            "outages": [_fields(r, Outage) for r in _rows(conn, "outages")],
+            "survey_responses": [_fields(r, SurveyResponse)
+                                 for r in _rows(conn, "survey_responses")],
         }
 
 

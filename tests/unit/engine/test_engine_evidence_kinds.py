@@ -6,9 +6,8 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
+from fiveo_sync.compute import compute_records
 from fiveo_sync.engine.crosscheck import check_indicators, check_portfolio_targets
-from fiveo_sync.engine.engine import compute
-from fiveo_sync.engine.index import DataIndex
 from fiveo_sync.engine.portfolio_spec import PortfolioSpec
 from fiveo_sync.engine.scope import build_scopes
 from fiveo_sync.engine.spec import IndicatorFileSpec, IndicatorSpec
@@ -64,35 +63,42 @@ def by_key(results):
     return {r.key: r for r in results}
 
 
+def _evidence_by_scope(indicator, data, kind):
+    return {(r.view, r.scope): r.evidence.get(kind, ())
+            for r in compute_records([indicator], data, PORTFOLIO, NOW)
+            if r.period == "2025-03" and r.breakdown == "all"}
+
+
+def _count(source, view, stamp):
+    return spec(id=f"observe.{source}_count", view=view, source=source, filters=[],
+                period={"kind": "month", "timestamp": stamp}, measure={"kind": "count"},
+                unit="count", direction="down", target={"kind": "max", "value": 9})
+
+
 def test_outages_and_surveys_belong_to_the_scope_of_their_service():
     data = CanonicalData(outages=(outage("o1", "payments", at(1), at(2)),
                                   outage("o2", "portal", at(1), at(2)),
                                   outage("o3", None, at(1), at(2))),
                          survey_responses=(survey("s1", "payments"), survey("s2", None)))
-    index = DataIndex(data, NOW)
-    scopes = build_scopes(PORTFOLIO)
-    payments, combined = scopes["service"][0], scopes["combined"][0]
-    product = scopes["product"][0]
-    assert [o.id for o in index.records("outage", payments)] == ["o1"]
-    assert [o.id for o in index.records("outage", combined)] == ["o1"]
-    assert index.records("outage", product) == []
-    assert [s.id for s in index.records("survey_response", payments)] == ["s1"]
-    assert [o.id for o in index.all_records("outage")] == ["o1", "o2", "o3"]
-    assert [s.id for s in index.all_records("survey_response")] == ["s1", "s2"]
+    assert _evidence_by_scope(_count("outage", "service", "begin"), data, "outage") == {
+        ("service", "payments"): ("o1",), ("service", "portal"): ("o2",)}
+    assert _evidence_by_scope(_count("outage", "combined", "begin"), data, "outage") == {
+        ("combined", "payments"): ("o1",), ("combined", "portal"): ("o2",)}
+    assert _evidence_by_scope(_count("survey_response", "service", "taken_on"), data,
+                              "survey_response") == {
+        ("service", "payments"): ("s1",), ("service", "portal"): ()}
 
 
 def test_improvements_belong_to_their_service_or_product_and_combined_has_both():
     data = CanonicalData(improvements=(
         improvement("i1", "service", "payments"), improvement("i2", "product", "payments-web"),
         improvement("i3", "product", "portal-web"), improvement("i4", "service", "portal")))
-    index = DataIndex(data, NOW)
-    scopes = build_scopes(PORTFOLIO)
-    ids = {(s.view, s.id): [i.id for i in index.records("improvement", s)]
-           for view in scopes.values() for s in view}
-    assert ids == {("service", "payments"): ["i1"], ("service", "portal"): ["i4"],
-                   ("combined", "payments"): ["i1", "i2"], ("combined", "portal"): ["i4"],
-                   ("product", "payments-web"): ["i2"], ("product", "portal-web"): ["i3"]}
-    assert [i.id for i in index.all_records("improvement")] == ["i1", "i2", "i3", "i4"]
+    ids = {}
+    for view in ("service", "combined", "product"):
+        ids |= _evidence_by_scope(_count("improvement", view, "opened_at"), data, "improvement")
+    assert ids == {("service", "payments"): ("i1",), ("service", "portal"): ("i4",),
+                   ("combined", "payments"): ("i1", "i2"), ("combined", "portal"): ("i4",),
+                   ("product", "payments-web"): ("i2",), ("product", "portal-web"): ("i3",)}
 
 
 def test_outage_evidence_lists_every_evaluated_outage_and_links_to_the_outage_table():
@@ -100,7 +106,7 @@ def test_outage_evidence_lists_every_evaluated_outage_and_links_to_the_outage_ta
         outage("o1", "payments", at(10, 10), at(10, 11)),
         outage("o-bad", "payments", at(15, 10), at(15, 9)),
         outage("p1", "payments", at(20), at(20, 4), kind="planned")))
-    results = by_key(compute([spec()], data, PORTFOLIO, NOW))
+    results = by_key(compute_records([spec()], data, PORTFOLIO, NOW))
     march = results["fiveo:operate.availability:service:payments:all:2025-03"]
     assert march.evidence == {"outage": ("o-bad", "o1")}
     assert (march.n, march.excluded) == (1, 1)
@@ -113,7 +119,7 @@ def test_a_service_target_replaces_the_catalogue_target_for_that_service_only():
     half_hour = at(5).replace(minute=30)
     data = CanonicalData(outages=(outage("o1", "payments", at(5), half_hour),
                                   outage("o2", "portal", at(5), half_hour)))
-    results = by_key(compute([spec()], data, PORTFOLIO, NOW))
+    results = by_key(compute_records([spec()], data, PORTFOLIO, NOW))
     payments = results["fiveo:operate.availability:service:payments:all:2025-03"]
     portal = results["fiveo:operate.availability:service:portal:all:2025-03"]
     # 30 min of 744 h: 99.933 % — below the service's 99.95, above the catalogue's 99.9
@@ -126,7 +132,7 @@ def test_a_service_target_replaces_the_catalogue_target_for_that_service_only():
 
 def test_a_combined_view_uses_its_service_target():
     data = CanonicalData(outages=(outage("o1", "payments", at(5), at(5, 1)),))
-    results = by_key(compute([spec(view="combined")], data, PORTFOLIO, NOW))
+    results = by_key(compute_records([spec(view="combined")], data, PORTFOLIO, NOW))
     assert results["fiveo:operate.availability:service:payments:all:2025-03"].target_low \
         == 99.95
 
@@ -135,7 +141,7 @@ def test_breakdown_targets_still_win_over_the_service_target():
     breakdown = {"field": "type", "values": ["outage"],
                  "targets": {"outage": {"kind": "min", "value": 99.0}}}
     data = CanonicalData(outages=(outage("o1", "payments", at(5), at(5, 1)),))
-    results = by_key(compute([spec(breakdown=breakdown)], data, PORTFOLIO, NOW))
+    results = by_key(compute_records([spec(breakdown=breakdown)], data, PORTFOLIO, NOW))
     assert results["fiveo:operate.availability:service:payments:all:2025-03"].target_low \
         == 99.95
     assert results["fiveo:operate.availability:service:payments:type=outage:2025-03"] \
@@ -151,7 +157,7 @@ def test_a_product_target_applies_to_the_product_view():
         "target": {"kind": "max", "value": 3}})
     data = CanonicalData(improvements=(improvement("i1", "product", "payments-web"),
                                        improvement("i2", "product", "payments-web")))
-    results = by_key(compute([count], data, PORTFOLIO, NOW))
+    results = by_key(compute_records([count], data, PORTFOLIO, NOW))
     web = results["fiveo:optimise.open_improvements:product:payments-web:all:2025-04"]
     other = results["fiveo:optimise.open_improvements:product:portal-web:all:2025-04"]
     assert (web.value, web.target_high, web.status) == (2.0, 1.0, "missed")
@@ -216,7 +222,7 @@ def test_scope_targets_accept_portfolios_without_them():
 
 def test_outage_results_name_servicenow_as_their_source():
     data = CanonicalData(outages=(outage("o1", "payments", at(5), at(5, 1)),))
-    (result, *_rest) = compute([spec()], data, PORTFOLIO, NOW)
+    (result, *_rest) = compute_records([spec()], data, PORTFOLIO, NOW)
     assert result.sources == ("servicenow",)
 
 
@@ -229,7 +235,7 @@ def test_a_repeat_needs_a_value_of_the_same_field():
                         begin=at(day), end=at(day, 1), duration_s=None, task=task)
                  for i, (day, task) in enumerate([(3, None), (4, None), (5, "CHG1"),
                                                   (6, "CHG1"), (7, "CHG2")])]
-    results = by_key(compute([repeat], CanonicalData(outages=tuple(with_task)), PORTFOLIO,
+    results = by_key(compute_records([repeat], CanonicalData(outages=tuple(with_task)), PORTFOLIO,
                              NOW))
     march = results["fiveo:optimise.repeat_outages:service:payments:all:2025-03"]
     # only o3 repeats (o2 by task CHG1); outages without a task never repeat

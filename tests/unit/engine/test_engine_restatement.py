@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
-from fiveo_sync.engine.engine import compute
+from fiveo_sync.compute import compute_records
 from fiveo_sync.engine.periods import month_of, week_of
 from fiveo_sync.engine.spec import IndicatorSpec
 from fiveo_sync.records import CanonicalData, Incident
@@ -45,15 +45,15 @@ def _periods(results, indicator="operate.mttr"):
 
 
 def test_first_run_backfills_final_periods_with_data_and_fills_the_window():
-    first = compute([MTTR], DATA, PORTFOLIO, NOW)
+    first = compute_records([MTTR], DATA, PORTFOLIO, NOW)
     # November is final but history lacks it; Feb 2025 ended 33 days ago (< 35): restated.
     assert _periods(first) == ["2024-11", "2025-02", "2025-03", "2025-04"]
-    again = compute([MTTR], DATA, PORTFOLIO, NOW, history=[r.to_dict() for r in first])
+    again = compute_records([MTTR], DATA, PORTFOLIO, NOW, history=[r.to_dict() for r in first])
     assert _periods(again) == ["2025-02", "2025-03", "2025-04"]
 
 
 def test_snapshot_indicators_exist_for_the_current_period_only():
-    results = compute([AGE], DATA, PORTFOLIO, NOW)
+    results = compute_records([AGE], DATA, PORTFOLIO, NOW)
     assert _periods(results, "observe.open_incident_age") == ["2025-04"]
     # INC3 (state new) was opened 2025-03-19 22:00: 14 d 2 h before now.
     assert round(results[0].value, 4) == round(14 + 2 / 24, 4)
@@ -72,8 +72,8 @@ def test_period_boundaries_follow_the_reporting_timezone():
 
 
 def test_snapshot_ages_are_measured_as_of_the_start_of_the_hour():
-    at_ten = compute([AGE], DATA, PORTFOLIO, NOW + timedelta(hours=10))[0].value
-    at_ten_forty = compute([AGE], DATA, PORTFOLIO, NOW + timedelta(hours=10, minutes=40))[0]
-    at_eleven = compute([AGE], DATA, PORTFOLIO, NOW + timedelta(hours=11))[0].value
+    at_ten = compute_records([AGE], DATA, PORTFOLIO, NOW + timedelta(hours=10))[0].value
+    at_ten_forty = compute_records([AGE], DATA, PORTFOLIO, NOW + timedelta(hours=10, minutes=40))[0]
+    at_eleven = compute_records([AGE], DATA, PORTFOLIO, NOW + timedelta(hours=11))[0].value
     assert at_ten_forty.value == at_ten  # a rerun within the hour computes the same age
     assert round(at_eleven - at_ten, 6) == round(1 / 24, 6)

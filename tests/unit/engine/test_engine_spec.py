@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from fiveo_sync.engine.filters import MATCH_INPUT_LIMIT, MatchesFilter, matches
+from fiveo_sync.engine.filters import MatchesFilter
 from fiveo_sync.engine.spec import IndicatorFileSpec, IndicatorSpec
 
 
@@ -51,15 +51,6 @@ def test_event_indicator_needs_a_placing_timestamp():
 def test_catastrophic_patterns_are_rejected(pattern):
     with pytest.raises(ValidationError):
         MatchesFilter.model_validate({"op": "matches", "field": "number", "pattern": pattern})
-
-
-def test_matches_caps_input_length():
-    spec = MatchesFilter.model_validate({"op": "matches", "field": "t", "pattern": "END$"})
-
-    class Row:
-        t = "x" * MATCH_INPUT_LIMIT + "END"
-
-    assert not matches(spec, Row(), lambda r, f: getattr(r, f), lambda n: None)
 
 
 def test_file_ids_belong_to_the_o_and_are_unique():

@@ -71,3 +71,23 @@ def test_located_positions_are_one_based_line_and_column(tmp_path, monkeypatch):
     assert (location.file, location.line, location.col) == ("mappings/portfolio.yaml", 6, 16)
     assert location.path == "services[0].products[0]"
     assert message == "unknown product 'web'"
+
+
+def test_an_indicator_the_sql_engine_cannot_compute_is_a_located_problem(tmp_path,
+                                                                          monkeypatch):
+    # Valid to the model, but a count has no meaning over overlapping intervals: the one
+    # engine cannot compute it, so loading refuses it where it is written.
+    monkeypatch.chdir(tmp_path)
+    folder = copy_mappings(tmp_path)
+    operate = folder / "indicators" / "operate.yaml"
+    text = operate.read_text()
+    operate.write_text(text.replace("    measure: {kind: downtime, unit: min}",
+                                    "    measure: {kind: count}", 1))
+    with pytest.raises(MappingError) as caught:
+        load_mappings(folder)
+    (location, message), = caught.value.problems
+    line = text.splitlines().index("    measure: {kind: downtime, unit: min}") + 1
+    assert (location.file, location.line) == ("mappings/indicators/operate.yaml", line)
+    assert location.path.endswith(".measure")
+    assert message == ("cannot be computed: placement overlap places intervals: it takes the "
+                       "measures availability, downtime, mtbf, not count")

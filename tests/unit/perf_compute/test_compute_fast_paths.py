@@ -1,19 +1,17 @@
-"""The compute fast paths give exactly what the general code gives (issue 8, compute).
+"""The normaliser's fast paths give exactly what the general code gives (issue 8, compute).
 
-Each fast path (compiled filters, top-level field reads, str readers, memoised sprint sets
-and period look-ups, streamed payloads) is checked against the general behaviour it
-shortcuts, on the inputs where a careless shortcut would differ.
+Each fast path (top-level field reads, str readers, streamed payloads, shared strings) is
+checked against the general behaviour it shortcuts, on the inputs where a careless
+shortcut would differ; and sprint sets follow each indicator's own parameters.
 """
 
 import weakref
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import TypeAdapter
 
-from fiveo_sync.engine.filters import Filter, compile_filters, matches_all
-from fiveo_sync.engine.index import DataIndex
+from fiveo_sync.compute import compute_records
 from fiveo_sync.engine.normalise import normalise
 from fiveo_sync.engine.normalise_values import (
     UnreadableValue,
@@ -23,73 +21,17 @@ from fiveo_sync.engine.normalise_values import (
     read_servicenow_reference,
     read_text,
 )
-from fiveo_sync.engine.placement import PeriodCache
-from fiveo_sync.engine.sprints import completed_sprints_by_key, sprint_sets
+from fiveo_sync.engine.portfolio_spec import PortfolioSpec
+from fiveo_sync.engine.spec import BoundIndicator, IndicatorSpec, merge_parameters
 from fiveo_sync.records import (
     CanonicalData,
-    Incident,
     Sprint,
     SprintScope,
     SprintScopeItem,
     WorkItem,
 )
 
-FILTERS = TypeAdapter(list[Filter])
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
-
-
-def _incident(**changes):
-    base = dict(id="i1", number="INC1", state="new", priority=2, opened_at=T0,
-                resolved_at=None, service="payments", assignment_group="Payments L2",
-                caused_by=None, rfc=None, problem=None, reopen_count=0, ci=None,
-                category="software", major=False, jira_keys=frozenset())
-    base.update(changes)
-    return Incident(**base)
-
-
-RECORDS = [
-    _incident(),
-    _incident(state="canceled", priority=None, category=None),
-    _incident(priority=1, category="", jira_keys=frozenset({"PAY-1", "MAIL-2"})),
-    _incident(state="resolved", resolved_at=T0 + timedelta(hours=5), category="  "),
-]
-PARAMS = {"mixed": ["1", 2, None], "texts": ["software", "network"], "empty": []}
-FILTER_TABLE = [
-    [{"op": "ne", "field": "state", "value": "canceled"}],
-    [{"op": "eq", "field": "priority", "value": "1"}],
-    [{"op": "in", "field": "priority", "param": "mixed"}],
-    [{"op": "not_in", "field": "priority", "param": "mixed"}],
-    [{"op": "in", "field": "category", "param": "texts"}],
-    [{"op": "not_in", "field": "category", "param": "texts"}],
-    [{"op": "in", "field": "category", "values": ["software", None]}],
-    [{"op": "in", "field": "category", "param": "empty"}],
-    [{"op": "in", "field": "jira_keys", "values": ["PAY-1"]}],
-    [{"op": "exists", "field": "category"}],
-    [{"op": "missing", "field": "resolved_at"}],
-    [{"op": "gt", "field": "priority", "value": 1}, {"op": "le", "field": "priority",
-                                                     "value": "2"}],
-    [{"op": "lt", "field": "opened_at", "value": "now"}],
-    [{"op": "matches", "field": "state", "pattern": "^re"}],
-    [{"op": "any", "filters": [{"op": "eq", "field": "state", "value": "new"},
-                               {"op": "not", "filter": {"op": "exists", "field": "priority"}}]}],
-    [{"op": "all", "filters": [{"op": "eq", "field": "ghost", "value": None}]}],
-    [],
-]
-
-
-@pytest.mark.parametrize("raw", FILTER_TABLE, ids=lambda raw: repr(raw)[:60])
-def test_compiled_filters_agree_with_matches_all(raw):
-    filters = FILTERS.validate_python(raw)
-    index = DataIndex(CanonicalData(incidents=tuple(RECORDS)), T0 + timedelta(days=1))
-    compiled = compile_filters(filters, index.get, PARAMS.get, plain_attributes=True)
-    expected = [matches_all(filters, r, index.get, PARAMS.get) for r in RECORDS]
-    assert [compiled(r) for r in RECORDS] == expected
-
-
-def test_compiled_in_filter_compares_numbers_written_as_text():
-    filters = FILTERS.validate_python([{"op": "in", "field": "priority", "param": "mixed"}])
-    keep = compile_filters(filters, lambda r, f: getattr(r, f, None), PARAMS.get, True)
-    assert [keep(r) for r in RECORDS] == [True, True, True, True]  # 2, None, 1, 2
 
 
 def test_top_level_read_still_unwraps_a_display_value_record():
@@ -129,13 +71,6 @@ def test_servicenow_datetime_reads_utc():
                                                                        tzinfo=UTC)
 
 
-def test_utc_period_cache_converts_moments_in_other_zones():
-    cache = PeriodCache("month", "UTC")
-    plus_two = datetime(2025, 3, 1, 1, 0, tzinfo=timezone(timedelta(hours=2)))
-    assert cache.of(plus_two).id == "2025-02"
-    assert cache.of(datetime(2025, 3, 1, 1, 0, tzinfo=UTC)).id == "2025-03"
-
-
 def _item(key, resolution=None, category="done"):
     return WorkItem(key=key, project="PAY", type="Story", is_subtask=False,
                     status_category=category, resolution=resolution, created=T0, labels=frozenset(),
@@ -153,16 +88,27 @@ def _sprint_data():
                        SprintScope(1, "close", T0 + timedelta(days=14), "sprint_report", scope)))
 
 
-def test_sprint_sets_are_remembered_per_parameters_not_shared_across_them():
-    index = DataIndex(_sprint_data(), T0 + timedelta(days=20))
-    sprint = index.data.sprints[0]
-    keep_all = {"discarded_resolutions": []}
-    drop = {"discarded_resolutions": ["Won't Do"]}
-    assert sprint_sets(sprint, index, keep_all).completed == {"PAY-1", "PAY-2"}
-    assert sprint_sets(sprint, index, drop).completed == {"PAY-1"}
-    assert sprint_sets(sprint, index, keep_all) is sprint_sets(sprint, index, keep_all)
-    assert completed_sprints_by_key(index, drop) == {"PAY-1": {1}}
-    assert completed_sprints_by_key(index, keep_all) == {"PAY-1": {1}, "PAY-2": {1}}
+def test_sprint_sets_follow_each_indicators_parameters_not_a_shared_cache():
+    # Two indicators over the same sprint with different discarded resolutions: each
+    # counts its own done set (the SQL reads the parameter per query).
+    portfolio = PortfolioSpec.model_validate({
+        "version": 1, "kind": "portfolio", "services": [],
+        "products": [{"id": "pay-web", "jira_projects": ["PAY"], "boards": [10]}]})
+    done = IndicatorSpec.model_validate({
+        "id": "operate.done_items", "name": "Done", "view": "product", "source": "sprint",
+        "period": {"kind": "sprint"},
+        "measure": {"kind": "sprint_sum", "of": {"sets": ["D"], "value": "items"}},
+        "unit": "items", "direction": "up", "target": {"kind": "min", "value": 1}})
+    keep_all = BoundIndicator(spec=done, params={**merge_parameters(),
+                                                 "discarded_resolutions": []})
+    drop = BoundIndicator(spec=done.model_copy(update={"id": "operate.done_kept"}),
+                          params={**merge_parameters(),
+                                  "discarded_resolutions": ["Won't Do"]})
+    results = compute_records([keep_all, drop], _sprint_data(), portfolio,
+                              T0 + timedelta(days=20))
+    done_by = {r.indicator: (r.value, r.evidence) for r in results}
+    assert done_by["operate.done_items"] == (2.0, {"work_item": ("PAY-1", "PAY-2")})
+    assert done_by["operate.done_kept"] == (1.0, {"work_item": ("PAY-1",)})
 
 
 class _Payload(dict):

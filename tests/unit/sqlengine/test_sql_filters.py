@@ -1,4 +1,4 @@
-"""Filter operators in SQL follow the Python engine's loose comparison rules.
+"""Filter operators in SQL compare loosely typed values as admins write them in YAML.
 
 Counted: pay's incidents opened in January 2025 (i1, i2, i3, i4 and the canceled i6).
 """
