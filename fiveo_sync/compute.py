@@ -163,8 +163,8 @@ def compute_records(indicators: Any, data: CanonicalData, portfolio: Any, now: d
 
     The same path as :func:`compute_from_store` without the store: the records fill the
     canonical tables of an in-memory DuckDB database (:mod:`fiveo_sync.canonical.memory`),
-    the SQL engine computes every indicator it compiles over them, and the engine adds
-    derived indicators, periods, status and trends against ``history`` (results or their
+    the SQL engine measures every indicator over them, and the engine adds derived
+    indicators, periods, status and trends against ``history`` (results or their
     payloads). For the golden cases and tests.
     """
     bound = bind_any(indicators)
