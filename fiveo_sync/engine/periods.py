@@ -86,8 +86,3 @@ def previous(period: Period, tz: str = "UTC") -> Period:
 def sprint_period(sprint_id: int, start: datetime, complete: datetime) -> Period:
     """The period of a closed sprint: start → complete."""
     return Period(start, complete, f"sprint-{sprint_id}", "sprint")
-
-
-def local_date(moment: datetime, tz: str = "UTC") -> date:
-    """The calendar date of ``moment`` in time zone ``tz`` (deployment days)."""
-    return moment.astimezone(_zone(tz)).date()

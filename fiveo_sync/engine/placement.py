@@ -1,4 +1,4 @@
-"""Which periods an indicator is computed for, and which units fall in each (§2.2).
+"""Which periods an indicator reports (§2.2): the restatement window and the backfill.
 
 Event indicators are recomputed for the current period and every period that ended less
 than ``restatement_days`` before ``now``; older periods are final and computed only when the
